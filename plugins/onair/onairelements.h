@@ -1,0 +1,14 @@
+/* onair
+ * Copyright (C) 2026 onair developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+GST_ELEMENT_REGISTER_DECLARE (abrladder);
+GST_ELEMENT_REGISTER_DECLARE (abrsink);
+
+G_END_DECLS
