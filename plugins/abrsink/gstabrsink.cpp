@@ -161,6 +161,9 @@ struct GstAbrSinkPrivate
   int64_t availability_start_ms = -1;   /* UTC of presentation time 0 */
   int64_t wall_at_running_zero_ms = -1;
   bool finished = false;
+  /* Messages are posted after state_lock is released: a bus sync handler
+   * may call back into the element (add-marker). */
+  std::vector<GstMessage *> unposted;
 };
 
 struct _GstAbrSink
@@ -328,6 +331,8 @@ gst_abr_sink_finalize (GObject * object)
   for (auto & s:self->priv->streams)
     for (GstElement * e:s->elements)
       gst_object_unref (e);
+  for (GstMessage * message:self->priv->unposted)
+    gst_message_unref (message);
   delete self->priv;
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -583,8 +588,21 @@ post_segment_message (GstAbrSink * self, const Stream & stream,
       "sequence", G_TYPE_UINT64, sequence,
       "duration", G_TYPE_DOUBLE, duration,
       "bytes", G_TYPE_UINT64, bytes, NULL);
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_element (GST_OBJECT (self), s));
+  self->priv->unposted.push_back (gst_message_new_element (GST_OBJECT (self), s));
+}
+
+/* Takes the queued messages; call with state_lock held, post them without. */
+static std::vector<GstMessage *>
+take_messages (GstAbrSinkPrivate * priv)
+{
+  return std::move (priv->unposted);
+}
+
+static void
+post_messages (GstAbrSink * self, std::vector<GstMessage *> messages)
+{
+  for (GstMessage * message:messages)
+    gst_element_post_message (GST_ELEMENT (self), message);
 }
 
 /* Closes the pending segment of `stream`: writes it, updates its playlist,
@@ -761,6 +779,7 @@ on_new_sample (GstAppSink * appsink, gpointer user_data)
   GstBuffer *buffer = gst_sample_get_buffer (sample);
   GstMapInfo map;
   GstFlowReturn ret = GST_FLOW_OK;
+  std::vector<GstMessage *> messages;
   if (gst_buffer_map (buffer, &map, GST_MAP_READ)) {
     std::lock_guard < std::mutex > lock (self->priv->state_lock);
     if (!stream->splitter.push (map.data, map.size)) {
@@ -769,9 +788,11 @@ on_new_sample (GstAppSink * appsink, gpointer user_data)
               stream->splitter.error ().c_str ()));
       ret = GST_FLOW_ERROR;
     }
+    messages = take_messages (self->priv);
     gst_buffer_unmap (buffer, &map);
   }
   gst_sample_unref (sample);
+  post_messages (self, std::move (messages));
   return ret;
 }
 
@@ -780,10 +801,15 @@ on_eos (GstAppSink * appsink, gpointer user_data)
 {
   Stream *stream = static_cast < Stream * >(user_data);
   GstAbrSink *self = stream->sink;
-  std::lock_guard < std::mutex > lock (self->priv->state_lock);
-  close_segment (self, *stream);
-  stream->eos = true;
-  finish_output (self);
+  std::vector<GstMessage *> messages;
+  {
+    std::lock_guard < std::mutex > lock (self->priv->state_lock);
+    close_segment (self, *stream);
+    stream->eos = true;
+    finish_output (self);
+    messages = take_messages (self->priv);
+  }
+  post_messages (self, std::move (messages));
 }
 
 /* Caps arriving at the muxer: rendition name, size, codec string. */

@@ -1,0 +1,277 @@
+/* onair — abrsink: files, playlists, live window, markers, bad locations
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* C++ and project headers before gstcheck.h, whose fail() macro breaks <iostream> */
+#include <glib/gstdio.h>
+#include <string>
+#include <vector>
+#include <gst/check/gstcheck.h>
+
+
+static std::string read_text(const std::string &path)
+{
+  gchar *contents = NULL;
+  gsize length = 0;
+  if (!g_file_get_contents(path.c_str(), &contents, &length, NULL))
+    return "";
+  std::string text(contents, length);
+  g_free(contents);
+  return text;
+}
+
+static bool exists(const std::string &path)
+{
+  return g_file_test(path.c_str(), G_FILE_TEST_IS_REGULAR);
+}
+
+static int count(const std::string &text, const std::string &needle)
+{
+  int n = 0;
+  for (size_t pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1))
+    n++;
+  return n;
+}
+
+static std::vector<std::string> list_dir(const std::string &dir)
+{
+  std::vector<std::string> names;
+  GDir *d = g_dir_open(dir.c_str(), 0, NULL);
+  if (!d)
+    return names;
+  while (const gchar *name = g_dir_read_name(d))
+    names.push_back(name);
+  g_dir_close(d);
+  return names;
+}
+
+static void remove_tree(const std::string &path)
+{
+  if (g_file_test(path.c_str(), G_FILE_TEST_IS_DIR)) {
+    for (auto &name : list_dir(path))
+      remove_tree(path + "/" + name);
+    g_rmdir(path.c_str());
+  } else {
+    g_unlink(path.c_str());
+  }
+}
+
+struct MarkerAfter {
+  guint64 sequence;
+  bool sent = false;
+};
+
+/* On the first segment message with `sequence`, marks a discontinuity. */
+static GstBusSyncReply marker_on_segment(GstBus *bus, GstMessage *message, gpointer user_data)
+{
+  MarkerAfter *marker = static_cast<MarkerAfter *>(user_data);
+  const GstStructure *s = gst_message_get_structure(message);
+  if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ELEMENT && s && gst_structure_has_name(s, "abrsink-segment")) {
+    guint64 sequence = 0;
+    gst_structure_get_uint64(s, "sequence", &sequence);
+    if (sequence == marker->sequence && !marker->sent) {
+      marker->sent = true;
+      gboolean ok = FALSE;
+      g_signal_emit_by_name(GST_MESSAGE_SRC(message), "add-marker", "discontinuity", NULL, -1.0, NULL, &ok);
+      fail_unless(ok);
+    }
+  }
+  return GST_BUS_PASS;
+}
+
+static std::string run(const std::string &description, MarkerAfter *marker = nullptr)
+{
+  GError *error = NULL;
+  GstElement *pipeline = gst_parse_launch(description.c_str(), &error);
+  fail_unless(pipeline != NULL, "%s", error ? error->message : "");
+  GstBus *bus = gst_element_get_bus(pipeline);
+  if (marker)
+    gst_bus_set_sync_handler(bus, marker_on_segment, marker, NULL);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  GstMessage *message =
+      gst_bus_timed_pop_filtered(bus, 120 * GST_SECOND, (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  fail_unless(message != NULL, "no EOS within 120 s");
+  std::string result;
+  if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
+    GError *err = NULL;
+    gst_message_parse_error(message, &err, NULL);
+    result = err->message;
+    g_error_free(err);
+  }
+  gst_message_unref(message);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_bus_set_sync_handler(bus, NULL, NULL, NULL);
+  gst_object_unref(bus);
+  gst_object_unref(pipeline);
+  return result;
+}
+
+static std::string make_temp_dir()
+{
+  gchar *dir = g_dir_make_tmp("abrsink-XXXXXX", NULL);
+  std::string path = dir;
+  g_free(dir);
+  return path;
+}
+
+GST_START_TEST(test_vod_output)
+{
+  std::string dir = make_temp_dir();
+  MarkerAfter marker{1};
+  std::string error = run(
+      /* live sources keep the renditions in step, so "the next segment" of
+       * each is well defined when the marker is added */
+      "videotestsrc is-live=true num-buffers=180 pattern=ball ! video/x-raw,width=640,height=360,framerate=30/1 ! "
+      "abrladder name=l ladder=360p:800,144p:150 gop-duration=1 speed-preset=ultrafast ! "
+      "abrsink mode=vod location=" + dir + " audiotestsrc is-live=true num-buffers=260 ! l.audio",
+      &marker);
+  fail_unless(error.empty(), "%s", error.c_str());
+
+  std::string master = read_text(dir + "/master.m3u8");
+  fail_unless_equals_int(count(master, "#EXT-X-STREAM-INF:"), 2);
+  fail_unless(master.find("RESOLUTION=640x360") != std::string::npos, "%s", master.c_str());
+  fail_unless(master.find("RESOLUTION=256x144") != std::string::npos);
+  fail_unless(master.find("FRAME-RATE=30.000") != std::string::npos);
+  fail_unless(master.find("AVERAGE-BANDWIDTH=") != std::string::npos);
+  fail_unless(master.find("CODECS=\"avc1.") != std::string::npos);
+  fail_unless(master.find(",mp4a.40.2\"") != std::string::npos);
+  fail_unless(master.find("#EXT-X-MEDIA:TYPE=AUDIO") != std::string::npos);
+  /* the bigger variant first */
+  fail_unless(master.find("360p/index.m3u8") < master.find("144p/index.m3u8"));
+
+  for (const char *rendition : {"360p", "144p", "audio"}) {
+    std::string base = dir + "/" + rendition;
+    std::string playlist = read_text(base + "/index.m3u8");
+    fail_unless(playlist.find("#EXT-X-PLAYLIST-TYPE:VOD") != std::string::npos, "%s", playlist.c_str());
+    fail_unless(playlist.find("#EXT-X-ENDLIST") != std::string::npos);
+    fail_unless(exists(base + "/init.mp4"));
+    fail_unless_equals_int(count(playlist, "#EXT-X-DISCONTINUITY\n"), 1);
+    int segments = count(playlist, "#EXTINF:");
+    fail_unless(segments >= 5, "%s has %d segments", rendition, segments);
+    for (int i = 0; i < segments; i++) {
+      gchar *name = g_strdup_printf("/seg_%05d.m4s", i);
+      fail_unless(exists(base + name), "missing %s%s", rendition, name);
+      g_free(name);
+    }
+    /* nothing half-written left behind */
+    for (auto &name : list_dir(base))
+      fail_unless(name == "index.m3u8" || name == "init.mp4" || g_str_has_suffix(name.c_str(), ".m4s"),
+                  "stray file %s", name.c_str());
+  }
+  /* one-second keyframes: six one-second video segments */
+  std::string video = read_text(dir + "/360p/index.m3u8");
+  fail_unless_equals_int(count(video, "#EXTINF:1.00000,"), 6);
+
+  std::string mpd = read_text(dir + "/manifest.mpd");
+  fail_unless(mpd.find("type=\"static\"") != std::string::npos, "%s", mpd.c_str());
+  fail_unless(mpd.find("<Representation id=\"360p\"") != std::string::npos);
+  fail_unless(mpd.find("<Representation id=\"audio\"") != std::string::npos);
+  fail_unless(mpd.find("initialization=\"144p/init.mp4\"") != std::string::npos);
+  remove_tree(dir);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_live_window_and_cleanup)
+{
+  std::string dir = make_temp_dir();
+  std::string error = run(
+      "videotestsrc num-buffers=300 ! video/x-raw,width=320,height=180,framerate=30/1 ! "
+      "abrladder ladder=180p:300 gop-duration=1 speed-preset=ultrafast ! "
+      "abrsink mode=live playlist-length=3 location=" + dir);
+  fail_unless(error.empty(), "%s", error.c_str());
+  std::string playlist = read_text(dir + "/180p/index.m3u8");
+  fail_unless_equals_int(count(playlist, "#EXTINF:"), 3);
+  fail_unless(playlist.find("#EXT-X-MEDIA-SEQUENCE:7\n") != std::string::npos, "%s", playlist.c_str());
+  fail_unless_equals_int(count(playlist, "#EXT-X-PROGRAM-DATE-TIME:"), 3);
+  fail_unless(playlist.find("PLAYLIST-TYPE") == std::string::npos);
+  /* the stream ended: players are told */
+  fail_unless(playlist.find("#EXT-X-ENDLIST") != std::string::npos);
+  /* old segments are deleted, a window's worth kept after they leave it */
+  fail_if(exists(dir + "/180p/seg_00000.m4s"));
+  fail_if(exists(dir + "/180p/seg_00003.m4s"));
+  fail_unless(exists(dir + "/180p/seg_00004.m4s"));
+  fail_unless(exists(dir + "/180p/seg_00009.m4s"));
+  std::string mpd = read_text(dir + "/manifest.mpd");
+  fail_unless(mpd.find("startNumber=\"7\"") != std::string::npos, "%s", mpd.c_str());
+  remove_tree(dir);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_live_mpd_is_dynamic_while_running)
+{
+  std::string dir = make_temp_dir();
+  std::string description = "videotestsrc is-live=true num-buffers=75 ! video/x-raw,width=160,height=90,framerate=25/1 "
+                            "! abrladder ladder=90p:200 gop-duration=1 speed-preset=ultrafast ! "
+                            "abrsink name=sink mode=live playlist-length=2 location=" + dir;
+  GstElement *pipeline = gst_parse_launch(description.c_str(), NULL);
+  GstBus *bus = gst_element_get_bus(pipeline);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  std::string mpd;
+  /* wait for the second segment, then look at the MPD while live */
+  for (int seen = 0; seen < 2;) {
+    GstMessage *message = gst_bus_timed_pop_filtered(bus, 30 * GST_SECOND,
+                                                     (GstMessageType)(GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR));
+    fail_unless(message != NULL);
+    fail_if(GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR);
+    if (gst_structure_has_name(gst_message_get_structure(message), "abrsink-segment"))
+      seen++;
+    gst_message_unref(message);
+  }
+  mpd = read_text(dir + "/manifest.mpd");
+  fail_unless(mpd.find("type=\"dynamic\"") != std::string::npos, "%s", mpd.c_str());
+  fail_unless(mpd.find("availabilityStartTime=") != std::string::npos);
+  fail_unless(mpd.find("timeShiftBufferDepth=") != std::string::npos);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(bus);
+  gst_object_unref(pipeline);
+  remove_tree(dir);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_unwritable_location)
+{
+  GstElement *sink = gst_element_factory_make("abrsink", NULL);
+  g_object_set(sink, "location", "/proc/onair-cannot-write-here", NULL);
+  GstBus *bus = gst_bus_new();
+  gst_element_set_bus(sink, bus);
+  fail_unless_equals_int(gst_element_set_state(sink, GST_STATE_READY), GST_STATE_CHANGE_FAILURE);
+  GstMessage *message = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+  fail_unless(message != NULL);
+  GError *error = NULL;
+  gst_message_parse_error(message, &error, NULL);
+  fail_unless(strstr(error->message, "/proc/onair-cannot-write-here") != NULL, "%s", error->message);
+  g_error_free(error);
+  gst_message_unref(message);
+  gst_element_set_state(sink, GST_STATE_NULL);
+  gst_object_unref(bus);
+  gst_object_unref(sink);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_unknown_marker_kind)
+{
+  GstElement *sink = gst_element_factory_make("abrsink", NULL);
+  gboolean ok = TRUE;
+  g_signal_emit_by_name(sink, "add-marker", "confetti", NULL, -1.0, NULL, &ok);
+  fail_if(ok);
+  g_signal_emit_by_name(sink, "add-marker", "daterange", NULL, 10.0, NULL, &ok);
+  fail_if(ok, "a date range without an ID was accepted");
+  gst_object_unref(sink);
+}
+GST_END_TEST;
+
+static Suite *abrsink_suite(void)
+{
+  Suite *s = suite_create("abrsink");
+  TCase *tc = tcase_create("general");
+  tcase_set_timeout(tc, 180);
+  suite_add_tcase(s, tc);
+  tcase_add_test(tc, test_vod_output);
+  tcase_add_test(tc, test_live_window_and_cleanup);
+  tcase_add_test(tc, test_live_mpd_is_dynamic_while_running);
+  tcase_add_test(tc, test_unwritable_location);
+  tcase_add_test(tc, test_unknown_marker_kind);
+  return s;
+}
+
+GST_CHECK_MAIN(abrsink);
