@@ -130,6 +130,7 @@ struct Stream
   int rate = 0, channels = 0;
   guint declared_bitrate = 0;   /* "bitrate" caps field, bits/s */
   GstClockTimeDiff first_dts = 0;
+  GstClockTime reorder_delay = 0;       /* first PTS - first DTS */
   bool have_first_dts = false;
 
   onair::Fmp4Splitter splitter;
@@ -558,15 +559,19 @@ write_mpd (GstAbrSink * self, bool final)
     rep.initialization = s->name + "/init.mp4";
     rep.media = s->name + "/seg_$Number%05d$.m4s";
     rep.segments.assign (s->timeline.begin (), s->timeline.end ());
+    /* S@t is a presentation time: a segment's first frame shows after its
+     * decode time by the reorder delay (B-frames) */
+    uint64_t delay = gst_util_uint64_scale_round (s->reorder_delay,
+        rep.timescale, GST_SECOND);
+    for (auto & segment:rep.segments)
+      segment.start += delay;
     if (!rep.segments.empty ()) {
       const onair::MpdSegment & last = rep.segments.back ();
       double stream_window = seconds (*s,
           last.start + last.duration - rep.segments.front ().start);
       window = std::max (window, stream_window);
-      /* decode times run ahead of presentation by the reorder delay */
-      double first_dts = (double) s->first_dts / GST_SECOND;
       end = std::max (end, seconds (*s, last.start + last.duration) -
-          TIMELINE_ORIGIN_SECONDS - std::min (first_dts, 0.0));
+          TIMELINE_ORIGIN_SECONDS);
     }
     doc.max_segment = std::max (doc.max_segment, s->playlist->longest_segment ());
     doc.representations.push_back (std::move (rep));
@@ -841,6 +846,9 @@ mux_input_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     gst_event_unref (segment_event);
     stream->first_dts = sign >= 0 ? (GstClockTimeDiff) running :
         -(GstClockTimeDiff) running;
+    if (GST_BUFFER_PTS_IS_VALID (buffer) && GST_BUFFER_DTS_IS_VALID (buffer)
+        && GST_BUFFER_PTS (buffer) > GST_BUFFER_DTS (buffer))
+      stream->reorder_delay = GST_BUFFER_PTS (buffer) - GST_BUFFER_DTS (buffer);
     stream->have_first_dts = true;
     return GST_PAD_PROBE_OK;
   }
