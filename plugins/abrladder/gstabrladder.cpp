@@ -747,8 +747,11 @@ gst_abr_ladder_build (GstAbrLadder * self, GstCaps * caps)
 
   for (size_t i = 0; i < renditions.size (); i++) {
     Rendition & r = renditions[i];
-    if (r.size.width != picture_width || r.size.height != picture_height
-        || !square) {
+    /* The largest rung always gets a scaler, passthrough while the input has
+     * its size: a publisher changing resolution mid-stream then changes
+     * nothing downstream. */
+    if (i == 0 || r.size.width != picture_width
+        || r.size.height != picture_height || !square) {
       GstElement *scale = make_child (self, "videoscale", &made);
       GstElement *filter = make_child (self, "capsfilter", &made);
       GstElement *tee = make_child (self, "tee", &made);

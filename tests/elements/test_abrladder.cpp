@@ -128,6 +128,29 @@ GST_START_TEST(test_harness_keyframe_after_gap)
 }
 GST_END_TEST;
 
+GST_START_TEST(test_harness_input_size_change_keeps_renditions)
+{
+  /* a publisher switching from 640x360 to 1280x720 mid-stream: the rung keeps
+   * its size and every frame comes out */
+  GstHarness *h = new_single_rung_harness("360p:800", 1.0, 640, 360);
+  for (int i = 0; i < 30; i++)
+    push_frame(h, 640, 360, gst_util_uint64_scale(i, GST_SECOND, 30));
+  gst_harness_set_src_caps_str(h, "video/x-raw,format=I420,width=1280,height=720,framerate=30/1");
+  for (int i = 30; i < 60; i++)
+    push_frame(h, 1280, 720, gst_util_uint64_scale(i, GST_SECOND, 30));
+  guint count;
+  drain_keyframes(h, &count);
+  fail_unless_equals_int(count, 60);
+  GstCaps *caps = gst_pad_get_current_caps(h->sinkpad);
+  gint width = 0, height = 0;
+  gst_structure_get_int(gst_caps_get_structure(caps, 0), "width", &width);
+  gst_structure_get_int(gst_caps_get_structure(caps, 0), "height", &height);
+  fail_unless(width == 640 && height == 360, "rendition became %dx%d", width, height);
+  gst_caps_unref(caps);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
 /* ---- pipelines: every rung on its own appsink ---------------------------- */
 
 struct Rendition {
@@ -379,6 +402,7 @@ static Suite *abrladder_suite(void)
   suite_add_tcase(s, tc);
   tcase_add_test(tc, test_harness_keyframes_every_gop);
   tcase_add_test(tc, test_harness_keyframe_after_gap);
+  tcase_add_test(tc, test_harness_input_size_change_keeps_renditions);
   tcase_add_test(tc, test_rungs_above_source_are_dropped);
   tcase_add_test(tc, test_portrait_keeps_orientation);
   tcase_add_test(tc, test_non_square_pixels_follow_display_aspect);
