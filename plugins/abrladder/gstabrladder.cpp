@@ -61,8 +61,7 @@
  * 3 MB). */
 #define ENCODER_QUEUE_FRAMES 8
 
-typedef enum
-{
+typedef enum {
   GST_ABR_LADDER_PRESET_ULTRAFAST = 1,
   GST_ABR_LADDER_PRESET_SUPERFAST,
   GST_ABR_LADDER_PRESET_VERYFAST,
@@ -74,82 +73,69 @@ typedef enum
   GST_ABR_LADDER_PRESET_VERYSLOW,
 } GstAbrLadderPreset;
 
-typedef enum
-{
+typedef enum {
   GST_ABR_LADDER_TUNE_STILLIMAGE = (1 << 0),
   GST_ABR_LADDER_TUNE_FASTDECODE = (1 << 1),
   GST_ABR_LADDER_TUNE_ZEROLATENCY = (1 << 2),
 } GstAbrLadderTune;
 
-typedef enum
-{
+typedef enum {
   GST_ABR_LADDER_ENCODER_X264,
   GST_ABR_LADDER_ENCODER_OPENH264,
 } GstAbrLadderEncoder;
 
-#define GST_TYPE_ABR_LADDER_PRESET (gst_abr_ladder_preset_get_type ())
-static GType
-gst_abr_ladder_preset_get_type (void)
-{
+#define GST_TYPE_ABR_LADDER_PRESET (gst_abr_ladder_preset_get_type())
+static GType gst_abr_ladder_preset_get_type(void) {
   static GType type = 0;
   static const GEnumValue values[] = {
-    {GST_ABR_LADDER_PRESET_ULTRAFAST, "ultrafast", "ultrafast"},
-    {GST_ABR_LADDER_PRESET_SUPERFAST, "superfast", "superfast"},
-    {GST_ABR_LADDER_PRESET_VERYFAST, "veryfast", "veryfast"},
-    {GST_ABR_LADDER_PRESET_FASTER, "faster", "faster"},
-    {GST_ABR_LADDER_PRESET_FAST, "fast", "fast"},
-    {GST_ABR_LADDER_PRESET_MEDIUM, "medium", "medium"},
-    {GST_ABR_LADDER_PRESET_SLOW, "slow", "slow"},
-    {GST_ABR_LADDER_PRESET_SLOWER, "slower", "slower"},
-    {GST_ABR_LADDER_PRESET_VERYSLOW, "veryslow", "veryslow"},
-    {0, NULL, NULL},
+      {GST_ABR_LADDER_PRESET_ULTRAFAST, "ultrafast", "ultrafast"},
+      {GST_ABR_LADDER_PRESET_SUPERFAST, "superfast", "superfast"},
+      {GST_ABR_LADDER_PRESET_VERYFAST, "veryfast", "veryfast"},
+      {GST_ABR_LADDER_PRESET_FASTER, "faster", "faster"},
+      {GST_ABR_LADDER_PRESET_FAST, "fast", "fast"},
+      {GST_ABR_LADDER_PRESET_MEDIUM, "medium", "medium"},
+      {GST_ABR_LADDER_PRESET_SLOW, "slow", "slow"},
+      {GST_ABR_LADDER_PRESET_SLOWER, "slower", "slower"},
+      {GST_ABR_LADDER_PRESET_VERYSLOW, "veryslow", "veryslow"},
+      {0, NULL, NULL},
   };
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, g_enum_register_static ("GstAbrLadderPreset",
-            values));
+  if (g_once_init_enter(&type))
+    g_once_init_leave(&type, g_enum_register_static("GstAbrLadderPreset", values));
   return type;
 }
 
-#define GST_TYPE_ABR_LADDER_TUNE (gst_abr_ladder_tune_get_type ())
-static GType
-gst_abr_ladder_tune_get_type (void)
-{
+#define GST_TYPE_ABR_LADDER_TUNE (gst_abr_ladder_tune_get_type())
+static GType gst_abr_ladder_tune_get_type(void) {
   static GType type = 0;
   static const GFlagsValue values[] = {
-    {GST_ABR_LADDER_TUNE_STILLIMAGE, "Still image", "stillimage"},
-    {GST_ABR_LADDER_TUNE_FASTDECODE, "Fast decode", "fastdecode"},
-    {GST_ABR_LADDER_TUNE_ZEROLATENCY, "Zero latency", "zerolatency"},
-    {0, NULL, NULL},
+      {GST_ABR_LADDER_TUNE_STILLIMAGE, "Still image", "stillimage"},
+      {GST_ABR_LADDER_TUNE_FASTDECODE, "Fast decode", "fastdecode"},
+      {GST_ABR_LADDER_TUNE_ZEROLATENCY, "Zero latency", "zerolatency"},
+      {0, NULL, NULL},
   };
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, g_flags_register_static ("GstAbrLadderTune",
-            values));
+  if (g_once_init_enter(&type)) g_once_init_leave(&type, g_flags_register_static("GstAbrLadderTune", values));
   return type;
 }
 
-#define GST_TYPE_ABR_LADDER_ENCODER (gst_abr_ladder_encoder_get_type ())
-static GType
-gst_abr_ladder_encoder_get_type (void)
-{
+#define GST_TYPE_ABR_LADDER_ENCODER (gst_abr_ladder_encoder_get_type())
+static GType gst_abr_ladder_encoder_get_type(void) {
   static GType type = 0;
   static const GEnumValue values[] = {
-    {GST_ABR_LADDER_ENCODER_X264, "x264 (x264enc)", "x264"},
-    {GST_ABR_LADDER_ENCODER_OPENH264, "OpenH264 (openh264enc)", "openh264"},
-    {0, NULL, NULL},
+      {GST_ABR_LADDER_ENCODER_X264, "x264 (x264enc)", "x264"},
+      {GST_ABR_LADDER_ENCODER_OPENH264, "OpenH264 (openh264enc)", "openh264"},
+      {0, NULL, NULL},
   };
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, g_enum_register_static ("GstAbrLadderEncoder",
-            values));
+  if (g_once_init_enter(&type))
+    g_once_init_leave(&type, g_enum_register_static("GstAbrLadderEncoder", values));
   return type;
 }
 
 namespace {
 
-struct Settings
-{
+struct Settings {
   std::string ladder_text = DEFAULT_LADDER;
   std::vector<onair::Rung> rungs;
-  std::string ladder_error;     /* non-empty: the ladder text did not parse */
+  std::string ladder_error; /* non-empty: the ladder text did not parse */
   double gop_duration = DEFAULT_GOP_DURATION;
   GstAbrLadderPreset preset = DEFAULT_SPEED_PRESET;
   guint tune = DEFAULT_TUNE;
@@ -159,17 +145,15 @@ struct Settings
 };
 
 /* One rendition as built for the current input. */
-struct Rendition
-{
+struct Rendition {
   onair::Rung rung;
   onair::Dimensions size;
-  GstPad *srcpad = nullptr;     /* our ghost pad, src_%u */
+  GstPad *srcpad = nullptr; /* our ghost pad, src_%u */
 };
 
 }  // namespace
 
-struct GstAbrLadderPrivate
-{
+struct GstAbrLadderPrivate {
   std::mutex settings_lock;
   Settings settings;
 
@@ -178,10 +162,10 @@ struct GstAbrLadderPrivate
   std::mutex state_lock;
   bool built = false;
   std::vector<Rendition> renditions;
-  std::vector<GstElement *> dynamic_elements;   /* everything built per input */
+  std::vector<GstElement *> dynamic_elements; /* everything built per input */
   GstClockTime next_keyframe = GST_CLOCK_TIME_NONE;
   guint keyframe_count = 0;
-  double gop_duration = DEFAULT_GOP_DURATION;   /* copy for the streaming thread */
+  double gop_duration = DEFAULT_GOP_DURATION; /* copy for the streaming thread */
 
   GstElement *convert = nullptr;
   GstElement *format_filter = nullptr;
@@ -189,25 +173,23 @@ struct GstAbrLadderPrivate
 
   /* audio, present once the "audio" pad is requested */
   GstPad *audio_sinkpad = nullptr;
-  GstPad *audio_srcpad = nullptr;   /* exposed together with the video pads */
+  GstPad *audio_srcpad = nullptr; /* exposed together with the video pads */
   bool audio_exposed = false;
   std::vector<GstElement *> audio_elements;
   GstPad *audio_block_pad = nullptr;
   gulong audio_block_probe = 0;
 };
 
-struct _GstAbrLadder
-{
+struct _GstAbrLadder {
   GstBin parent;
   GstPad *sinkpad;
   GstAbrLadderPrivate *priv;
 };
 
-GST_DEBUG_CATEGORY_STATIC (gst_abr_ladder_debug);
+GST_DEBUG_CATEGORY_STATIC(gst_abr_ladder_debug);
 #define GST_CAT_DEFAULT gst_abr_ladder_debug
 
-enum
-{
+enum {
   PROP_0,
   PROP_LADDER,
   PROP_GOP_DURATION,
@@ -219,59 +201,45 @@ enum
   PROP_RENDITIONS,
 };
 
-static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK,
-    GST_PAD_ALWAYS,
-    GST_STATIC_CAPS ("video/x-raw"));
+static GstStaticPadTemplate sink_template =
+    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("video/x-raw"));
 
 static GstStaticPadTemplate audio_sink_template =
-GST_STATIC_PAD_TEMPLATE ("audio",
-    GST_PAD_SINK,
-    GST_PAD_REQUEST,
-    GST_STATIC_CAPS ("audio/x-raw"));
+    GST_STATIC_PAD_TEMPLATE("audio", GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS("audio/x-raw"));
 
-static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src_%u",
-    GST_PAD_SRC,
-    GST_PAD_SOMETIMES,
-    GST_STATIC_CAPS ("video/x-h264, stream-format = (string) { avc, byte-stream }, "
-        "alignment = (string) au; "
-        "video/x-h265, stream-format = (string) { hvc1, hev1, byte-stream }, "
-        "alignment = (string) au"));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
+    "src_%u", GST_PAD_SRC, GST_PAD_SOMETIMES,
+    GST_STATIC_CAPS("video/x-h264, stream-format = (string) { avc, byte-stream }, "
+                    "alignment = (string) au; "
+                    "video/x-h265, stream-format = (string) { hvc1, hev1, byte-stream }, "
+                    "alignment = (string) au"));
 
 static GstStaticPadTemplate audio_src_template =
-GST_STATIC_PAD_TEMPLATE ("audio_src",
-    GST_PAD_SRC,
-    GST_PAD_SOMETIMES,
-    GST_STATIC_CAPS ("audio/mpeg, mpegversion = (int) 4, "
-        "stream-format = (string) { raw, adts }"));
+    GST_STATIC_PAD_TEMPLATE("audio_src", GST_PAD_SRC, GST_PAD_SOMETIMES,
+                            GST_STATIC_CAPS("audio/mpeg, mpegversion = (int) 4, "
+                                            "stream-format = (string) { raw, adts }"));
 
 #define gst_abr_ladder_parent_class parent_class
-G_DEFINE_TYPE (GstAbrLadder, gst_abr_ladder, GST_TYPE_BIN);
-GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (abrladder, "abrladder", GST_RANK_NONE,
-    GST_TYPE_ABR_LADDER,
-    GST_DEBUG_CATEGORY_INIT (gst_abr_ladder_debug, "onair-abrladder", 0,
-        "onair ABR ladder"));
+G_DEFINE_TYPE(GstAbrLadder, gst_abr_ladder, GST_TYPE_BIN);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE(abrladder, "abrladder", GST_RANK_NONE, GST_TYPE_ABR_LADDER,
+                                      GST_DEBUG_CATEGORY_INIT(gst_abr_ladder_debug, "onair-abrladder", 0,
+                                                              "onair ABR ladder"));
 
-static void gst_abr_ladder_finalize (GObject * object);
-static void gst_abr_ladder_set_property (GObject * object, guint prop_id,
-    const GValue * value, GParamSpec * pspec);
-static void gst_abr_ladder_get_property (GObject * object, guint prop_id,
-    GValue * value, GParamSpec * pspec);
-static GstStateChangeReturn gst_abr_ladder_change_state (GstElement * element,
-    GstStateChange transition);
-static GstPad *gst_abr_ladder_request_new_pad (GstElement * element,
-    GstPadTemplate * templ, const gchar * name, const GstCaps * caps);
-static void gst_abr_ladder_release_pad (GstElement * element, GstPad * pad);
-static GstPadProbeReturn gst_abr_ladder_input_probe (GstPad * pad,
-    GstPadProbeInfo * info, gpointer user_data);
-static GstPadProbeReturn gst_abr_ladder_keyframe_probe (GstPad * pad,
-    GstPadProbeInfo * info, gpointer user_data);
+static void gst_abr_ladder_finalize(GObject *object);
+static void gst_abr_ladder_set_property(GObject *object, guint prop_id, const GValue *value,
+                                        GParamSpec *pspec);
+static void gst_abr_ladder_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec);
+static GstStateChangeReturn gst_abr_ladder_change_state(GstElement *element, GstStateChange transition);
+static GstPad *gst_abr_ladder_request_new_pad(GstElement *element, GstPadTemplate *templ, const gchar *name,
+                                              const GstCaps *caps);
+static void gst_abr_ladder_release_pad(GstElement *element, GstPad *pad);
+static GstPadProbeReturn gst_abr_ladder_input_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data);
+static GstPadProbeReturn gst_abr_ladder_keyframe_probe(GstPad *pad, GstPadProbeInfo *info,
+                                                       gpointer user_data);
 
-static void
-gst_abr_ladder_class_init (GstAbrLadderClass * klass)
-{
-  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
-  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+static void gst_abr_ladder_class_init(GstAbrLadderClass *klass) {
+  GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
 
   gobject_class->finalize = gst_abr_ladder_finalize;
   gobject_class->set_property = gst_abr_ladder_set_property;
@@ -288,12 +256,14 @@ gst_abr_ladder_class_init (GstAbrLadderClass * klass)
    * does not parse makes the state change to READY fail with an error naming
    * the bad rung.
    */
-  g_object_class_install_property (gobject_class, PROP_LADDER,
-      g_param_spec_string ("ladder", "Ladder",
+  g_object_class_install_property(
+      gobject_class, PROP_LADDER,
+      g_param_spec_string(
+          "ladder", "Ladder",
           "Rungs as HEIGHTp:KBPS[:h264|h265] separated by commas, "
-          "e.g. \"1080p:5000,720p:2800,480p:1400,144p:200\"", DEFAULT_LADDER,
-          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-              GST_PARAM_MUTABLE_READY)));
+          "e.g. \"1080p:5000,720p:2800,480p:1400,144p:200\"",
+          DEFAULT_LADDER,
+          (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
 
   /**
    * GstAbrLadder:gop-duration:
@@ -301,57 +271,56 @@ gst_abr_ladder_class_init (GstAbrLadderClass * klass)
    * Seconds of running time between two keyframes. Every rung gets its
    * keyframes on the same input frames, which is where segments are cut.
    */
-  g_object_class_install_property (gobject_class, PROP_GOP_DURATION,
-      g_param_spec_double ("gop-duration", "GOP duration",
-          "Seconds between keyframes, identical in every rung", 0.1, 60.0,
+  g_object_class_install_property(
+      gobject_class, PROP_GOP_DURATION,
+      g_param_spec_double(
+          "gop-duration", "GOP duration", "Seconds between keyframes, identical in every rung", 0.1, 60.0,
           DEFAULT_GOP_DURATION,
-          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-              GST_PARAM_MUTABLE_PLAYING)));
+          (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING)));
 
   /**
    * GstAbrLadder:speed-preset:
    *
    * x264/x265 speed preset of every rung's encoder.
    */
-  g_object_class_install_property (gobject_class, PROP_SPEED_PRESET,
-      g_param_spec_enum ("speed-preset", "Speed preset",
-          "Encoder speed/quality preset of every rung",
-          GST_TYPE_ABR_LADDER_PRESET, DEFAULT_SPEED_PRESET,
-          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-              GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property(
+      gobject_class, PROP_SPEED_PRESET,
+      g_param_spec_enum("speed-preset", "Speed preset", "Encoder speed/quality preset of every rung",
+                        GST_TYPE_ABR_LADDER_PRESET, DEFAULT_SPEED_PRESET,
+                        (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
 
   /**
    * GstAbrLadder:tune:
    *
    * x264/x265 tunings of every rung's encoder (zerolatency for lowest delay).
    */
-  g_object_class_install_property (gobject_class, PROP_TUNE,
-      g_param_spec_flags ("tune", "Tune",
-          "Encoder tunings of every rung", GST_TYPE_ABR_LADDER_TUNE,
-          DEFAULT_TUNE, (GParamFlags) (G_PARAM_READWRITE |
-              G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property(
+      gobject_class, PROP_TUNE,
+      g_param_spec_flags(
+          "tune", "Tune", "Encoder tunings of every rung", GST_TYPE_ABR_LADDER_TUNE, DEFAULT_TUNE,
+          (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
 
   /**
    * GstAbrLadder:encoder:
    *
    * The H.264 encoder used for h264 rungs (h265 rungs always use x265enc).
    */
-  g_object_class_install_property (gobject_class, PROP_ENCODER,
-      g_param_spec_enum ("encoder", "Encoder",
-          "H.264 encoder of the rungs", GST_TYPE_ABR_LADDER_ENCODER,
-          DEFAULT_ENCODER, (GParamFlags) (G_PARAM_READWRITE |
-              G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property(
+      gobject_class, PROP_ENCODER,
+      g_param_spec_enum("encoder", "Encoder", "H.264 encoder of the rungs", GST_TYPE_ABR_LADDER_ENCODER,
+                        DEFAULT_ENCODER,
+                        (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
 
   /**
    * GstAbrLadder:audio-bitrate:
    *
    * AAC bitrate of the audio rendition shared by all rungs, in kbit/s.
    */
-  g_object_class_install_property (gobject_class, PROP_AUDIO_BITRATE,
-      g_param_spec_uint ("audio-bitrate", "Audio bitrate",
-          "AAC bitrate in kbit/s", 16, 512, DEFAULT_AUDIO_BITRATE,
-          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-              GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property(
+      gobject_class, PROP_AUDIO_BITRATE,
+      g_param_spec_uint("audio-bitrate", "Audio bitrate", "AAC bitrate in kbit/s", 16, 512,
+                        DEFAULT_AUDIO_BITRATE,
+                        (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
 
   /**
    * GstAbrLadder:auto-link:
@@ -360,12 +329,12 @@ gst_abr_ladder_class_init (GstAbrLadderClass * klass)
    * (as gst-launch-1.0 does for `abrladder ! abrsink`), link every other
    * rendition pad and the audio pad to the same element too.
    */
-  g_object_class_install_property (gobject_class, PROP_AUTO_LINK,
-      g_param_spec_boolean ("auto-link", "Auto link",
-          "Link all renditions to the element the first one was linked to",
+  g_object_class_install_property(
+      gobject_class, PROP_AUTO_LINK,
+      g_param_spec_boolean(
+          "auto-link", "Auto link", "Link all renditions to the element the first one was linked to",
           DEFAULT_AUTO_LINK,
-          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-              GST_PARAM_MUTABLE_READY)));
+          (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
 
   /**
    * GstAbrLadder:renditions:
@@ -373,222 +342,189 @@ gst_abr_ladder_class_init (GstAbrLadderClass * klass)
    * The renditions built for the current input ("720p 1280x720 2800kbps h264,
    * ..."), empty before the first caps arrive.
    */
-  g_object_class_install_property (gobject_class, PROP_RENDITIONS,
-      g_param_spec_string ("renditions", "Renditions",
-          "Renditions built for the current input", "",
-          (GParamFlags) (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+  g_object_class_install_property(
+      gobject_class, PROP_RENDITIONS,
+      g_param_spec_string("renditions", "Renditions", "Renditions built for the current input", "",
+                          (GParamFlags)(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
-  element_class->change_state = GST_DEBUG_FUNCPTR (gst_abr_ladder_change_state);
-  element_class->request_new_pad =
-      GST_DEBUG_FUNCPTR (gst_abr_ladder_request_new_pad);
-  element_class->release_pad = GST_DEBUG_FUNCPTR (gst_abr_ladder_release_pad);
+  element_class->change_state = GST_DEBUG_FUNCPTR(gst_abr_ladder_change_state);
+  element_class->request_new_pad = GST_DEBUG_FUNCPTR(gst_abr_ladder_request_new_pad);
+  element_class->release_pad = GST_DEBUG_FUNCPTR(gst_abr_ladder_release_pad);
 
-  gst_element_class_add_static_pad_template (element_class, &sink_template);
-  gst_element_class_add_static_pad_template (element_class,
-      &audio_sink_template);
-  gst_element_class_add_static_pad_template (element_class, &src_template);
-  gst_element_class_add_static_pad_template (element_class,
-      &audio_src_template);
+  gst_element_class_add_static_pad_template(element_class, &sink_template);
+  gst_element_class_add_static_pad_template(element_class, &audio_sink_template);
+  gst_element_class_add_static_pad_template(element_class, &src_template);
+  gst_element_class_add_static_pad_template(element_class, &audio_src_template);
 
-  gst_element_class_set_static_metadata (element_class, "ABR ladder",
-      "Codec/Encoder/Video/Bin",
-      "Encodes raw video into an adaptive-bitrate ladder with aligned keyframes",
-      "onair developers");
+  gst_element_class_set_static_metadata(
+      element_class, "ABR ladder", "Codec/Encoder/Video/Bin",
+      "Encodes raw video into an adaptive-bitrate ladder with aligned keyframes", "onair developers");
 
-  gst_type_mark_as_plugin_api (GST_TYPE_ABR_LADDER_PRESET, (GstPluginAPIFlags) 0);
-  gst_type_mark_as_plugin_api (GST_TYPE_ABR_LADDER_TUNE, (GstPluginAPIFlags) 0);
-  gst_type_mark_as_plugin_api (GST_TYPE_ABR_LADDER_ENCODER, (GstPluginAPIFlags) 0);
+  gst_type_mark_as_plugin_api(GST_TYPE_ABR_LADDER_PRESET, (GstPluginAPIFlags)0);
+  gst_type_mark_as_plugin_api(GST_TYPE_ABR_LADDER_TUNE, (GstPluginAPIFlags)0);
+  gst_type_mark_as_plugin_api(GST_TYPE_ABR_LADDER_ENCODER, (GstPluginAPIFlags)0);
 }
 
 /* Creates a child element, adds it to the bin and remembers it in `list`.
  * Posts an element error naming the missing plugin when it is not installed. */
-static GstElement *
-make_child (GstAbrLadder * self, const gchar * factory,
-    std::vector<GstElement *> *list)
-{
-  GstElement *element = gst_element_factory_make (factory, NULL);
+static GstElement *make_child(GstAbrLadder *self, const gchar *factory, std::vector<GstElement *> *list) {
+  GstElement *element = gst_element_factory_make(factory, NULL);
   if (!element) {
-    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
-        ("Element '%s' is missing; install the GStreamer plugin that provides it",
-            factory), (NULL));
+    GST_ELEMENT_ERROR(self, CORE, MISSING_PLUGIN,
+                      ("Element '%s' is missing; install the GStreamer plugin that provides it", factory),
+                      (NULL));
     return NULL;
   }
-  gst_bin_add (GST_BIN (self), element);
+  gst_bin_add(GST_BIN(self), element);
   /* the list holds its own reference: the bin may drop its children first
    * when it is disposed */
-  if (list)
-    list->push_back (GST_ELEMENT (gst_object_ref (element)));
+  if (list) list->push_back(GST_ELEMENT(gst_object_ref(element)));
   return element;
 }
 
-static void
-gst_abr_ladder_init (GstAbrLadder * self)
-{
-  self->priv = new GstAbrLadderPrivate ();
+static void gst_abr_ladder_init(GstAbrLadder *self) {
+  self->priv = new GstAbrLadderPrivate();
   std::string error;
-  auto rungs = onair::parse_ladder (DEFAULT_LADDER, &error);
+  auto rungs = onair::parse_ladder(DEFAULT_LADDER, &error);
   self->priv->settings.rungs = *rungs;
 
   /* The input chain is static: convert once to the encoders' format, then a
    * tee that the per-input renditions hang off. */
   GstAbrLadderPrivate *priv = self->priv;
-  priv->convert = gst_element_factory_make ("videoconvert", "convert");
-  priv->format_filter = gst_element_factory_make ("capsfilter", "format");
-  priv->source_tee = gst_element_factory_make ("tee", "source_tee");
-  GstCaps *caps = gst_caps_from_string ("video/x-raw, format=(string)I420");
-  g_object_set (priv->format_filter, "caps", caps, NULL);
-  gst_caps_unref (caps);
-  gst_bin_add_many (GST_BIN (self), priv->convert, priv->format_filter,
-      priv->source_tee, NULL);
-  gst_element_link_many (priv->convert, priv->format_filter, priv->source_tee,
-      NULL);
+  priv->convert = gst_element_factory_make("videoconvert", "convert");
+  priv->format_filter = gst_element_factory_make("capsfilter", "format");
+  priv->source_tee = gst_element_factory_make("tee", "source_tee");
+  GstCaps *caps = gst_caps_from_string("video/x-raw, format=(string)I420");
+  g_object_set(priv->format_filter, "caps", caps, NULL);
+  gst_caps_unref(caps);
+  gst_bin_add_many(GST_BIN(self), priv->convert, priv->format_filter, priv->source_tee, NULL);
+  gst_element_link_many(priv->convert, priv->format_filter, priv->source_tee, NULL);
 
-  GstPad *target = gst_element_get_static_pad (priv->convert, "sink");
-  GstPadTemplate *templ = gst_static_pad_template_get (&sink_template);
-  self->sinkpad = gst_ghost_pad_new_from_template ("sink", target, templ);
-  gst_object_unref (templ);
-  gst_pad_add_probe (target, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-      gst_abr_ladder_input_probe, self, NULL);
-  gst_object_unref (target);
-  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+  GstPad *target = gst_element_get_static_pad(priv->convert, "sink");
+  GstPadTemplate *templ = gst_static_pad_template_get(&sink_template);
+  self->sinkpad = gst_ghost_pad_new_from_template("sink", target, templ);
+  gst_object_unref(templ);
+  gst_pad_add_probe(target, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, gst_abr_ladder_input_probe, self, NULL);
+  gst_object_unref(target);
+  gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
 
-  GstPad *tee_sink = gst_element_get_static_pad (priv->source_tee, "sink");
-  gst_pad_add_probe (tee_sink, GST_PAD_PROBE_TYPE_BUFFER,
-      gst_abr_ladder_keyframe_probe, self, NULL);
-  gst_object_unref (tee_sink);
+  GstPad *tee_sink = gst_element_get_static_pad(priv->source_tee, "sink");
+  gst_pad_add_probe(tee_sink, GST_PAD_PROBE_TYPE_BUFFER, gst_abr_ladder_keyframe_probe, self, NULL);
+  gst_object_unref(tee_sink);
 }
 
-static void
-gst_abr_ladder_finalize (GObject * object)
-{
-  GstAbrLadder *self = GST_ABR_LADDER (object);
-  for (GstElement * e:self->priv->dynamic_elements)
-    gst_object_unref (e);
-  for (GstElement * e:self->priv->audio_elements)
-    gst_object_unref (e);
-  if (self->priv->audio_block_pad)
-    gst_object_unref (self->priv->audio_block_pad);
+static void gst_abr_ladder_finalize(GObject *object) {
+  GstAbrLadder *self = GST_ABR_LADDER(object);
+  for (GstElement *e : self->priv->dynamic_elements) gst_object_unref(e);
+  for (GstElement *e : self->priv->audio_elements) gst_object_unref(e);
+  if (self->priv->audio_block_pad) gst_object_unref(self->priv->audio_block_pad);
   delete self->priv;
-  G_OBJECT_CLASS (parent_class)->finalize (object);
+  G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
-static void
-gst_abr_ladder_set_property (GObject * object, guint prop_id,
-    const GValue * value, GParamSpec * pspec)
-{
-  GstAbrLadder *self = GST_ABR_LADDER (object);
-  std::lock_guard < std::mutex > lock (self->priv->settings_lock);
-  Settings & settings = self->priv->settings;
+static void gst_abr_ladder_set_property(GObject *object, guint prop_id, const GValue *value,
+                                        GParamSpec *pspec) {
+  GstAbrLadder *self = GST_ABR_LADDER(object);
+  std::lock_guard<std::mutex> lock(self->priv->settings_lock);
+  Settings &settings = self->priv->settings;
 
   switch (prop_id) {
-    case PROP_LADDER:{
-      const gchar *text = g_value_get_string (value);
+    case PROP_LADDER: {
+      const gchar *text = g_value_get_string(value);
       settings.ladder_text = text ? text : "";
       std::string error;
-      auto rungs = onair::parse_ladder (settings.ladder_text, &error);
+      auto rungs = onair::parse_ladder(settings.ladder_text, &error);
       if (rungs) {
         settings.rungs = *rungs;
-        settings.ladder_error.clear ();
+        settings.ladder_error.clear();
       } else {
         settings.ladder_error = error;
-        GST_WARNING_OBJECT (self, "Invalid ladder \"%s\": %s",
-            settings.ladder_text.c_str (), error.c_str ());
+        GST_WARNING_OBJECT(self, "Invalid ladder \"%s\": %s", settings.ladder_text.c_str(), error.c_str());
       }
       break;
     }
     case PROP_GOP_DURATION:
-      settings.gop_duration = g_value_get_double (value);
+      settings.gop_duration = g_value_get_double(value);
       break;
     case PROP_SPEED_PRESET:
-      settings.preset = (GstAbrLadderPreset) g_value_get_enum (value);
+      settings.preset = (GstAbrLadderPreset)g_value_get_enum(value);
       break;
     case PROP_TUNE:
-      settings.tune = g_value_get_flags (value);
+      settings.tune = g_value_get_flags(value);
       break;
     case PROP_ENCODER:
-      settings.encoder = (GstAbrLadderEncoder) g_value_get_enum (value);
+      settings.encoder = (GstAbrLadderEncoder)g_value_get_enum(value);
       break;
     case PROP_AUDIO_BITRATE:
-      settings.audio_bitrate = g_value_get_uint (value);
+      settings.audio_bitrate = g_value_get_uint(value);
       break;
     case PROP_AUTO_LINK:
-      settings.auto_link = g_value_get_boolean (value);
+      settings.auto_link = g_value_get_boolean(value);
       break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
   }
 }
 
-static std::string
-describe_renditions (GstAbrLadderPrivate * priv)
-{
+static std::string describe_renditions(GstAbrLadderPrivate *priv) {
   std::string text;
-  for (const Rendition & r:priv->renditions) {
-    if (!text.empty ())
-      text += ", ";
-    text += r.rung.name + " " + std::to_string (r.size.width) + "x" +
-        std::to_string (r.size.height) + " " + std::to_string (r.rung.kbps) +
-        "kbps " + onair::codec_name (r.rung.codec);
+  for (const Rendition &r : priv->renditions) {
+    if (!text.empty()) text += ", ";
+    text += r.rung.name + " " + std::to_string(r.size.width) + "x" + std::to_string(r.size.height) + " " +
+            std::to_string(r.rung.kbps) + "kbps " + onair::codec_name(r.rung.codec);
   }
   return text;
 }
 
-static void
-gst_abr_ladder_get_property (GObject * object, guint prop_id, GValue * value,
-    GParamSpec * pspec)
-{
-  GstAbrLadder *self = GST_ABR_LADDER (object);
+static void gst_abr_ladder_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec) {
+  GstAbrLadder *self = GST_ABR_LADDER(object);
 
   if (prop_id == PROP_RENDITIONS) {
-    std::lock_guard < std::mutex > lock (self->priv->state_lock);
-    g_value_set_string (value, describe_renditions (self->priv).c_str ());
+    std::lock_guard<std::mutex> lock(self->priv->state_lock);
+    g_value_set_string(value, describe_renditions(self->priv).c_str());
     return;
   }
 
-  std::lock_guard < std::mutex > lock (self->priv->settings_lock);
-  const Settings & settings = self->priv->settings;
+  std::lock_guard<std::mutex> lock(self->priv->settings_lock);
+  const Settings &settings = self->priv->settings;
   switch (prop_id) {
     case PROP_LADDER:
-      g_value_set_string (value, settings.ladder_text.c_str ());
+      g_value_set_string(value, settings.ladder_text.c_str());
       break;
     case PROP_GOP_DURATION:
-      g_value_set_double (value, settings.gop_duration);
+      g_value_set_double(value, settings.gop_duration);
       break;
     case PROP_SPEED_PRESET:
-      g_value_set_enum (value, settings.preset);
+      g_value_set_enum(value, settings.preset);
       break;
     case PROP_TUNE:
-      g_value_set_flags (value, settings.tune);
+      g_value_set_flags(value, settings.tune);
       break;
     case PROP_ENCODER:
-      g_value_set_enum (value, settings.encoder);
+      g_value_set_enum(value, settings.encoder);
       break;
     case PROP_AUDIO_BITRATE:
-      g_value_set_uint (value, settings.audio_bitrate);
+      g_value_set_uint(value, settings.audio_bitrate);
       break;
     case PROP_AUTO_LINK:
-      g_value_set_boolean (value, settings.auto_link);
+      g_value_set_boolean(value, settings.auto_link);
       break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
   }
 }
 
-static const gchar *
-preset_nick (GstAbrLadderPreset preset)
-{
-  GEnumClass *klass = G_ENUM_CLASS (g_type_class_peek (GST_TYPE_ABR_LADDER_PRESET));
-  GEnumValue *v = g_enum_get_value (klass, preset);
+static const gchar *preset_nick(GstAbrLadderPreset preset) {
+  GEnumClass *klass = G_ENUM_CLASS(g_type_class_peek(GST_TYPE_ABR_LADDER_PRESET));
+  GEnumValue *v = g_enum_get_value(klass, preset);
   return v ? v->value_nick : "veryfast";
 }
 
 /* Creates and configures the encoder of one rung. */
-static GstElement *
-make_encoder (GstAbrLadder * self, const Settings & settings,
-    const onair::Rung & rung, guint gop_frames, std::vector<GstElement *> *list)
-{
+static GstElement *make_encoder(GstAbrLadder *self, const Settings &settings, const onair::Rung &rung,
+                                guint gop_frames, std::vector<GstElement *> *list) {
   GstElement *encoder;
   /* Keyframes are forced by the shared schedule; the encoders' own interval
    * is only a safety net well beyond it, and scene cuts must not add
@@ -596,146 +532,126 @@ make_encoder (GstAbrLadder * self, const Settings & settings,
   guint keyint = gop_frames ? gop_frames * 2 : 600;
 
   if (rung.codec == onair::VideoCodec::H265) {
-    encoder = make_child (self, "x265enc", list);
-    if (!encoder)
-      return NULL;
-    gst_util_set_object_arg (G_OBJECT (encoder), "speed-preset",
-        preset_nick (settings.preset));
-    g_object_set (encoder, "bitrate", (guint) rung.kbps, "key-int-max",
-        (gint) keyint, "option-string", "scenecut=0:open-gop=0:repeat-headers=1",
-        NULL);
+    encoder = make_child(self, "x265enc", list);
+    if (!encoder) return NULL;
+    gst_util_set_object_arg(G_OBJECT(encoder), "speed-preset", preset_nick(settings.preset));
+    g_object_set(encoder, "bitrate", (guint)rung.kbps, "key-int-max", (gint)keyint, "option-string",
+                 "scenecut=0:open-gop=0:repeat-headers=1", NULL);
     if (settings.tune & GST_ABR_LADDER_TUNE_ZEROLATENCY)
-      gst_util_set_object_arg (G_OBJECT (encoder), "tune", "zerolatency");
+      gst_util_set_object_arg(G_OBJECT(encoder), "tune", "zerolatency");
     else if (settings.tune & GST_ABR_LADDER_TUNE_FASTDECODE)
-      gst_util_set_object_arg (G_OBJECT (encoder), "tune", "fastdecode");
+      gst_util_set_object_arg(G_OBJECT(encoder), "tune", "fastdecode");
     return encoder;
   }
 
   if (settings.encoder == GST_ABR_LADDER_ENCODER_OPENH264) {
-    encoder = make_child (self, "openh264enc", list);
-    if (!encoder)
-      return NULL;
-    gst_util_set_object_arg (G_OBJECT (encoder), "rate-control", "bitrate");
-    g_object_set (encoder, "bitrate", (guint) rung.kbps * 1000, "gop-size",
-        keyint, "scene-change-detection", FALSE, NULL);
+    encoder = make_child(self, "openh264enc", list);
+    if (!encoder) return NULL;
+    gst_util_set_object_arg(G_OBJECT(encoder), "rate-control", "bitrate");
+    g_object_set(encoder, "bitrate", (guint)rung.kbps * 1000, "gop-size", keyint, "scene-change-detection",
+                 FALSE, NULL);
     return encoder;
   }
 
-  encoder = make_child (self, "x264enc", list);
-  if (!encoder)
-    return NULL;
-  gst_util_set_object_arg (G_OBJECT (encoder), "speed-preset",
-      preset_nick (settings.preset));
+  encoder = make_child(self, "x264enc", list);
+  if (!encoder) return NULL;
+  gst_util_set_object_arg(G_OBJECT(encoder), "speed-preset", preset_nick(settings.preset));
   if (settings.tune) {
-    GFlagsClass *klass =
-        G_FLAGS_CLASS (g_type_class_peek (GST_TYPE_ABR_LADDER_TUNE));
+    GFlagsClass *klass = G_FLAGS_CLASS(g_type_class_peek(GST_TYPE_ABR_LADDER_TUNE));
     std::string tune;
     for (guint i = 0; i < klass->n_values; i++) {
       if (settings.tune & klass->values[i].value) {
-        if (!tune.empty ())
-          tune += "+";
+        if (!tune.empty()) tune += "+";
         tune += klass->values[i].value_nick;
       }
     }
-    gst_util_set_object_arg (G_OBJECT (encoder), "tune", tune.c_str ());
+    gst_util_set_object_arg(G_OBJECT(encoder), "tune", tune.c_str());
   }
-  g_object_set (encoder, "bitrate", (guint) rung.kbps, "key-int-max", keyint,
-      "option-string", "scenecut=0", NULL);
+  g_object_set(encoder, "bitrate", (guint)rung.kbps, "key-int-max", keyint, "option-string", "scenecut=0",
+               NULL);
   return encoder;
 }
 
 /* Rewrites the parser's caps so they carry the rung's target bitrate and
  * name: sinks write BANDWIDTH and rendition names from them. */
-static GstPadProbeReturn
-gst_abr_ladder_rendition_caps_probe (GstPad * pad, GstPadProbeInfo * info,
-    gpointer user_data)
-{
-  const onair::Rung *rung = static_cast < const onair::Rung * >(user_data);
-  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
-  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
-    return GST_PAD_PROBE_OK;
+static GstPadProbeReturn gst_abr_ladder_rendition_caps_probe(GstPad *pad, GstPadProbeInfo *info,
+                                                             gpointer user_data) {
+  const onair::Rung *rung = static_cast<const onair::Rung *>(user_data);
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
+  if (GST_EVENT_TYPE(event) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
 
   GstCaps *caps;
-  gst_event_parse_caps (event, &caps);
-  caps = gst_caps_copy (caps);
-  gst_caps_set_simple (caps, "bitrate", G_TYPE_UINT, (guint) rung->kbps * 1000,
-      "rendition", G_TYPE_STRING, rung->name.c_str (), NULL);
-  GstEvent *replacement = gst_event_new_caps (caps);
-  gst_caps_unref (caps);
-  gst_event_unref (event);
-  GST_PAD_PROBE_INFO_DATA (info) = replacement;
+  gst_event_parse_caps(event, &caps);
+  caps = gst_caps_copy(caps);
+  gst_caps_set_simple(caps, "bitrate", G_TYPE_UINT, (guint)rung->kbps * 1000, "rendition", G_TYPE_STRING,
+                      rung->name.c_str(), NULL);
+  GstEvent *replacement = gst_event_new_caps(caps);
+  gst_caps_unref(caps);
+  gst_event_unref(event);
+  GST_PAD_PROBE_INFO_DATA(info) = replacement;
   return GST_PAD_PROBE_OK;
 }
 
-static void
-free_rung (gpointer data)
-{
-  delete static_cast < onair::Rung * >(data);
+static void free_rung(gpointer data) {
+  delete static_cast<onair::Rung *>(data);
 }
 
-static GstPad *
-expose_pad (GstAbrLadder * self, GstElement * last, const gchar * name,
-    GstStaticPadTemplate * static_templ)
-{
-  GstPad *target = gst_element_get_static_pad (last, "src");
-  GstPadTemplate *templ = gst_static_pad_template_get (static_templ);
-  GstPad *ghost = gst_ghost_pad_new_from_template (name, target, templ);
-  gst_object_unref (templ);
-  gst_object_unref (target);
-  gst_pad_set_active (ghost, TRUE);
+static GstPad *expose_pad(GstAbrLadder *self, GstElement *last, const gchar *name,
+                          GstStaticPadTemplate *static_templ) {
+  GstPad *target = gst_element_get_static_pad(last, "src");
+  GstPadTemplate *templ = gst_static_pad_template_get(static_templ);
+  GstPad *ghost = gst_ghost_pad_new_from_template(name, target, templ);
+  gst_object_unref(templ);
+  gst_object_unref(target);
+  gst_pad_set_active(ghost, TRUE);
   return ghost;
 }
 
 /* Builds the renditions for the input `caps`: called from the input probe, in
  * the streaming thread, before the caps reach the converter. */
-static gboolean
-gst_abr_ladder_build (GstAbrLadder * self, GstCaps * caps)
-{
+static gboolean gst_abr_ladder_build(GstAbrLadder *self, GstCaps *caps) {
   GstAbrLadderPrivate *priv = self->priv;
   GstVideoInfo info;
 
-  if (!gst_video_info_from_caps (&info, caps)) {
-    GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Input caps are not usable video"),
-        ("caps: %" GST_PTR_FORMAT, caps));
+  if (!gst_video_info_from_caps(&info, caps)) {
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Input caps are not usable video"),
+                      ("caps: %" GST_PTR_FORMAT, caps));
     return FALSE;
   }
 
   Settings settings;
   {
-    std::lock_guard < std::mutex > lock (priv->settings_lock);
+    std::lock_guard<std::mutex> lock(priv->settings_lock);
     settings = priv->settings;
   }
 
-  int display_width = (int) gst_util_uint64_scale_int (info.width,
-      info.par_n > 0 ? info.par_n : 1, info.par_d > 0 ? info.par_d : 1);
+  int display_width = (int)gst_util_uint64_scale_int(info.width, info.par_n > 0 ? info.par_n : 1,
+                                                     info.par_d > 0 ? info.par_d : 1);
   int display_height = info.height;
   guint gop_frames = 0;
   if (info.fps_n > 0 && info.fps_d > 0)
-    gop_frames = (guint) std::lround (settings.gop_duration * info.fps_n /
-        info.fps_d);
+    gop_frames = (guint)std::lround(settings.gop_duration * info.fps_n / info.fps_d);
 
   std::vector<Rendition> renditions;
-  for (const onair::Rung & rung:settings.rungs) {
-    auto size = onair::rung_dimensions (rung, display_width, display_height);
+  for (const onair::Rung &rung : settings.rungs) {
+    auto size = onair::rung_dimensions(rung, display_width, display_height);
     if (size)
-      renditions.push_back (Rendition { rung, *size });
+      renditions.push_back(Rendition{rung, *size});
     else
-      GST_INFO_OBJECT (self, "dropping rung %s: larger than the %dx%d source",
-          rung.name.c_str (), display_width, display_height);
+      GST_INFO_OBJECT(self, "dropping rung %s: larger than the %dx%d source", rung.name.c_str(),
+                      display_width, display_height);
   }
-  if (renditions.empty ()) {
+  if (renditions.empty()) {
     /* A source smaller than every rung still gets one rendition, at its own
      * size, with the smallest rung's bitrate. */
-    onair::Rung rung = settings.rungs.back ();
-    int short_side = std::min (display_width, display_height) & ~1;
+    onair::Rung rung = settings.rungs.back();
+    int short_side = std::min(display_width, display_height) & ~1;
     rung.lines = short_side;
-    rung.name = std::to_string (short_side) + "p";
-    renditions.push_back (Rendition { rung, {display_width & ~1,
-                display_height & ~1}
-        });
+    rung.name = std::to_string(short_side) + "p";
+    renditions.push_back(Rendition{rung, {display_width & ~1, display_height & ~1}});
   }
 
-  std::lock_guard < std::mutex > lock (priv->state_lock);
+  std::lock_guard<std::mutex> lock(priv->state_lock);
   priv->gop_duration = settings.gop_duration;
   std::vector<GstElement *> &made = priv->dynamic_elements;
 
@@ -745,160 +661,142 @@ gst_abr_ladder_build (GstAbrLadder * self, GstCaps * caps)
   bool square = info.par_n == info.par_d;
   std::vector<GstElement *> to_sync;
 
-  for (size_t i = 0; i < renditions.size (); i++) {
-    Rendition & r = renditions[i];
+  for (size_t i = 0; i < renditions.size(); i++) {
+    Rendition &r = renditions[i];
     /* The largest rung always gets a scaler, passthrough while the input has
      * its size: a publisher changing resolution mid-stream then changes
      * nothing downstream. */
-    if (i == 0 || r.size.width != picture_width
-        || r.size.height != picture_height || !square) {
-      GstElement *scale = make_child (self, "videoscale", &made);
-      GstElement *filter = make_child (self, "capsfilter", &made);
-      GstElement *tee = make_child (self, "tee", &made);
-      if (!scale || !filter || !tee)
-        return FALSE;
-      GstCaps *size_caps = gst_caps_new_simple ("video/x-raw",
-          "width", G_TYPE_INT, r.size.width, "height", G_TYPE_INT,
-          r.size.height, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
-      g_object_set (filter, "caps", size_caps, NULL);
-      gst_caps_unref (size_caps);
-      if (!gst_element_link_many (picture_tee, scale, filter, tee, NULL)) {
-        GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
-            ("could not link the scaler of rung %s", r.rung.name.c_str ()));
+    if (i == 0 || r.size.width != picture_width || r.size.height != picture_height || !square) {
+      GstElement *scale = make_child(self, "videoscale", &made);
+      GstElement *filter = make_child(self, "capsfilter", &made);
+      GstElement *tee = make_child(self, "tee", &made);
+      if (!scale || !filter || !tee) return FALSE;
+      GstCaps *size_caps =
+          gst_caps_new_simple("video/x-raw", "width", G_TYPE_INT, r.size.width, "height", G_TYPE_INT,
+                              r.size.height, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
+      g_object_set(filter, "caps", size_caps, NULL);
+      gst_caps_unref(size_caps);
+      if (!gst_element_link_many(picture_tee, scale, filter, tee, NULL)) {
+        GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, (NULL),
+                          ("could not link the scaler of rung %s", r.rung.name.c_str()));
         return FALSE;
       }
-      to_sync.insert (to_sync.begin (), {tee, filter, scale});
+      to_sync.insert(to_sync.begin(), {tee, filter, scale});
       picture_tee = tee;
       picture_width = r.size.width;
       picture_height = r.size.height;
       square = true;
     }
 
-    GstElement *queue = make_child (self, "queue", &made);
-    GstElement *encoder = make_encoder (self, settings, r.rung, gop_frames, &made);
-    GstElement *parser = make_child (self,
-        r.rung.codec == onair::VideoCodec::H265 ? "h265parse" : "h264parse",
-        &made);
-    if (!queue || !encoder || !parser)
-      return FALSE;
-    g_object_set (queue, "max-size-buffers", ENCODER_QUEUE_FRAMES,
-        "max-size-bytes", 0, "max-size-time", (guint64) 0, NULL);
-    if (!gst_element_link_many (picture_tee, queue, encoder, parser, NULL)) {
-      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
-          ("could not link the encoder of rung %s", r.rung.name.c_str ()));
+    GstElement *queue = make_child(self, "queue", &made);
+    GstElement *encoder = make_encoder(self, settings, r.rung, gop_frames, &made);
+    GstElement *parser =
+        make_child(self, r.rung.codec == onair::VideoCodec::H265 ? "h265parse" : "h264parse", &made);
+    if (!queue || !encoder || !parser) return FALSE;
+    g_object_set(queue, "max-size-buffers", ENCODER_QUEUE_FRAMES, "max-size-bytes", 0, "max-size-time",
+                 (guint64)0, NULL);
+    if (!gst_element_link_many(picture_tee, queue, encoder, parser, NULL)) {
+      GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, (NULL),
+                        ("could not link the encoder of rung %s", r.rung.name.c_str()));
       return FALSE;
     }
-    GstPad *parser_src = gst_element_get_static_pad (parser, "src");
-    gst_pad_add_probe (parser_src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-        gst_abr_ladder_rendition_caps_probe, new onair::Rung (r.rung),
-        free_rung);
-    gst_object_unref (parser_src);
-    to_sync.insert (to_sync.begin (), {parser, encoder, queue});
+    GstPad *parser_src = gst_element_get_static_pad(parser, "src");
+    gst_pad_add_probe(parser_src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, gst_abr_ladder_rendition_caps_probe,
+                      new onair::Rung(r.rung), free_rung);
+    gst_object_unref(parser_src);
+    to_sync.insert(to_sync.begin(), {parser, encoder, queue});
 
-    gchar *name = g_strdup_printf ("src_%u", (guint) i);
-    r.srcpad = expose_pad (self, parser, name, &src_template);
-    g_free (name);
+    gchar *name = g_strdup_printf("src_%u", (guint)i);
+    r.srcpad = expose_pad(self, parser, name, &src_template);
+    g_free(name);
   }
 
   /* Downstream first, so nothing pushes into an element still in NULL. */
-  for (GstElement * element:to_sync)
-    gst_element_sync_state_with_parent (element);
+  for (GstElement *element : to_sync) gst_element_sync_state_with_parent(element);
 
   priv->renditions = renditions;
   priv->built = true;
-  GST_INFO_OBJECT (self, "renditions: %s", describe_renditions (priv).c_str ());
+  GST_INFO_OBJECT(self, "renditions: %s", describe_renditions(priv).c_str());
   return TRUE;
 }
 
 /* Adds the built pads to the element (pad-added), links the rest to where
  * the first went when auto-link is on, then signals no-more-pads. Called
  * without state_lock: pad-added handlers may query the element. */
-static void
-gst_abr_ladder_expose (GstAbrLadder * self)
-{
+static void gst_abr_ladder_expose(GstAbrLadder *self) {
   GstAbrLadderPrivate *priv = self->priv;
   std::vector<GstPad *> pads;
   bool auto_link;
   {
-    std::lock_guard < std::mutex > lock (priv->settings_lock);
+    std::lock_guard<std::mutex> lock(priv->settings_lock);
     auto_link = priv->settings.auto_link;
   }
   {
-    std::lock_guard < std::mutex > lock (priv->state_lock);
-    for (const Rendition & r:priv->renditions)
-      pads.push_back (r.srcpad);
+    std::lock_guard<std::mutex> lock(priv->state_lock);
+    for (const Rendition &r : priv->renditions) pads.push_back(r.srcpad);
     if (priv->audio_srcpad && !priv->audio_exposed) {
-      pads.push_back (priv->audio_srcpad);
+      pads.push_back(priv->audio_srcpad);
       priv->audio_exposed = true;
     }
   }
 
   GstElement *link_target = NULL;
-  for (GstPad * pad:pads) {
-    gst_element_add_pad (GST_ELEMENT (self), pad);
-    if (!auto_link)
-      continue;
-    GstPad *peer = gst_pad_get_peer (pad);
+  for (GstPad *pad : pads) {
+    gst_element_add_pad(GST_ELEMENT(self), pad);
+    if (!auto_link) continue;
+    GstPad *peer = gst_pad_get_peer(pad);
     if (peer) {
-      if (!link_target)
-        link_target = gst_pad_get_parent_element (peer);
-      gst_object_unref (peer);
+      if (!link_target) link_target = gst_pad_get_parent_element(peer);
+      gst_object_unref(peer);
     } else if (link_target) {
-      if (!gst_element_link_pads (GST_ELEMENT (self), GST_PAD_NAME (pad),
-              link_target, NULL))
-        GST_WARNING_OBJECT (self, "auto-link of %s to %s failed",
-            GST_PAD_NAME (pad), GST_ELEMENT_NAME (link_target));
+      if (!gst_element_link_pads(GST_ELEMENT(self), GST_PAD_NAME(pad), link_target, NULL))
+        GST_WARNING_OBJECT(self, "auto-link of %s to %s failed", GST_PAD_NAME(pad),
+                           GST_ELEMENT_NAME(link_target));
     }
   }
-  if (link_target)
-    gst_object_unref (link_target);
+  if (link_target) gst_object_unref(link_target);
 
-  gst_element_no_more_pads (GST_ELEMENT (self));
+  gst_element_no_more_pads(GST_ELEMENT(self));
 
-  std::lock_guard < std::mutex > lock (priv->state_lock);
+  std::lock_guard<std::mutex> lock(priv->state_lock);
   if (priv->audio_block_probe) {
-    gst_pad_remove_probe (priv->audio_block_pad, priv->audio_block_probe);
+    gst_pad_remove_probe(priv->audio_block_pad, priv->audio_block_probe);
     priv->audio_block_probe = 0;
   }
 }
 
-static GstPadProbeReturn
-gst_abr_ladder_input_probe (GstPad * pad, GstPadProbeInfo * info,
-    gpointer user_data)
-{
-  GstAbrLadder *self = GST_ABR_LADDER (user_data);
+static GstPadProbeReturn gst_abr_ladder_input_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
+  GstAbrLadder *self = GST_ABR_LADDER(user_data);
   GstAbrLadderPrivate *priv = self->priv;
-  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
 
-  switch (GST_EVENT_TYPE (event)) {
-    case GST_EVENT_CAPS:{
+  switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_CAPS: {
       bool built;
       {
-        std::lock_guard < std::mutex > lock (priv->state_lock);
+        std::lock_guard<std::mutex> lock(priv->state_lock);
         built = priv->built;
       }
       if (built) {
-        GST_DEBUG_OBJECT (self, "caps changed; the ladder keeps its sizes");
+        GST_DEBUG_OBJECT(self, "caps changed; the ladder keeps its sizes");
         break;
       }
       GstCaps *caps;
-      gst_event_parse_caps (event, &caps);
-      if (!gst_abr_ladder_build (self, caps))
-        return GST_PAD_PROBE_DROP;
-      gst_abr_ladder_expose (self);
+      gst_event_parse_caps(event, &caps);
+      if (!gst_abr_ladder_build(self, caps)) return GST_PAD_PROBE_DROP;
+      gst_abr_ladder_expose(self);
       break;
     }
-    case GST_EVENT_EOS:{
-      std::lock_guard < std::mutex > lock (priv->state_lock);
+    case GST_EVENT_EOS: {
+      std::lock_guard<std::mutex> lock(priv->state_lock);
       if (!priv->built) {
-        GST_ELEMENT_ERROR (self, STREAM, FAILED,
-            ("No video reached the ladder before the end of the stream"),
-            ("EOS arrived on the sink pad before any caps"));
+        GST_ELEMENT_ERROR(self, STREAM, FAILED, ("No video reached the ladder before the end of the stream"),
+                          ("EOS arrived on the sink pad before any caps"));
       }
       break;
     }
-    case GST_EVENT_FLUSH_STOP:{
-      std::lock_guard < std::mutex > lock (priv->state_lock);
+    case GST_EVENT_FLUSH_STOP: {
+      std::lock_guard<std::mutex> lock(priv->state_lock);
       priv->next_keyframe = GST_CLOCK_TIME_NONE;
       break;
     }
@@ -911,252 +809,214 @@ gst_abr_ladder_input_probe (GstPad * pad, GstPadProbeInfo * info,
 /* The one keyframe schedule: before the first frame at or past each multiple
  * of gop-duration (running time), a force-key-unit event goes down the tee
  * to every rung's encoder, so all rungs make that same frame a keyframe. */
-static GstPadProbeReturn
-gst_abr_ladder_keyframe_probe (GstPad * pad, GstPadProbeInfo * info,
-    gpointer user_data)
-{
-  GstAbrLadder *self = GST_ABR_LADDER (user_data);
+static GstPadProbeReturn gst_abr_ladder_keyframe_probe(GstPad *pad, GstPadProbeInfo *info,
+                                                       gpointer user_data) {
+  GstAbrLadder *self = GST_ABR_LADDER(user_data);
   GstAbrLadderPrivate *priv = self->priv;
-  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
 
-  if (!GST_BUFFER_PTS_IS_VALID (buffer))
-    return GST_PAD_PROBE_OK;
+  if (!GST_BUFFER_PTS_IS_VALID(buffer)) return GST_PAD_PROBE_OK;
 
-  GstEvent *segment_event = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
-  if (!segment_event)
-    return GST_PAD_PROBE_OK;
+  GstEvent *segment_event = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
+  if (!segment_event) return GST_PAD_PROBE_OK;
   const GstSegment *segment;
-  gst_event_parse_segment (segment_event, &segment);
-  GstClockTime running_time = gst_segment_to_running_time (segment,
-      GST_FORMAT_TIME, GST_BUFFER_PTS (buffer));
-  GstClockTime stream_time = gst_segment_to_stream_time (segment,
-      GST_FORMAT_TIME, GST_BUFFER_PTS (buffer));
-  gst_event_unref (segment_event);
-  if (!GST_CLOCK_TIME_IS_VALID (running_time))
-    return GST_PAD_PROBE_OK;
+  gst_event_parse_segment(segment_event, &segment);
+  GstClockTime running_time = gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
+  GstClockTime stream_time = gst_segment_to_stream_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
+  gst_event_unref(segment_event);
+  if (!GST_CLOCK_TIME_IS_VALID(running_time)) return GST_PAD_PROBE_OK;
 
   guint count;
   {
-    std::lock_guard < std::mutex > lock (priv->state_lock);
-    GstClockTime gop = (GstClockTime) (priv->gop_duration * GST_SECOND);
-    if (GST_CLOCK_TIME_IS_VALID (priv->next_keyframe)
-        && running_time < priv->next_keyframe)
+    std::lock_guard<std::mutex> lock(priv->state_lock);
+    GstClockTime gop = (GstClockTime)(priv->gop_duration * GST_SECOND);
+    if (GST_CLOCK_TIME_IS_VALID(priv->next_keyframe) && running_time < priv->next_keyframe)
       return GST_PAD_PROBE_OK;
-    if (!GST_CLOCK_TIME_IS_VALID (priv->next_keyframe))
-      priv->next_keyframe = running_time;
+    if (!GST_CLOCK_TIME_IS_VALID(priv->next_keyframe)) priv->next_keyframe = running_time;
     /* Next slot on the grid, skipping slots a gap in the input jumped over. */
-    while (priv->next_keyframe <= running_time)
-      priv->next_keyframe += gop;
+    while (priv->next_keyframe <= running_time) priv->next_keyframe += gop;
     count = priv->keyframe_count++;
   }
 
-  GST_LOG_OBJECT (self, "forcing keyframe %u at %" GST_TIME_FORMAT, count,
-      GST_TIME_ARGS (running_time));
+  GST_LOG_OBJECT(self, "forcing keyframe %u at %" GST_TIME_FORMAT, count, GST_TIME_ARGS(running_time));
   /* The event asks for a keyframe on the next frame (running-time NONE)
    * rather than at `running_time`: GstVideoEncoder 1.22 compares a request's
    * running time with its own, which x264enc offsets by 1000 hours
    * (set_min_pts), and then drops every request after the first. The frame
    * right behind this event in every branch is this buffer. */
-  gst_pad_send_event (pad,
-      gst_video_event_new_downstream_force_key_unit (GST_BUFFER_PTS (buffer),
-          stream_time, GST_CLOCK_TIME_NONE, TRUE, count));
+  gst_pad_send_event(pad, gst_video_event_new_downstream_force_key_unit(GST_BUFFER_PTS(buffer), stream_time,
+                                                                        GST_CLOCK_TIME_NONE, TRUE, count));
   return GST_PAD_PROBE_OK;
 }
 
-static GstPadProbeReturn
-gst_abr_ladder_block_probe (GstPad * pad, GstPadProbeInfo * info,
-    gpointer user_data)
-{
+static GstPadProbeReturn gst_abr_ladder_block_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
   return GST_PAD_PROBE_OK;
 }
 
-static GstPadProbeReturn
-gst_abr_ladder_audio_input_probe (GstPad * pad, GstPadProbeInfo * info,
-    gpointer user_data)
-{
-  GstAbrLadder *self = GST_ABR_LADDER (user_data);
-  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
-  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
-    std::lock_guard < std::mutex > lock (self->priv->state_lock);
-    if (!self->priv->built && !GST_PAD_IS_EOS (self->sinkpad)
-        && !gst_pad_is_linked (self->sinkpad)) {
-      GST_ELEMENT_ERROR (self, STREAM, FAILED,
-          ("The ladder got audio but no video"),
-          ("the video sink pad is not linked"));
+static GstPadProbeReturn gst_abr_ladder_audio_input_probe(GstPad *pad, GstPadProbeInfo *info,
+                                                          gpointer user_data) {
+  GstAbrLadder *self = GST_ABR_LADDER(user_data);
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
+  if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) {
+    std::lock_guard<std::mutex> lock(self->priv->state_lock);
+    if (!self->priv->built && !GST_PAD_IS_EOS(self->sinkpad) && !gst_pad_is_linked(self->sinkpad)) {
+      GST_ELEMENT_ERROR(self, STREAM, FAILED, ("The ladder got audio but no video"),
+                        ("the video sink pad is not linked"));
     }
   }
   return GST_PAD_PROBE_OK;
 }
 
-static GstPad *
-gst_abr_ladder_request_new_pad (GstElement * element, GstPadTemplate * templ,
-    const gchar * name, const GstCaps * caps)
-{
-  GstAbrLadder *self = GST_ABR_LADDER (element);
+static GstPad *gst_abr_ladder_request_new_pad(GstElement *element, GstPadTemplate *templ, const gchar *name,
+                                              const GstCaps *caps) {
+  GstAbrLadder *self = GST_ABR_LADDER(element);
   GstAbrLadderPrivate *priv = self->priv;
 
-  if (g_strcmp0 (GST_PAD_TEMPLATE_NAME_TEMPLATE (templ), "audio") != 0)
-    return NULL;
+  if (g_strcmp0(GST_PAD_TEMPLATE_NAME_TEMPLATE(templ), "audio") != 0) return NULL;
 
   guint bitrate;
   {
-    std::lock_guard < std::mutex > lock (priv->settings_lock);
+    std::lock_guard<std::mutex> lock(priv->settings_lock);
     bitrate = priv->settings.audio_bitrate;
   }
 
-  std::lock_guard < std::mutex > lock (priv->state_lock);
+  std::lock_guard<std::mutex> lock(priv->state_lock);
   if (priv->audio_sinkpad) {
-    GST_WARNING_OBJECT (self, "the ladder takes one audio input");
+    GST_WARNING_OBJECT(self, "the ladder takes one audio input");
     return NULL;
   }
 
   std::vector<GstElement *> &made = priv->audio_elements;
-  GstElement *queue = make_child (self, "queue", &made);
-  GstElement *convert = make_child (self, "audioconvert", &made);
-  GstElement *resample = make_child (self, "audioresample", &made);
-  GstElement *encoder = make_child (self, "avenc_aac", &made);
-  GstElement *parser = make_child (self, "aacparse", &made);
-  if (!queue || !convert || !resample || !encoder || !parser)
-    return NULL;
-  g_object_set (encoder, "bitrate", (gint) bitrate * 1000, NULL);
-  gst_element_link_many (queue, convert, resample, encoder, parser, NULL);
-  for (GstElement * e:made)
-    gst_element_sync_state_with_parent (e);
+  GstElement *queue = make_child(self, "queue", &made);
+  GstElement *convert = make_child(self, "audioconvert", &made);
+  GstElement *resample = make_child(self, "audioresample", &made);
+  GstElement *encoder = make_child(self, "avenc_aac", &made);
+  GstElement *parser = make_child(self, "aacparse", &made);
+  if (!queue || !convert || !resample || !encoder || !parser) return NULL;
+  g_object_set(encoder, "bitrate", (gint)bitrate * 1000, NULL);
+  gst_element_link_many(queue, convert, resample, encoder, parser, NULL);
+  for (GstElement *e : made) gst_element_sync_state_with_parent(e);
 
-  GstPad *target = gst_element_get_static_pad (queue, "sink");
-  GstPad *pad = gst_ghost_pad_new_from_template ("audio", target, templ);
-  gst_pad_add_probe (target, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-      gst_abr_ladder_audio_input_probe, self, NULL);
-  gst_object_unref (target);
+  GstPad *target = gst_element_get_static_pad(queue, "sink");
+  GstPad *pad = gst_ghost_pad_new_from_template("audio", target, templ);
+  gst_pad_add_probe(target, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, gst_abr_ladder_audio_input_probe, self,
+                    NULL);
+  gst_object_unref(target);
 
   /* Audio waits until the video renditions are exposed, so that the audio
    * pad appears (and is auto-linked) with them. */
-  priv->audio_block_pad = gst_element_get_static_pad (parser, "src");
-  priv->audio_block_probe = gst_pad_add_probe (priv->audio_block_pad,
-      (GstPadProbeType) (GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_BUFFER |
-          GST_PAD_PROBE_TYPE_BUFFER_LIST), gst_abr_ladder_block_probe, NULL,
-      NULL);
-  priv->audio_srcpad = expose_pad (self, parser, "audio_src",
-      &audio_src_template);
+  priv->audio_block_pad = gst_element_get_static_pad(parser, "src");
+  priv->audio_block_probe =
+      gst_pad_add_probe(priv->audio_block_pad,
+                        (GstPadProbeType)(GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_BUFFER |
+                                          GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                        gst_abr_ladder_block_probe, NULL, NULL);
+  priv->audio_srcpad = expose_pad(self, parser, "audio_src", &audio_src_template);
   priv->audio_sinkpad = pad;
 
-  gst_pad_set_active (pad, TRUE);
-  gst_element_add_pad (element, pad);
+  gst_pad_set_active(pad, TRUE);
+  gst_element_add_pad(element, pad);
   if (priv->built && !priv->audio_exposed) {
     /* Requested after the video renditions exist: expose right away. */
     priv->audio_exposed = true;
-    gst_pad_remove_probe (priv->audio_block_pad, priv->audio_block_probe);
+    gst_pad_remove_probe(priv->audio_block_pad, priv->audio_block_probe);
     priv->audio_block_probe = 0;
-    gst_element_add_pad (element, priv->audio_srcpad);
+    gst_element_add_pad(element, priv->audio_srcpad);
   }
   return pad;
 }
 
-static void
-remove_elements (GstAbrLadder * self, std::vector<GstElement *> &elements)
-{
-  for (GstElement * e:elements) {
-    if (GST_OBJECT_PARENT (e) == GST_OBJECT (self)) {
-      gst_element_set_state (e, GST_STATE_NULL);
-      gst_bin_remove (GST_BIN (self), e);
+static void remove_elements(GstAbrLadder *self, std::vector<GstElement *> &elements) {
+  for (GstElement *e : elements) {
+    if (GST_OBJECT_PARENT(e) == GST_OBJECT(self)) {
+      gst_element_set_state(e, GST_STATE_NULL);
+      gst_bin_remove(GST_BIN(self), e);
     }
-    gst_object_unref (e);
+    gst_object_unref(e);
   }
-  elements.clear ();
+  elements.clear();
 }
 
-static void
-gst_abr_ladder_release_pad (GstElement * element, GstPad * pad)
-{
-  GstAbrLadder *self = GST_ABR_LADDER (element);
+static void gst_abr_ladder_release_pad(GstElement *element, GstPad *pad) {
+  GstAbrLadder *self = GST_ABR_LADDER(element);
   GstAbrLadderPrivate *priv = self->priv;
-  std::unique_lock < std::mutex > lock (priv->state_lock);
-  if (pad != priv->audio_sinkpad)
-    return;
+  std::unique_lock<std::mutex> lock(priv->state_lock);
+  if (pad != priv->audio_sinkpad) return;
   priv->audio_sinkpad = NULL;
   GstPad *srcpad = priv->audio_srcpad;
   bool exposed = priv->audio_exposed;
   priv->audio_srcpad = NULL;
   priv->audio_exposed = false;
   if (priv->audio_block_pad) {
-    if (priv->audio_block_probe)
-      gst_pad_remove_probe (priv->audio_block_pad, priv->audio_block_probe);
-    gst_object_unref (priv->audio_block_pad);
+    if (priv->audio_block_probe) gst_pad_remove_probe(priv->audio_block_pad, priv->audio_block_probe);
+    gst_object_unref(priv->audio_block_pad);
   }
   priv->audio_block_pad = NULL;
   priv->audio_block_probe = 0;
-  std::vector<GstElement *> elements = std::move (priv->audio_elements);
-  lock.unlock ();
+  std::vector<GstElement *> elements = std::move(priv->audio_elements);
+  lock.unlock();
 
-  gst_element_remove_pad (element, pad);
+  gst_element_remove_pad(element, pad);
   if (srcpad) {
     if (exposed)
-      gst_element_remove_pad (element, srcpad);
+      gst_element_remove_pad(element, srcpad);
     else
-      gst_object_unref (srcpad);
+      gst_object_unref(srcpad);
   }
-  remove_elements (self, elements);
+  remove_elements(self, elements);
 }
 
-static void
-gst_abr_ladder_reset (GstAbrLadder * self)
-{
+static void gst_abr_ladder_reset(GstAbrLadder *self) {
   GstAbrLadderPrivate *priv = self->priv;
   std::vector<GstPad *> pads;
   std::vector<GstElement *> elements;
   {
-    std::lock_guard < std::mutex > lock (priv->state_lock);
-    for (Rendition & r:priv->renditions)
-      pads.push_back (r.srcpad);
-    priv->renditions.clear ();
-    elements = std::move (priv->dynamic_elements);
-    priv->dynamic_elements.clear ();
+    std::lock_guard<std::mutex> lock(priv->state_lock);
+    for (Rendition &r : priv->renditions) pads.push_back(r.srcpad);
+    priv->renditions.clear();
+    elements = std::move(priv->dynamic_elements);
+    priv->dynamic_elements.clear();
     priv->built = false;
     priv->next_keyframe = GST_CLOCK_TIME_NONE;
     priv->keyframe_count = 0;
   }
-  for (GstPad * pad:pads)
-    gst_element_remove_pad (GST_ELEMENT (self), pad);
-  remove_elements (self, elements);
+  for (GstPad *pad : pads) gst_element_remove_pad(GST_ELEMENT(self), pad);
+  remove_elements(self, elements);
 
   /* The audio branch stays (its pad is requested), but is hidden again until
    * the next input's renditions are exposed. */
-  std::lock_guard < std::mutex > lock (priv->state_lock);
+  std::lock_guard<std::mutex> lock(priv->state_lock);
   if (priv->audio_srcpad && priv->audio_exposed) {
-    gst_object_ref (priv->audio_srcpad);
-    gst_element_remove_pad (GST_ELEMENT (self), priv->audio_srcpad);
+    gst_object_ref(priv->audio_srcpad);
+    gst_element_remove_pad(GST_ELEMENT(self), priv->audio_srcpad);
     priv->audio_exposed = false;
-    gst_pad_set_active (priv->audio_srcpad, TRUE);
+    gst_pad_set_active(priv->audio_srcpad, TRUE);
   }
   if (priv->audio_block_pad && !priv->audio_block_probe)
-    priv->audio_block_probe = gst_pad_add_probe (priv->audio_block_pad,
-        (GstPadProbeType) (GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_BUFFER
-            | GST_PAD_PROBE_TYPE_BUFFER_LIST), gst_abr_ladder_block_probe,
-        NULL, NULL);
+    priv->audio_block_probe =
+        gst_pad_add_probe(priv->audio_block_pad,
+                          (GstPadProbeType)(GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_BUFFER |
+                                            GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                          gst_abr_ladder_block_probe, NULL, NULL);
 }
 
-static GstStateChangeReturn
-gst_abr_ladder_change_state (GstElement * element, GstStateChange transition)
-{
-  GstAbrLadder *self = GST_ABR_LADDER (element);
+static GstStateChangeReturn gst_abr_ladder_change_state(GstElement *element, GstStateChange transition) {
+  GstAbrLadder *self = GST_ABR_LADDER(element);
 
   if (transition == GST_STATE_CHANGE_NULL_TO_READY) {
-    std::lock_guard < std::mutex > lock (self->priv->settings_lock);
-    const Settings & settings = self->priv->settings;
-    if (!settings.ladder_error.empty ()) {
-      GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS,
-          ("Invalid ladder \"%s\": %s", settings.ladder_text.c_str (),
-              settings.ladder_error.c_str ()), (NULL));
+    std::lock_guard<std::mutex> lock(self->priv->settings_lock);
+    const Settings &settings = self->priv->settings;
+    if (!settings.ladder_error.empty()) {
+      GST_ELEMENT_ERROR(
+          self, LIBRARY, SETTINGS,
+          ("Invalid ladder \"%s\": %s", settings.ladder_text.c_str(), settings.ladder_error.c_str()), (NULL));
       return GST_STATE_CHANGE_FAILURE;
     }
   }
 
-  GstStateChangeReturn ret =
-      GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
-  if (ret == GST_STATE_CHANGE_FAILURE)
-    return ret;
+  GstStateChangeReturn ret = GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE) return ret;
 
-  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
-    gst_abr_ladder_reset (self);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) gst_abr_ladder_reset(self);
   return ret;
 }

@@ -8,9 +8,9 @@
 
 G_BEGIN_DECLS
 
-#define GST_TYPE_ABR_LADDER (gst_abr_ladder_get_type ())
-G_DECLARE_FINAL_TYPE (GstAbrLadder, gst_abr_ladder, GST, ABR_LADDER, GstBin)
+#define GST_TYPE_ABR_LADDER (gst_abr_ladder_get_type())
+G_DECLARE_FINAL_TYPE(GstAbrLadder, gst_abr_ladder, GST, ABR_LADDER, GstBin)
 
-GST_ELEMENT_REGISTER_DECLARE (abrladder);
+GST_ELEMENT_REGISTER_DECLARE(abrladder);
 
 G_END_DECLS

@@ -60,8 +60,7 @@
 #include "mpd.h"
 #include "playlist.h"
 
-typedef enum
-{
+typedef enum {
   GST_ABR_SINK_MODE_LIVE,
   GST_ABR_SINK_MODE_VOD,
 } GstAbrSinkMode;
@@ -84,27 +83,21 @@ typedef enum
 #define AUDIO_FRAGMENT_MS 500
 #define FALLBACK_SEGMENT_SECONDS 2.0
 
-#define GST_TYPE_ABR_SINK_MODE (gst_abr_sink_mode_get_type ())
-static GType
-gst_abr_sink_mode_get_type (void)
-{
+#define GST_TYPE_ABR_SINK_MODE (gst_abr_sink_mode_get_type())
+static GType gst_abr_sink_mode_get_type(void) {
   static GType type = 0;
   static const GEnumValue values[] = {
-    {GST_ABR_SINK_MODE_LIVE, "Live: sliding window, old segments deleted",
-        "live"},
-    {GST_ABR_SINK_MODE_VOD, "Video on demand: every segment kept, ENDLIST",
-        "vod"},
-    {0, NULL, NULL},
+      {GST_ABR_SINK_MODE_LIVE, "Live: sliding window, old segments deleted", "live"},
+      {GST_ABR_SINK_MODE_VOD, "Video on demand: every segment kept, ENDLIST", "vod"},
+      {0, NULL, NULL},
   };
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, g_enum_register_static ("GstAbrSinkMode", values));
+  if (g_once_init_enter(&type)) g_once_init_leave(&type, g_enum_register_static("GstAbrSinkMode", values));
   return type;
 }
 
 namespace {
 
-struct Settings
-{
+struct Settings {
   std::string location = DEFAULT_LOCATION;
   GstAbrSinkMode mode = DEFAULT_MODE;
   guint playlist_length = DEFAULT_PLAYLIST_LENGTH;
@@ -115,51 +108,49 @@ struct Settings
   std::string mpd_name = DEFAULT_MPD_NAME;
 };
 
-struct Stream
-{
+struct Stream {
   GstAbrSink *sink = nullptr;
-  GstPad *pad = nullptr;        /* our request pad (ghost) */
+  GstPad *pad = nullptr; /* our request pad (ghost) */
   bool is_audio = false;
   std::vector<GstElement *> elements;
 
   /* from caps */
-  std::string requested_name;   /* "rendition" caps field */
-  std::string name;             /* directory, unique in the output */
+  std::string requested_name; /* "rendition" caps field */
+  std::string name;           /* directory, unique in the output */
   std::string codecs;
   int width = 0, height = 0, fps_n = 0, fps_d = 1;
   int rate = 0, channels = 0;
-  guint declared_bitrate = 0;   /* "bitrate" caps field, bits/s */
+  guint declared_bitrate = 0; /* "bitrate" caps field, bits/s */
   GstClockTimeDiff first_dts = 0;
-  GstClockTime reorder_delay = 0;       /* first PTS - first DTS */
+  GstClockTime reorder_delay = 0; /* first PTS - first DTS */
   bool have_first_dts = false;
 
   onair::Fmp4Splitter splitter;
   std::unique_ptr<onair::MediaPlaylist> playlist;
   std::deque<onair::MpdSegment> timeline;
-  std::deque<std::string> expired;      /* left the window, deleted later */
+  std::deque<std::string> expired; /* left the window, deleted later */
   std::vector<uint8_t> pending;
   uint64_t pending_start = 0;
   uint64_t pending_duration = 0;
   bool pending_valid = false;
   bool have_init = false;
   bool eos = false;
-  uint64_t end_time = 0;        /* timescale units */
+  uint64_t end_time = 0; /* timescale units */
   double last_segment_seconds = 0;
 };
 
 }  // namespace
 
-struct GstAbrSinkPrivate
-{
+struct GstAbrSinkPrivate {
   std::mutex settings_lock;
   Settings settings;
 
   /* Writer state, shared by the streaming threads of all renditions. */
   std::mutex state_lock;
-  Settings active;              /* settings copied at READY->PAUSED */
+  Settings active; /* settings copied at READY->PAUSED */
   std::vector<std::unique_ptr<Stream>> streams;
   guint next_video = 0, next_audio = 0;
-  int64_t availability_start_ms = -1;   /* UTC of presentation time 0 */
+  int64_t availability_start_ms = -1; /* UTC of presentation time 0 */
   int64_t wall_at_running_zero_ms = -1;
   bool finished = false;
   /* Messages are posted after state_lock is released: a bus sync handler
@@ -167,17 +158,15 @@ struct GstAbrSinkPrivate
   std::vector<GstMessage *> unposted;
 };
 
-struct _GstAbrSink
-{
+struct _GstAbrSink {
   GstBin parent;
   GstAbrSinkPrivate *priv;
 };
 
-GST_DEBUG_CATEGORY_STATIC (gst_abr_sink_debug);
+GST_DEBUG_CATEGORY_STATIC(gst_abr_sink_debug);
 #define GST_CAT_DEFAULT gst_abr_sink_debug
 
-enum
-{
+enum {
   PROP_0,
   PROP_LOCATION,
   PROP_MODE,
@@ -189,100 +178,96 @@ enum
   PROP_MPD_NAME,
 };
 
-enum
-{
+enum {
   SIGNAL_ADD_MARKER,
   LAST_SIGNAL,
 };
 
 static guint signals[LAST_SIGNAL];
 
-static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE ("video_%u",
-    GST_PAD_SINK,
-    GST_PAD_REQUEST,
-    GST_STATIC_CAPS ("video/x-h264, stream-format = (string) { avc, avc3 }, "
-        "alignment = (string) au; "
-        "video/x-h265, stream-format = (string) { hvc1, hev1 }, "
-        "alignment = (string) au"));
+static GstStaticPadTemplate video_template =
+    GST_STATIC_PAD_TEMPLATE("video_%u", GST_PAD_SINK, GST_PAD_REQUEST,
+                            GST_STATIC_CAPS("video/x-h264, stream-format = (string) { avc, avc3 }, "
+                                            "alignment = (string) au; "
+                                            "video/x-h265, stream-format = (string) { hvc1, hev1 }, "
+                                            "alignment = (string) au"));
 
-static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE ("audio_%u",
-    GST_PAD_SINK,
-    GST_PAD_REQUEST,
-    GST_STATIC_CAPS ("audio/mpeg, mpegversion = (int) 4, "
-        "stream-format = (string) raw"));
+static GstStaticPadTemplate audio_template =
+    GST_STATIC_PAD_TEMPLATE("audio_%u", GST_PAD_SINK, GST_PAD_REQUEST,
+                            GST_STATIC_CAPS("audio/mpeg, mpegversion = (int) 4, "
+                                            "stream-format = (string) raw"));
 
 #define gst_abr_sink_parent_class parent_class
-G_DEFINE_TYPE (GstAbrSink, gst_abr_sink, GST_TYPE_BIN);
-GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (abrsink, "abrsink", GST_RANK_NONE,
-    GST_TYPE_ABR_SINK,
-    GST_DEBUG_CATEGORY_INIT (gst_abr_sink_debug, "onair-abrsink", 0,
-        "onair HLS/DASH packager"));
+G_DEFINE_TYPE(GstAbrSink, gst_abr_sink, GST_TYPE_BIN);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE(abrsink, "abrsink", GST_RANK_NONE, GST_TYPE_ABR_SINK,
+                                      GST_DEBUG_CATEGORY_INIT(gst_abr_sink_debug, "onair-abrsink", 0,
+                                                              "onair HLS/DASH packager"));
 
-static void gst_abr_sink_finalize (GObject * object);
-static void gst_abr_sink_set_property (GObject * object, guint prop_id,
-    const GValue * value, GParamSpec * pspec);
-static void gst_abr_sink_get_property (GObject * object, guint prop_id,
-    GValue * value, GParamSpec * pspec);
-static GstStateChangeReturn gst_abr_sink_change_state (GstElement * element,
-    GstStateChange transition);
-static GstPad *gst_abr_sink_request_new_pad (GstElement * element,
-    GstPadTemplate * templ, const gchar * name, const GstCaps * caps);
-static void gst_abr_sink_release_pad (GstElement * element, GstPad * pad);
-static gboolean gst_abr_sink_add_marker (GstAbrSink * self, const gchar * kind,
-    const gchar * id, gdouble duration, const GstStructure * attributes);
+static void gst_abr_sink_finalize(GObject *object);
+static void gst_abr_sink_set_property(GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec);
+static void gst_abr_sink_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec);
+static GstStateChangeReturn gst_abr_sink_change_state(GstElement *element, GstStateChange transition);
+static GstPad *gst_abr_sink_request_new_pad(GstElement *element, GstPadTemplate *templ, const gchar *name,
+                                            const GstCaps *caps);
+static void gst_abr_sink_release_pad(GstElement *element, GstPad *pad);
+static gboolean gst_abr_sink_add_marker(GstAbrSink *self, const gchar *kind, const gchar *id,
+                                        gdouble duration, const GstStructure *attributes);
 
-static void
-gst_abr_sink_class_init (GstAbrSinkClass * klass)
-{
-  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
-  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+static void gst_abr_sink_class_init(GstAbrSinkClass *klass) {
+  GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
 
   gobject_class->finalize = gst_abr_sink_finalize;
   gobject_class->set_property = gst_abr_sink_set_property;
   gobject_class->get_property = gst_abr_sink_get_property;
 
-  g_object_class_install_property (gobject_class, PROP_LOCATION,
-      g_param_spec_string ("location", "Location",
-          "Output directory (created if missing)", DEFAULT_LOCATION,
-          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-              GST_PARAM_MUTABLE_READY)));
-  g_object_class_install_property (gobject_class, PROP_MODE,
-      g_param_spec_enum ("mode", "Mode",
-          "live: sliding window and program date-time; vod: every segment, "
-          "ENDLIST", GST_TYPE_ABR_SINK_MODE, DEFAULT_MODE,
-          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-              GST_PARAM_MUTABLE_READY)));
-  g_object_class_install_property (gobject_class, PROP_PLAYLIST_LENGTH,
-      g_param_spec_uint ("playlist-length", "Playlist length",
-          "Segments in a live playlist's window (0: keep all)", 0, 10000,
-          DEFAULT_PLAYLIST_LENGTH,
-          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-              GST_PARAM_MUTABLE_READY)));
-  g_object_class_install_property (gobject_class, PROP_SEGMENT_DURATION,
-      g_param_spec_double ("segment-duration", "Segment duration",
+  g_object_class_install_property(
+      gobject_class, PROP_LOCATION,
+      g_param_spec_string(
+          "location", "Location", "Output directory (created if missing)", DEFAULT_LOCATION,
+          (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property(
+      gobject_class, PROP_MODE,
+      g_param_spec_enum("mode", "Mode",
+                        "live: sliding window and program date-time; vod: every segment, "
+                        "ENDLIST",
+                        GST_TYPE_ABR_SINK_MODE, DEFAULT_MODE,
+                        (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property(
+      gobject_class, PROP_PLAYLIST_LENGTH,
+      g_param_spec_uint("playlist-length", "Playlist length",
+                        "Segments in a live playlist's window (0: keep all)", 0, 10000,
+                        DEFAULT_PLAYLIST_LENGTH,
+                        (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property(
+      gobject_class, PROP_SEGMENT_DURATION,
+      g_param_spec_double(
+          "segment-duration", "Segment duration",
           "Shortest segment in seconds: segments are cut at the first "
-          "keyframe past it (0: one segment per keyframe interval)", 0.0, 60.0,
-          DEFAULT_SEGMENT_DURATION,
-          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-              GST_PARAM_MUTABLE_READY)));
-  g_object_class_install_property (gobject_class, PROP_HLS,
-      g_param_spec_boolean ("hls", "HLS", "Write HLS playlists", DEFAULT_HLS,
-          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-              GST_PARAM_MUTABLE_READY)));
-  g_object_class_install_property (gobject_class, PROP_DASH,
-      g_param_spec_boolean ("dash", "DASH", "Write a DASH MPD", DEFAULT_DASH,
-          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-              GST_PARAM_MUTABLE_READY)));
-  g_object_class_install_property (gobject_class, PROP_MASTER_NAME,
-      g_param_spec_string ("master-name", "Multivariant playlist name",
-          "File name of the multivariant playlist", DEFAULT_MASTER_NAME,
-          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-              GST_PARAM_MUTABLE_READY)));
-  g_object_class_install_property (gobject_class, PROP_MPD_NAME,
-      g_param_spec_string ("mpd-name", "MPD name",
-          "File name of the DASH MPD", DEFAULT_MPD_NAME,
-          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-              GST_PARAM_MUTABLE_READY)));
+          "keyframe past it (0: one segment per keyframe interval)",
+          0.0, 60.0, DEFAULT_SEGMENT_DURATION,
+          (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property(
+      gobject_class, PROP_HLS,
+      g_param_spec_boolean(
+          "hls", "HLS", "Write HLS playlists", DEFAULT_HLS,
+          (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property(
+      gobject_class, PROP_DASH,
+      g_param_spec_boolean(
+          "dash", "DASH", "Write a DASH MPD", DEFAULT_DASH,
+          (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property(
+      gobject_class, PROP_MASTER_NAME,
+      g_param_spec_string(
+          "master-name", "Multivariant playlist name", "File name of the multivariant playlist",
+          DEFAULT_MASTER_NAME,
+          (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property(
+      gobject_class, PROP_MPD_NAME,
+      g_param_spec_string(
+          "mpd-name", "MPD name", "File name of the DASH MPD", DEFAULT_MPD_NAME,
+          (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
 
   /**
    * GstAbrSink::add-marker:
@@ -297,121 +282,105 @@ gst_abr_sink_class_init (GstAbrSinkClass * klass)
    *
    * Returns: %FALSE for an unknown @kind
    */
-  signals[SIGNAL_ADD_MARKER] = g_signal_new_class_handler ("add-marker",
-      G_TYPE_FROM_CLASS (klass), (GSignalFlags) (G_SIGNAL_RUN_LAST |
-          G_SIGNAL_ACTION), G_CALLBACK (gst_abr_sink_add_marker), NULL, NULL,
-      NULL, G_TYPE_BOOLEAN, 4, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_DOUBLE,
-      GST_TYPE_STRUCTURE);
+  signals[SIGNAL_ADD_MARKER] = g_signal_new_class_handler(
+      "add-marker", G_TYPE_FROM_CLASS(klass), (GSignalFlags)(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+      G_CALLBACK(gst_abr_sink_add_marker), NULL, NULL, NULL, G_TYPE_BOOLEAN, 4, G_TYPE_STRING, G_TYPE_STRING,
+      G_TYPE_DOUBLE, GST_TYPE_STRUCTURE);
 
-  element_class->change_state = GST_DEBUG_FUNCPTR (gst_abr_sink_change_state);
-  element_class->request_new_pad =
-      GST_DEBUG_FUNCPTR (gst_abr_sink_request_new_pad);
-  element_class->release_pad = GST_DEBUG_FUNCPTR (gst_abr_sink_release_pad);
+  element_class->change_state = GST_DEBUG_FUNCPTR(gst_abr_sink_change_state);
+  element_class->request_new_pad = GST_DEBUG_FUNCPTR(gst_abr_sink_request_new_pad);
+  element_class->release_pad = GST_DEBUG_FUNCPTR(gst_abr_sink_release_pad);
 
-  gst_element_class_add_static_pad_template (element_class, &video_template);
-  gst_element_class_add_static_pad_template (element_class, &audio_template);
-  gst_element_class_set_static_metadata (element_class, "ABR HLS/DASH sink",
-      "Sink/Muxer/Bin",
-      "Packages ABR renditions as CMAF segments with HLS playlists and a DASH MPD",
-      "onair developers");
+  gst_element_class_add_static_pad_template(element_class, &video_template);
+  gst_element_class_add_static_pad_template(element_class, &audio_template);
+  gst_element_class_set_static_metadata(
+      element_class, "ABR HLS/DASH sink", "Sink/Muxer/Bin",
+      "Packages ABR renditions as CMAF segments with HLS playlists and a DASH MPD", "onair developers");
 
-  gst_type_mark_as_plugin_api (GST_TYPE_ABR_SINK_MODE, (GstPluginAPIFlags) 0);
+  gst_type_mark_as_plugin_api(GST_TYPE_ABR_SINK_MODE, (GstPluginAPIFlags)0);
 }
 
-static void
-gst_abr_sink_init (GstAbrSink * self)
-{
-  self->priv = new GstAbrSinkPrivate ();
-  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
+static void gst_abr_sink_init(GstAbrSink *self) {
+  self->priv = new GstAbrSinkPrivate();
+  GST_OBJECT_FLAG_SET(self, GST_ELEMENT_FLAG_SINK);
 }
 
-static void
-gst_abr_sink_finalize (GObject * object)
-{
-  GstAbrSink *self = GST_ABR_SINK (object);
-  for (auto & s:self->priv->streams)
-    for (GstElement * e:s->elements)
-      gst_object_unref (e);
-  for (GstMessage * message:self->priv->unposted)
-    gst_message_unref (message);
+static void gst_abr_sink_finalize(GObject *object) {
+  GstAbrSink *self = GST_ABR_SINK(object);
+  for (auto &s : self->priv->streams)
+    for (GstElement *e : s->elements) gst_object_unref(e);
+  for (GstMessage *message : self->priv->unposted) gst_message_unref(message);
   delete self->priv;
-  G_OBJECT_CLASS (parent_class)->finalize (object);
+  G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
-static void
-gst_abr_sink_set_property (GObject * object, guint prop_id,
-    const GValue * value, GParamSpec * pspec)
-{
-  GstAbrSink *self = GST_ABR_SINK (object);
-  std::lock_guard < std::mutex > lock (self->priv->settings_lock);
-  Settings & s = self->priv->settings;
+static void gst_abr_sink_set_property(GObject *object, guint prop_id, const GValue *value,
+                                      GParamSpec *pspec) {
+  GstAbrSink *self = GST_ABR_SINK(object);
+  std::lock_guard<std::mutex> lock(self->priv->settings_lock);
+  Settings &s = self->priv->settings;
   switch (prop_id) {
     case PROP_LOCATION:
-      s.location = g_value_get_string (value) ? g_value_get_string (value) : ".";
+      s.location = g_value_get_string(value) ? g_value_get_string(value) : ".";
       break;
     case PROP_MODE:
-      s.mode = (GstAbrSinkMode) g_value_get_enum (value);
+      s.mode = (GstAbrSinkMode)g_value_get_enum(value);
       break;
     case PROP_PLAYLIST_LENGTH:
-      s.playlist_length = g_value_get_uint (value);
+      s.playlist_length = g_value_get_uint(value);
       break;
     case PROP_SEGMENT_DURATION:
-      s.segment_duration = g_value_get_double (value);
+      s.segment_duration = g_value_get_double(value);
       break;
     case PROP_HLS:
-      s.hls = g_value_get_boolean (value);
+      s.hls = g_value_get_boolean(value);
       break;
     case PROP_DASH:
-      s.dash = g_value_get_boolean (value);
+      s.dash = g_value_get_boolean(value);
       break;
     case PROP_MASTER_NAME:
-      s.master_name = g_value_get_string (value) ? g_value_get_string (value) :
-          DEFAULT_MASTER_NAME;
+      s.master_name = g_value_get_string(value) ? g_value_get_string(value) : DEFAULT_MASTER_NAME;
       break;
     case PROP_MPD_NAME:
-      s.mpd_name = g_value_get_string (value) ? g_value_get_string (value) :
-          DEFAULT_MPD_NAME;
+      s.mpd_name = g_value_get_string(value) ? g_value_get_string(value) : DEFAULT_MPD_NAME;
       break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
   }
 }
 
-static void
-gst_abr_sink_get_property (GObject * object, guint prop_id, GValue * value,
-    GParamSpec * pspec)
-{
-  GstAbrSink *self = GST_ABR_SINK (object);
-  std::lock_guard < std::mutex > lock (self->priv->settings_lock);
-  const Settings & s = self->priv->settings;
+static void gst_abr_sink_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec) {
+  GstAbrSink *self = GST_ABR_SINK(object);
+  std::lock_guard<std::mutex> lock(self->priv->settings_lock);
+  const Settings &s = self->priv->settings;
   switch (prop_id) {
     case PROP_LOCATION:
-      g_value_set_string (value, s.location.c_str ());
+      g_value_set_string(value, s.location.c_str());
       break;
     case PROP_MODE:
-      g_value_set_enum (value, s.mode);
+      g_value_set_enum(value, s.mode);
       break;
     case PROP_PLAYLIST_LENGTH:
-      g_value_set_uint (value, s.playlist_length);
+      g_value_set_uint(value, s.playlist_length);
       break;
     case PROP_SEGMENT_DURATION:
-      g_value_set_double (value, s.segment_duration);
+      g_value_set_double(value, s.segment_duration);
       break;
     case PROP_HLS:
-      g_value_set_boolean (value, s.hls);
+      g_value_set_boolean(value, s.hls);
       break;
     case PROP_DASH:
-      g_value_set_boolean (value, s.dash);
+      g_value_set_boolean(value, s.dash);
       break;
     case PROP_MASTER_NAME:
-      g_value_set_string (value, s.master_name.c_str ());
+      g_value_set_string(value, s.master_name.c_str());
       break;
     case PROP_MPD_NAME:
-      g_value_set_string (value, s.mpd_name.c_str ());
+      g_value_set_string(value, s.mpd_name.c_str());
       break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
   }
 }
@@ -419,498 +388,405 @@ gst_abr_sink_get_property (GObject * object, guint prop_id, GValue * value,
 /* ---- writing files ---------------------------------------------------- */
 
 /* Atomic replace: readers see the old file or the new one, never a part. */
-static bool
-write_file (GstAbrSink * self, const std::string & path, const void *data,
-    size_t size)
-{
+static bool write_file(GstAbrSink *self, const std::string &path, const void *data, size_t size) {
   GError *error = NULL;
-  if (!g_file_set_contents_full (path.c_str (), (const gchar *) data,
-          (gssize) size, G_FILE_SET_CONTENTS_CONSISTENT, 0644, &error)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
-        ("Could not write \"%s\": %s", path.c_str (), error->message), (NULL));
-    g_error_free (error);
+  if (!g_file_set_contents_full(path.c_str(), (const gchar *)data, (gssize)size,
+                                G_FILE_SET_CONTENTS_CONSISTENT, 0644, &error)) {
+    GST_ELEMENT_ERROR(self, RESOURCE, WRITE, ("Could not write \"%s\": %s", path.c_str(), error->message),
+                      (NULL));
+    g_error_free(error);
     return false;
   }
   return true;
 }
 
-static bool
-write_text (GstAbrSink * self, const std::string & path,
-    const std::string & text)
-{
-  return write_file (self, path, text.data (), text.size ());
+static bool write_text(GstAbrSink *self, const std::string &path, const std::string &text) {
+  return write_file(self, path, text.data(), text.size());
 }
 
-static std::string
-segment_uri (guint64 number)
-{
-  gchar *name = g_strdup_printf ("seg_%05" G_GUINT64_FORMAT ".m4s", number);
+static std::string segment_uri(guint64 number) {
+  gchar *name = g_strdup_printf("seg_%05" G_GUINT64_FORMAT ".m4s", number);
   std::string uri = name;
-  g_free (name);
+  g_free(name);
   return uri;
 }
 
-static double
-seconds (const Stream & stream, uint64_t ticks)
-{
-  uint32_t timescale = stream.splitter.timescale ();
-  return timescale ? (double) ticks / timescale : 0.0;
+static double seconds(const Stream &stream, uint64_t ticks) {
+  uint32_t timescale = stream.splitter.timescale();
+  return timescale ? (double)ticks / timescale : 0.0;
 }
 
-static bool
-all_streams_started (GstAbrSinkPrivate * priv)
-{
-  if (priv->streams.empty ())
-    return false;
-  for (auto & s:priv->streams)
-    if (!s->playlist || s->playlist->segments ().empty ())
-      return false;
+static bool all_streams_started(GstAbrSinkPrivate *priv) {
+  if (priv->streams.empty()) return false;
+  for (auto &s : priv->streams)
+    if (!s->playlist || s->playlist->segments().empty()) return false;
   return true;
 }
 
-static void
-write_master (GstAbrSink * self)
-{
+static void write_master(GstAbrSink *self) {
   GstAbrSinkPrivate *priv = self->priv;
   std::vector<onair::VariantStream> variants;
   std::vector<onair::AudioRendition> audio;
   uint64_t audio_peak = 0, audio_average = 0;
   std::string audio_codecs;
 
-  for (auto & s:priv->streams) {
-    if (!s->is_audio)
-      continue;
+  for (auto &s : priv->streams) {
+    if (!s->is_audio) continue;
     onair::AudioRendition rendition;
     rendition.group = "audio";
     rendition.name = s->name;
     rendition.uri = s->name + "/index.m3u8";
     rendition.channels = s->channels;
-    rendition.is_default = audio.empty ();
-    audio.push_back (rendition);
-    uint64_t peak = std::max<uint64_t> (s->playlist->peak_bitrate (),
-        s->declared_bitrate);
+    rendition.is_default = audio.empty();
+    audio.push_back(rendition);
+    uint64_t peak = std::max<uint64_t>(s->playlist->peak_bitrate(), s->declared_bitrate);
     if (peak > audio_peak) {
       audio_peak = peak;
-      audio_average = s->playlist->average_bitrate ();
+      audio_average = s->playlist->average_bitrate();
       audio_codecs = s->codecs;
     }
   }
 
-  for (auto & s:priv->streams) {
-    if (s->is_audio)
-      continue;
+  for (auto &s : priv->streams) {
+    if (s->is_audio) continue;
     onair::VariantStream variant;
     variant.uri = s->name + "/index.m3u8";
     /* BANDWIDTH is the peak segment bitrate (RFC 8216 4.3.4.2): measured,
      * or the declared target until segments exist. */
-    uint64_t peak = s->playlist->peak_bitrate ();
-    if (!peak)
-      peak = s->declared_bitrate;
+    uint64_t peak = s->playlist->peak_bitrate();
+    if (!peak) peak = s->declared_bitrate;
     variant.bandwidth = peak + audio_peak;
-    uint64_t average = s->playlist->average_bitrate ();
+    uint64_t average = s->playlist->average_bitrate();
     variant.average_bandwidth = average ? average + audio_average : 0;
     variant.width = s->width;
     variant.height = s->height;
-    variant.frame_rate = s->fps_d ? (double) s->fps_n / s->fps_d : 0;
+    variant.frame_rate = s->fps_d ? (double)s->fps_n / s->fps_d : 0;
     variant.codecs = s->codecs;
-    if (!audio.empty ()) {
-      if (!audio_codecs.empty ())
-        variant.codecs += "," + audio_codecs;
+    if (!audio.empty()) {
+      if (!audio_codecs.empty()) variant.codecs += "," + audio_codecs;
       variant.audio_group = "audio";
     }
-    variants.push_back (variant);
+    variants.push_back(variant);
   }
-  std::sort (variants.begin (), variants.end (),
-      [](const onair::VariantStream & a, const onair::VariantStream & b) {
-        return a.bandwidth > b.bandwidth;
-      });
-  write_text (self, priv->active.location + "/" + priv->active.master_name,
-      onair::render_multivariant_playlist (variants, audio));
+  std::sort(
+      variants.begin(), variants.end(),
+      [](const onair::VariantStream &a, const onair::VariantStream &b) { return a.bandwidth > b.bandwidth; });
+  write_text(self, priv->active.location + "/" + priv->active.master_name,
+             onair::render_multivariant_playlist(variants, audio));
 }
 
-static void
-write_mpd (GstAbrSink * self, bool final)
-{
+static void write_mpd(GstAbrSink *self, bool final) {
   GstAbrSinkPrivate *priv = self->priv;
   onair::MpdDocument doc;
   bool live = priv->active.mode == GST_ABR_SINK_MODE_LIVE;
   doc.dynamic = live && !final;
   doc.availability_start_ms = priv->availability_start_ms;
-  doc.publish_ms = g_get_real_time () / 1000;
+  doc.publish_ms = g_get_real_time() / 1000;
 
   double window = 0, end = 0;
-  for (auto & s:priv->streams) {
+  for (auto &s : priv->streams) {
     onair::MpdRepresentation rep;
     rep.id = s->name;
     rep.is_audio = s->is_audio;
     rep.codecs = s->codecs;
-    uint64_t average = s->playlist->average_bitrate ();
-    rep.bandwidth = std::max<uint64_t> (average ? average : s->declared_bitrate,
-        1);
+    uint64_t average = s->playlist->average_bitrate();
+    rep.bandwidth = std::max<uint64_t>(average ? average : s->declared_bitrate, 1);
     rep.width = s->width;
     rep.height = s->height;
     rep.frame_rate_n = s->fps_n;
     rep.frame_rate_d = s->fps_d;
     rep.sample_rate = s->rate;
     rep.channels = s->channels;
-    rep.timescale = s->splitter.timescale ();
-    rep.presentation_time_offset =
-        (uint64_t) TIMELINE_ORIGIN_SECONDS * rep.timescale;
+    rep.timescale = s->splitter.timescale();
+    rep.presentation_time_offset = (uint64_t)TIMELINE_ORIGIN_SECONDS * rep.timescale;
     rep.initialization = s->name + "/init.mp4";
     rep.media = s->name + "/seg_$Number%05d$.m4s";
-    rep.segments.assign (s->timeline.begin (), s->timeline.end ());
+    rep.segments.assign(s->timeline.begin(), s->timeline.end());
     /* S@t is a presentation time: a segment's first frame shows after its
      * decode time by the reorder delay (B-frames) */
-    uint64_t delay = gst_util_uint64_scale_round (s->reorder_delay,
-        rep.timescale, GST_SECOND);
-    for (auto & segment:rep.segments)
-      segment.start += delay;
-    if (!rep.segments.empty ()) {
-      const onair::MpdSegment & last = rep.segments.back ();
-      double stream_window = seconds (*s,
-          last.start + last.duration - rep.segments.front ().start);
-      window = std::max (window, stream_window);
-      end = std::max (end, seconds (*s, last.start + last.duration) -
-          TIMELINE_ORIGIN_SECONDS);
+    uint64_t delay = gst_util_uint64_scale_round(s->reorder_delay, rep.timescale, GST_SECOND);
+    for (auto &segment : rep.segments) segment.start += delay;
+    if (!rep.segments.empty()) {
+      const onair::MpdSegment &last = rep.segments.back();
+      double stream_window = seconds(*s, last.start + last.duration - rep.segments.front().start);
+      window = std::max(window, stream_window);
+      end = std::max(end, seconds(*s, last.start + last.duration) - TIMELINE_ORIGIN_SECONDS);
     }
-    doc.max_segment = std::max (doc.max_segment, s->playlist->longest_segment ());
-    doc.representations.push_back (std::move (rep));
+    doc.max_segment = std::max(doc.max_segment, s->playlist->longest_segment());
+    doc.representations.push_back(std::move(rep));
   }
   doc.time_shift_buffer = window;
   doc.duration = end;
-  write_text (self, priv->active.location + "/" + priv->active.mpd_name,
-      onair::render_mpd (doc));
+  write_text(self, priv->active.location + "/" + priv->active.mpd_name, onair::render_mpd(doc));
 }
 
-static void
-post_segment_message (GstAbrSink * self, const Stream & stream,
-    const std::string & location, guint64 sequence, double duration,
-    guint64 bytes)
-{
-  GstStructure *s = gst_structure_new ("abrsink-segment",
-      "rendition", G_TYPE_STRING, stream.name.c_str (),
-      "location", G_TYPE_STRING, location.c_str (),
-      "sequence", G_TYPE_UINT64, sequence,
-      "duration", G_TYPE_DOUBLE, duration,
-      "bytes", G_TYPE_UINT64, bytes, NULL);
-  self->priv->unposted.push_back (gst_message_new_element (GST_OBJECT (self), s));
+static void post_segment_message(GstAbrSink *self, const Stream &stream, const std::string &location,
+                                 guint64 sequence, double duration, guint64 bytes) {
+  GstStructure *s =
+      gst_structure_new("abrsink-segment", "rendition", G_TYPE_STRING, stream.name.c_str(), "location",
+                        G_TYPE_STRING, location.c_str(), "sequence", G_TYPE_UINT64, sequence, "duration",
+                        G_TYPE_DOUBLE, duration, "bytes", G_TYPE_UINT64, bytes, NULL);
+  self->priv->unposted.push_back(gst_message_new_element(GST_OBJECT(self), s));
 }
 
 /* Takes the queued messages; call with state_lock held, post them without. */
-static std::vector<GstMessage *>
-take_messages (GstAbrSinkPrivate * priv)
-{
-  return std::move (priv->unposted);
+static std::vector<GstMessage *> take_messages(GstAbrSinkPrivate *priv) {
+  return std::move(priv->unposted);
 }
 
-static void
-post_messages (GstAbrSink * self, std::vector<GstMessage *> messages)
-{
-  for (GstMessage * message:messages)
-    gst_element_post_message (GST_ELEMENT (self), message);
+static void post_messages(GstAbrSink *self, std::vector<GstMessage *> messages) {
+  for (GstMessage *message : messages) gst_element_post_message(GST_ELEMENT(self), message);
 }
 
 /* Closes the pending segment of `stream`: writes it, updates its playlist,
  * the multivariant playlist and the MPD. Called with state_lock held. */
-static void
-close_segment (GstAbrSink * self, Stream & stream)
-{
+static void close_segment(GstAbrSink *self, Stream &stream) {
   GstAbrSinkPrivate *priv = self->priv;
-  const Settings & settings = priv->active;
-  if (!stream.pending_valid || stream.pending.empty ())
-    return;
+  const Settings &settings = priv->active;
+  if (!stream.pending_valid || stream.pending.empty()) return;
 
   bool live = settings.mode == GST_ABR_SINK_MODE_LIVE;
   std::string dir = settings.location + "/" + stream.name;
   onair::MediaSegment segment;
-  segment.duration = seconds (stream, stream.pending_duration);
-  segment.bytes = stream.pending.size ();
+  segment.duration = seconds(stream, stream.pending_duration);
+  segment.bytes = stream.pending.size();
 
   if (live) {
     if (priv->wall_at_running_zero_ms < 0) {
-      GstClockTime now = gst_element_get_current_running_time (GST_ELEMENT (self));
-      int64_t wall_ms = g_get_real_time () / 1000;
-      priv->wall_at_running_zero_ms = GST_CLOCK_TIME_IS_VALID (now) ?
-          wall_ms - (int64_t) (now / GST_MSECOND) : wall_ms;
+      GstClockTime now = gst_element_get_current_running_time(GST_ELEMENT(self));
+      int64_t wall_ms = g_get_real_time() / 1000;
+      priv->wall_at_running_zero_ms =
+          GST_CLOCK_TIME_IS_VALID(now) ? wall_ms - (int64_t)(now / GST_MSECOND) : wall_ms;
     }
     if (priv->availability_start_ms < 0) {
       /* Presentation time 0 is running time 0; a segment becomes available
        * when written, so shift by how late this first one is. */
-      double end_running = seconds (stream,
-          stream.pending_start + stream.pending_duration) - TIMELINE_ORIGIN_SECONDS;
-      int64_t ideal = priv->wall_at_running_zero_ms + (int64_t) (end_running * 1000);
-      int64_t lateness = std::max<int64_t> (0, g_get_real_time () / 1000 - ideal);
+      double end_running =
+          seconds(stream, stream.pending_start + stream.pending_duration) - TIMELINE_ORIGIN_SECONDS;
+      int64_t ideal = priv->wall_at_running_zero_ms + (int64_t)(end_running * 1000);
+      int64_t lateness = std::max<int64_t>(0, g_get_real_time() / 1000 - ideal);
       priv->availability_start_ms = priv->wall_at_running_zero_ms + lateness;
     }
-    double start_running = seconds (stream, stream.pending_start) -
-        TIMELINE_ORIGIN_SECONDS;
-    segment.program_date_time_ms = priv->wall_at_running_zero_ms +
-        (int64_t) std::llround (start_running * 1000);
+    double start_running = seconds(stream, stream.pending_start) - TIMELINE_ORIGIN_SECONDS;
+    segment.program_date_time_ms =
+        priv->wall_at_running_zero_ms + (int64_t)std::llround(start_running * 1000);
   }
 
-  guint64 sequence = stream.playlist->next_sequence ();
-  segment.uri = segment_uri (sequence);
+  guint64 sequence = stream.playlist->next_sequence();
+  segment.uri = segment_uri(sequence);
   std::string path = dir + "/" + segment.uri;
-  if (!write_file (self, path, stream.pending.data (), stream.pending.size ()))
-    return;
+  if (!write_file(self, path, stream.pending.data(), stream.pending.size())) return;
 
-  stream.timeline.push_back (onair::MpdSegment { sequence, stream.pending_start,
-          stream.pending_duration });
+  stream.timeline.push_back(onair::MpdSegment{sequence, stream.pending_start, stream.pending_duration});
   stream.last_segment_seconds = segment.duration;
   double duration = segment.duration;
   guint64 bytes = segment.bytes;
-  auto removed = stream.playlist->append (std::move (segment));
-  for (auto & old:removed) {
-    stream.timeline.pop_front ();
+  auto removed = stream.playlist->append(std::move(segment));
+  for (auto &old : removed) {
+    stream.timeline.pop_front();
     /* Keep a window's worth of expired segments for players that loaded an
      * older playlist (RFC 8216 6.2.2). */
-    stream.expired.push_back (dir + "/" + old.uri);
-    while (stream.expired.size () > std::max (settings.playlist_length, 2u)) {
-      g_unlink (stream.expired.front ().c_str ());
-      stream.expired.pop_front ();
+    stream.expired.push_back(dir + "/" + old.uri);
+    while (stream.expired.size() > std::max(settings.playlist_length, 2u)) {
+      g_unlink(stream.expired.front().c_str());
+      stream.expired.pop_front();
     }
   }
-  stream.pending.clear ();
+  stream.pending.clear();
   stream.pending_valid = false;
   stream.pending_duration = 0;
 
-  if (settings.hls && (live || !stream.playlist->ended ()))
-    write_text (self, dir + "/index.m3u8", stream.playlist->render ());
-  if (all_streams_started (priv)) {
-    if (settings.hls)
-      write_master (self);
-    if (settings.dash && live)
-      write_mpd (self, false);
+  if (settings.hls && (live || !stream.playlist->ended()))
+    write_text(self, dir + "/index.m3u8", stream.playlist->render());
+  if (all_streams_started(priv)) {
+    if (settings.hls) write_master(self);
+    if (settings.dash && live) write_mpd(self, false);
   }
-  post_segment_message (self, stream, path, sequence, duration, bytes);
+  post_segment_message(self, stream, path, sequence, duration, bytes);
 }
 
-static void
-on_init_segment (Stream * stream, std::vector<uint8_t> init)
-{
+static void on_init_segment(Stream *stream, std::vector<uint8_t> init) {
   GstAbrSink *self = stream->sink;
   GstAbrSinkPrivate *priv = self->priv;
   std::string dir = priv->active.location + "/" + stream->name;
-  if (g_mkdir_with_parents (dir.c_str (), 0755) != 0) {
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-        ("Could not create directory \"%s\": %s", dir.c_str (),
-            g_strerror (errno)), (NULL));
+  if (g_mkdir_with_parents(dir.c_str(), 0755) != 0) {
+    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE,
+                      ("Could not create directory \"%s\": %s", dir.c_str(), g_strerror(errno)), (NULL));
     return;
   }
-  write_file (self, dir + "/init.mp4", init.data (), init.size ());
+  write_file(self, dir + "/init.mp4", init.data(), init.size());
   stream->have_init = true;
 }
 
-static double
-segment_target (GstAbrSinkPrivate * priv, const Stream & stream)
-{
-  if (priv->active.segment_duration > 0)
-    return priv->active.segment_duration;
-  if (!stream.is_audio)
-    return 0;   /* one segment per keyframe interval */
+static double segment_target(GstAbrSinkPrivate *priv, const Stream &stream) {
+  if (priv->active.segment_duration > 0) return priv->active.segment_duration;
+  if (!stream.is_audio) return 0; /* one segment per keyframe interval */
   /* audio follows the video's segment length */
-  for (auto & s:priv->streams)
-    if (!s->is_audio && s->last_segment_seconds > 0)
-      return s->last_segment_seconds;
+  for (auto &s : priv->streams)
+    if (!s->is_audio && s->last_segment_seconds > 0) return s->last_segment_seconds;
   return FALLBACK_SEGMENT_SECONDS;
 }
 
-static void
-on_fragment (Stream * stream, onair::Fmp4Fragment fragment)
-{
+static void on_fragment(Stream *stream, onair::Fmp4Fragment fragment) {
   GstAbrSink *self = stream->sink;
   GstAbrSinkPrivate *priv = self->priv;
 
   if (stream->pending_valid && fragment.starts_with_sync) {
-    double target = segment_target (priv, *stream);
+    double target = segment_target(priv, *stream);
     /* a little slack: audio frames rarely land exactly on the target */
-    if (seconds (*stream, stream->pending_duration) >= target * 0.97)
-      close_segment (self, *stream);
+    if (seconds(*stream, stream->pending_duration) >= target * 0.97) close_segment(self, *stream);
   }
   if (!stream->pending_valid) {
     if (!fragment.starts_with_sync)
-      GST_WARNING_OBJECT (self, "%s: segment does not start with a keyframe",
-          stream->name.c_str ());
+      GST_WARNING_OBJECT(self, "%s: segment does not start with a keyframe", stream->name.c_str());
     stream->pending_valid = true;
     stream->pending_start = fragment.decode_time;
     stream->pending_duration = 0;
   }
-  stream->pending.insert (stream->pending.end (), fragment.data.begin (),
-      fragment.data.end ());
-  stream->pending_duration = fragment.decode_time + fragment.duration -
-      stream->pending_start;
+  stream->pending.insert(stream->pending.end(), fragment.data.begin(), fragment.data.end());
+  stream->pending_duration = fragment.decode_time + fragment.duration - stream->pending_start;
   stream->end_time = fragment.decode_time + fragment.duration;
 }
 
-static void
-finish_output (GstAbrSink * self)
-{
+static void finish_output(GstAbrSink *self) {
   GstAbrSinkPrivate *priv = self->priv;
-  const Settings & settings = priv->active;
-  if (priv->finished || priv->streams.empty ())
-    return;
-  for (auto & s:priv->streams)
-    if (!s->eos)
-      return;
+  const Settings &settings = priv->active;
+  if (priv->finished || priv->streams.empty()) return;
+  for (auto &s : priv->streams)
+    if (!s->eos) return;
   priv->finished = true;
-  for (auto & s:priv->streams) {
-    if (!s->playlist)
-      continue;
-    s->playlist->end ();
+  for (auto &s : priv->streams) {
+    if (!s->playlist) continue;
+    s->playlist->end();
     if (settings.hls)
-      write_text (self, settings.location + "/" + s->name + "/index.m3u8",
-          s->playlist->render ());
+      write_text(self, settings.location + "/" + s->name + "/index.m3u8", s->playlist->render());
   }
-  if (!all_streams_started (priv)) {
-    GST_ELEMENT_WARNING (self, STREAM, FAILED,
-        ("The stream ended before every rendition had a segment"), (NULL));
+  if (!all_streams_started(priv)) {
+    GST_ELEMENT_WARNING(self, STREAM, FAILED, ("The stream ended before every rendition had a segment"),
+                        (NULL));
     return;
   }
-  if (settings.hls)
-    write_master (self);
-  if (settings.dash)
-    write_mpd (self, true);
+  if (settings.hls) write_master(self);
+  if (settings.dash) write_mpd(self, true);
 }
 
-static GstFlowReturn
-on_new_sample (GstAppSink * appsink, gpointer user_data)
-{
-  Stream *stream = static_cast < Stream * >(user_data);
+static GstFlowReturn on_new_sample(GstAppSink *appsink, gpointer user_data) {
+  Stream *stream = static_cast<Stream *>(user_data);
   GstAbrSink *self = stream->sink;
-  GstSample *sample = gst_app_sink_pull_sample (appsink);
-  if (!sample)
-    return GST_FLOW_EOS;
+  GstSample *sample = gst_app_sink_pull_sample(appsink);
+  if (!sample) return GST_FLOW_EOS;
 
-  GstBuffer *buffer = gst_sample_get_buffer (sample);
+  GstBuffer *buffer = gst_sample_get_buffer(sample);
   GstMapInfo map;
   GstFlowReturn ret = GST_FLOW_OK;
   std::vector<GstMessage *> messages;
-  if (gst_buffer_map (buffer, &map, GST_MAP_READ)) {
-    std::lock_guard < std::mutex > lock (self->priv->state_lock);
-    if (!stream->splitter.push (map.data, map.size)) {
-      GST_ELEMENT_ERROR (self, STREAM, DEMUX, ("Cannot segment %s",
-              stream->name.c_str ()), ("%s",
-              stream->splitter.error ().c_str ()));
+  if (gst_buffer_map(buffer, &map, GST_MAP_READ)) {
+    std::lock_guard<std::mutex> lock(self->priv->state_lock);
+    if (!stream->splitter.push(map.data, map.size)) {
+      GST_ELEMENT_ERROR(self, STREAM, DEMUX, ("Cannot segment %s", stream->name.c_str()),
+                        ("%s", stream->splitter.error().c_str()));
       ret = GST_FLOW_ERROR;
     }
-    messages = take_messages (self->priv);
-    gst_buffer_unmap (buffer, &map);
+    messages = take_messages(self->priv);
+    gst_buffer_unmap(buffer, &map);
   }
-  gst_sample_unref (sample);
-  post_messages (self, std::move (messages));
+  gst_sample_unref(sample);
+  post_messages(self, std::move(messages));
   return ret;
 }
 
-static void
-on_eos (GstAppSink * appsink, gpointer user_data)
-{
-  Stream *stream = static_cast < Stream * >(user_data);
+static void on_eos(GstAppSink *appsink, gpointer user_data) {
+  Stream *stream = static_cast<Stream *>(user_data);
   GstAbrSink *self = stream->sink;
   std::vector<GstMessage *> messages;
   {
-    std::lock_guard < std::mutex > lock (self->priv->state_lock);
-    close_segment (self, *stream);
+    std::lock_guard<std::mutex> lock(self->priv->state_lock);
+    close_segment(self, *stream);
     stream->eos = true;
-    finish_output (self);
-    messages = take_messages (self->priv);
+    finish_output(self);
+    messages = take_messages(self->priv);
   }
-  post_messages (self, std::move (messages));
+  post_messages(self, std::move(messages));
 }
 
 /* Caps arriving at the muxer: rendition name, size, codec string. */
-static GstPadProbeReturn
-mux_input_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
-{
-  Stream *stream = static_cast < Stream * >(user_data);
+static GstPadProbeReturn mux_input_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
+  Stream *stream = static_cast<Stream *>(user_data);
   GstAbrSink *self = stream->sink;
   GstAbrSinkPrivate *priv = self->priv;
 
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
-    GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
-    std::lock_guard < std::mutex > lock (priv->state_lock);
-    if (stream->have_first_dts)
-      return GST_PAD_PROBE_OK;
-    GstClockTime ts = GST_BUFFER_DTS_IS_VALID (buffer) ?
-        GST_BUFFER_DTS (buffer) : GST_BUFFER_PTS (buffer);
-    GstEvent *segment_event = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
-    if (!segment_event || !GST_CLOCK_TIME_IS_VALID (ts)) {
-      if (segment_event)
-        gst_event_unref (segment_event);
+    GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+    std::lock_guard<std::mutex> lock(priv->state_lock);
+    if (stream->have_first_dts) return GST_PAD_PROBE_OK;
+    GstClockTime ts = GST_BUFFER_DTS_IS_VALID(buffer) ? GST_BUFFER_DTS(buffer) : GST_BUFFER_PTS(buffer);
+    GstEvent *segment_event = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
+    if (!segment_event || !GST_CLOCK_TIME_IS_VALID(ts)) {
+      if (segment_event) gst_event_unref(segment_event);
       return GST_PAD_PROBE_OK;
     }
     const GstSegment *segment;
-    gst_event_parse_segment (segment_event, &segment);
+    gst_event_parse_segment(segment_event, &segment);
     guint64 running;
-    int sign = gst_segment_to_running_time_full (segment, GST_FORMAT_TIME, ts,
-        &running);
-    gst_event_unref (segment_event);
-    stream->first_dts = sign >= 0 ? (GstClockTimeDiff) running :
-        -(GstClockTimeDiff) running;
-    if (GST_BUFFER_PTS_IS_VALID (buffer) && GST_BUFFER_DTS_IS_VALID (buffer)
-        && GST_BUFFER_PTS (buffer) > GST_BUFFER_DTS (buffer))
-      stream->reorder_delay = GST_BUFFER_PTS (buffer) - GST_BUFFER_DTS (buffer);
+    int sign = gst_segment_to_running_time_full(segment, GST_FORMAT_TIME, ts, &running);
+    gst_event_unref(segment_event);
+    stream->first_dts = sign >= 0 ? (GstClockTimeDiff)running : -(GstClockTimeDiff)running;
+    if (GST_BUFFER_PTS_IS_VALID(buffer) && GST_BUFFER_DTS_IS_VALID(buffer) &&
+        GST_BUFFER_PTS(buffer) > GST_BUFFER_DTS(buffer))
+      stream->reorder_delay = GST_BUFFER_PTS(buffer) - GST_BUFFER_DTS(buffer);
     stream->have_first_dts = true;
     return GST_PAD_PROBE_OK;
   }
 
-  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
-  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
-    return GST_PAD_PROBE_OK;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
+  if (GST_EVENT_TYPE(event) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
   GstCaps *caps;
-  gst_event_parse_caps (event, &caps);
-  GstStructure *s = gst_caps_get_structure (caps, 0);
+  gst_event_parse_caps(event, &caps);
+  GstStructure *s = gst_caps_get_structure(caps, 0);
 
-  std::lock_guard < std::mutex > lock (priv->state_lock);
-  gchar *codecs = gst_codec_utils_caps_get_mime_codec (caps);
+  std::lock_guard<std::mutex> lock(priv->state_lock);
+  gchar *codecs = gst_codec_utils_caps_get_mime_codec(caps);
   if (codecs) {
     stream->codecs = codecs;
-    g_free (codecs);
+    g_free(codecs);
   }
   if (stream->is_audio) {
-    gst_structure_get_int (s, "rate", &stream->rate);
-    gst_structure_get_int (s, "channels", &stream->channels);
-    if (stream->codecs.empty ())
-      stream->codecs = "mp4a.40.2";
+    gst_structure_get_int(s, "rate", &stream->rate);
+    gst_structure_get_int(s, "channels", &stream->channels);
+    if (stream->codecs.empty()) stream->codecs = "mp4a.40.2";
   } else {
-    gst_structure_get_int (s, "width", &stream->width);
-    gst_structure_get_int (s, "height", &stream->height);
-    gst_structure_get_fraction (s, "framerate", &stream->fps_n, &stream->fps_d);
+    gst_structure_get_int(s, "width", &stream->width);
+    gst_structure_get_int(s, "height", &stream->height);
+    gst_structure_get_fraction(s, "framerate", &stream->fps_n, &stream->fps_d);
   }
   return GST_PAD_PROBE_OK;
 }
 
 /* Caps as they come in: the ladder's rendition name and target bitrate. */
-static GstPadProbeReturn
-input_caps_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
-{
-  Stream *stream = static_cast < Stream * >(user_data);
-  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
-  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
-    return GST_PAD_PROBE_OK;
+static GstPadProbeReturn input_caps_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
+  Stream *stream = static_cast<Stream *>(user_data);
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
+  if (GST_EVENT_TYPE(event) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
   GstCaps *caps;
-  gst_event_parse_caps (event, &caps);
-  GstStructure *s = gst_caps_get_structure (caps, 0);
+  gst_event_parse_caps(event, &caps);
+  GstStructure *s = gst_caps_get_structure(caps, 0);
   GstAbrSinkPrivate *priv = stream->sink->priv;
 
-  std::lock_guard < std::mutex > lock (priv->state_lock);
+  std::lock_guard<std::mutex> lock(priv->state_lock);
   guint bitrate;
-  if (gst_structure_get_uint (s, "bitrate", &bitrate))
-    stream->declared_bitrate = bitrate;
-  const gchar *name = gst_structure_get_string (s, "rendition");
-  if (name && stream->name.empty () && !stream->have_init) {
+  if (gst_structure_get_uint(s, "bitrate", &bitrate)) stream->declared_bitrate = bitrate;
+  const gchar *name = gst_structure_get_string(s, "rendition");
+  if (name && stream->name.empty() && !stream->have_init) {
     /* a name usable as one path component, unique in this output */
     std::string clean;
-    for (const gchar * c = name; *c; c++)
-      clean += (g_ascii_isalnum (*c) || *c == '-' || *c == '_') ? *c : '_';
+    for (const gchar *c = name; *c; c++) clean += (g_ascii_isalnum(*c) || *c == '-' || *c == '_') ? *c : '_';
     std::string unique = clean;
     for (int n = 2;; n++) {
       bool taken = false;
-      for (auto & other:priv->streams)
-        if (other.get () != stream && other->name == unique)
-          taken = true;
-      if (!taken)
-        break;
-      unique = clean + "-" + std::to_string (n);
+      for (auto &other : priv->streams)
+        if (other.get() != stream && other->name == unique) taken = true;
+      if (!taken) break;
+      unique = clean + "-" + std::to_string(n);
     }
     stream->requested_name = unique;
   }
@@ -919,240 +795,209 @@ input_caps_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 
 /* The first muxer output: the name is settled, the decode time offset and the
  * playlist are set up before the first fragment is cut. */
-static GstPadProbeReturn
-mux_output_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
-{
-  Stream *stream = static_cast < Stream * >(user_data);
+static GstPadProbeReturn mux_output_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
+  Stream *stream = static_cast<Stream *>(user_data);
   GstAbrSinkPrivate *priv = stream->sink->priv;
-  std::lock_guard < std::mutex > lock (priv->state_lock);
-  if (stream->playlist)
-    return GST_PAD_PROBE_REMOVE;
-  if (stream->name.empty ())
-    stream->name = !stream->requested_name.empty () ? stream->requested_name :
-        GST_PAD_NAME (stream->pad);
-  onair::PlaylistMode mode = priv->active.mode == GST_ABR_SINK_MODE_LIVE ?
-      onair::PlaylistMode::Live : onair::PlaylistMode::Vod;
-  stream->playlist = std::make_unique < onair::MediaPlaylist > ("init.mp4",
-      mode, priv->active.playlist_length);
+  std::lock_guard<std::mutex> lock(priv->state_lock);
+  if (stream->playlist) return GST_PAD_PROBE_REMOVE;
+  if (stream->name.empty())
+    stream->name = !stream->requested_name.empty() ? stream->requested_name : GST_PAD_NAME(stream->pad);
+  onair::PlaylistMode mode =
+      priv->active.mode == GST_ABR_SINK_MODE_LIVE ? onair::PlaylistMode::Live : onair::PlaylistMode::Vod;
+  stream->playlist = std::make_unique<onair::MediaPlaylist>("init.mp4", mode, priv->active.playlist_length);
   return GST_PAD_PROBE_REMOVE;
 }
 
-static void
-set_decode_offset_from_init (Stream * stream, std::vector<uint8_t> init)
-{
+static void set_decode_offset_from_init(Stream *stream, std::vector<uint8_t> init) {
   /* now the timescale is known: the muxer's zero is the first DTS */
-  uint32_t timescale = stream->splitter.timescale ();
-  double origin = (double) stream->first_dts / GST_SECOND + TIMELINE_ORIGIN_SECONDS;
-  stream->splitter.set_decode_time_offset ((int64_t) std::llround (origin *
-          timescale));
-  on_init_segment (stream, std::move (init));
+  uint32_t timescale = stream->splitter.timescale();
+  double origin = (double)stream->first_dts / GST_SECOND + TIMELINE_ORIGIN_SECONDS;
+  stream->splitter.set_decode_time_offset((int64_t)std::llround(origin * timescale));
+  on_init_segment(stream, std::move(init));
 }
 
-static GstElement *
-make_child (GstAbrSink * self, const gchar * factory, Stream * stream)
-{
-  GstElement *element = gst_element_factory_make (factory, NULL);
+static GstElement *make_child(GstAbrSink *self, const gchar *factory, Stream *stream) {
+  GstElement *element = gst_element_factory_make(factory, NULL);
   if (!element) {
-    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
-        ("Element '%s' is missing; install the GStreamer plugin that provides it",
-            factory), (NULL));
+    GST_ELEMENT_ERROR(self, CORE, MISSING_PLUGIN,
+                      ("Element '%s' is missing; install the GStreamer plugin that provides it", factory),
+                      (NULL));
     return NULL;
   }
-  gst_bin_add (GST_BIN (self), element);
-  stream->elements.push_back (GST_ELEMENT (gst_object_ref (element)));
+  gst_bin_add(GST_BIN(self), element);
+  stream->elements.push_back(GST_ELEMENT(gst_object_ref(element)));
   return element;
 }
 
-static GstPad *
-gst_abr_sink_request_new_pad (GstElement * element, GstPadTemplate * templ,
-    const gchar * req_name, const GstCaps * caps)
-{
-  GstAbrSink *self = GST_ABR_SINK (element);
+static GstPad *gst_abr_sink_request_new_pad(GstElement *element, GstPadTemplate *templ, const gchar *req_name,
+                                            const GstCaps *caps) {
+  GstAbrSink *self = GST_ABR_SINK(element);
   GstAbrSinkPrivate *priv = self->priv;
-  bool is_audio = g_str_has_prefix (GST_PAD_TEMPLATE_NAME_TEMPLATE (templ),
-      "audio");
+  bool is_audio = g_str_has_prefix(GST_PAD_TEMPLATE_NAME_TEMPLATE(templ), "audio");
 
-  auto stream = std::make_unique < Stream > ();
+  auto stream = std::make_unique<Stream>();
   stream->sink = self;
   stream->is_audio = is_audio;
 
   std::string name;
   {
-    std::lock_guard < std::mutex > lock (priv->state_lock);
+    std::lock_guard<std::mutex> lock(priv->state_lock);
     guint index = is_audio ? priv->next_audio++ : priv->next_video++;
-    name = (is_audio ? "audio_" : "video_") + std::to_string (index);
+    name = (is_audio ? "audio_" : "video_") + std::to_string(index);
     if (is_audio && index == 0)
       stream->requested_name = "audio";
     else if (is_audio)
-      stream->requested_name = "audio" + std::to_string (index);
+      stream->requested_name = "audio" + std::to_string(index);
   }
 
   /* No parser here: the pad templates ask for parsed, framed streams (as
    * abrladder, h264parse or x264enc give), so H.264 and H.265 take the same
    * path and nothing is parsed twice. */
-  GstElement *queue = make_child (self, "queue", stream.get ());
-  GstElement *mux = make_child (self, "mp4mux", stream.get ());
-  GstElement *appsink = make_child (self, "appsink", stream.get ());
-  if (!queue || !mux || !appsink)
-    return NULL;
+  GstElement *queue = make_child(self, "queue", stream.get());
+  GstElement *mux = make_child(self, "mp4mux", stream.get());
+  GstElement *appsink = make_child(self, "appsink", stream.get());
+  if (!queue || !mux || !appsink) return NULL;
 
-  g_object_set (mux, "fragment-duration", is_audio ? AUDIO_FRAGMENT_MS :
-      G_MAXINT32, "streamable", TRUE, NULL);
-  g_object_set (appsink, "sync", FALSE, "async", FALSE, "max-buffers", 0,
-      "enable-last-sample", FALSE, NULL);
-  GstAppSinkCallbacks callbacks = { };
+  g_object_set(mux, "fragment-duration", is_audio ? AUDIO_FRAGMENT_MS : G_MAXINT32, "streamable", TRUE, NULL);
+  g_object_set(appsink, "sync", FALSE, "async", FALSE, "max-buffers", 0, "enable-last-sample", FALSE, NULL);
+  GstAppSinkCallbacks callbacks = {};
   callbacks.eos = on_eos;
   callbacks.new_sample = on_new_sample;
-  gst_app_sink_set_callbacks (GST_APP_SINK (appsink), &callbacks, stream.get (),
-      NULL);
-  stream->splitter.on_init = [s = stream.get ()](std::vector<uint8_t> init) {
-    set_decode_offset_from_init (s, std::move (init));
+  gst_app_sink_set_callbacks(GST_APP_SINK(appsink), &callbacks, stream.get(), NULL);
+  stream->splitter.on_init = [s = stream.get()](std::vector<uint8_t> init) {
+    set_decode_offset_from_init(s, std::move(init));
   };
-  stream->splitter.on_fragment = [s = stream.get ()](onair::Fmp4Fragment f) {
-    on_fragment (s, std::move (f));
-  };
+  stream->splitter.on_fragment = [s = stream.get()](onair::Fmp4Fragment f) { on_fragment(s, std::move(f)); };
 
   /* name the muxer pad: its caps query accepts both kinds */
-  GstPad *mux_sink = gst_element_request_pad_simple (mux,
-      is_audio ? "audio_%u" : "video_%u");
-  GstPad *queue_out = gst_element_get_static_pad (queue, "src");
-  bool linked = mux_sink && gst_pad_link (queue_out, mux_sink) == GST_PAD_LINK_OK;
-  gst_object_unref (queue_out);
-  if (mux_sink)
-    gst_object_unref (mux_sink);
-  if (!linked || !gst_element_link (mux, appsink)) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
-        ("could not link the %s muxing chain", name.c_str ()));
+  GstPad *mux_sink = gst_element_request_pad_simple(mux, is_audio ? "audio_%u" : "video_%u");
+  GstPad *queue_out = gst_element_get_static_pad(queue, "src");
+  bool linked = mux_sink && gst_pad_link(queue_out, mux_sink) == GST_PAD_LINK_OK;
+  gst_object_unref(queue_out);
+  if (mux_sink) gst_object_unref(mux_sink);
+  if (!linked || !gst_element_link(mux, appsink)) {
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, (NULL), ("could not link the %s muxing chain", name.c_str()));
     return NULL;
   }
 
-  GstPad *queue_src = gst_element_get_static_pad (queue, "src");
-  gst_pad_add_probe (queue_src, (GstPadProbeType)
-      (GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_BUFFER),
-      mux_input_probe, stream.get (), NULL);
-  gst_object_unref (queue_src);
-  GstPad *mux_src = gst_element_get_static_pad (mux, "src");
-  gst_pad_add_probe (mux_src, GST_PAD_PROBE_TYPE_BUFFER, mux_output_probe,
-      stream.get (), NULL);
-  gst_object_unref (mux_src);
+  GstPad *queue_src = gst_element_get_static_pad(queue, "src");
+  gst_pad_add_probe(queue_src,
+                    (GstPadProbeType)(GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_BUFFER),
+                    mux_input_probe, stream.get(), NULL);
+  gst_object_unref(queue_src);
+  GstPad *mux_src = gst_element_get_static_pad(mux, "src");
+  gst_pad_add_probe(mux_src, GST_PAD_PROBE_TYPE_BUFFER, mux_output_probe, stream.get(), NULL);
+  gst_object_unref(mux_src);
 
-  GstPad *target = gst_element_get_static_pad (queue, "sink");
-  gst_pad_add_probe (target, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-      input_caps_probe, stream.get (), NULL);
-  GstPad *pad = gst_ghost_pad_new_from_template (name.c_str (), target, templ);
-  gst_object_unref (target);
+  GstPad *target = gst_element_get_static_pad(queue, "sink");
+  gst_pad_add_probe(target, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, input_caps_probe, stream.get(), NULL);
+  GstPad *pad = gst_ghost_pad_new_from_template(name.c_str(), target, templ);
+  gst_object_unref(target);
   stream->pad = pad;
 
-  for (auto it = stream->elements.rbegin (); it != stream->elements.rend (); ++it)
-    gst_element_sync_state_with_parent (*it);
+  for (auto it = stream->elements.rbegin(); it != stream->elements.rend(); ++it)
+    gst_element_sync_state_with_parent(*it);
 
   {
-    std::lock_guard < std::mutex > lock (priv->state_lock);
-    priv->streams.push_back (std::move (stream));
+    std::lock_guard<std::mutex> lock(priv->state_lock);
+    priv->streams.push_back(std::move(stream));
   }
-  gst_pad_set_active (pad, TRUE);
-  gst_element_add_pad (element, pad);
+  gst_pad_set_active(pad, TRUE);
+  gst_element_add_pad(element, pad);
   return pad;
 }
 
-static void
-gst_abr_sink_release_pad (GstElement * element, GstPad * pad)
-{
-  GstAbrSink *self = GST_ABR_SINK (element);
+static void gst_abr_sink_release_pad(GstElement *element, GstPad *pad) {
+  GstAbrSink *self = GST_ABR_SINK(element);
   GstAbrSinkPrivate *priv = self->priv;
   std::unique_ptr<Stream> stream;
   {
-    std::lock_guard < std::mutex > lock (priv->state_lock);
-    for (auto it = priv->streams.begin (); it != priv->streams.end (); ++it) {
+    std::lock_guard<std::mutex> lock(priv->state_lock);
+    for (auto it = priv->streams.begin(); it != priv->streams.end(); ++it) {
       if ((*it)->pad == pad) {
-        stream = std::move (*it);
-        priv->streams.erase (it);
+        stream = std::move(*it);
+        priv->streams.erase(it);
         break;
       }
     }
   }
-  if (!stream)
-    return;
-  for (GstElement * e:stream->elements) {
-    if (GST_OBJECT_PARENT (e) == GST_OBJECT (self)) {
-      gst_element_set_state (e, GST_STATE_NULL);
-      gst_bin_remove (GST_BIN (self), e);
+  if (!stream) return;
+  for (GstElement *e : stream->elements) {
+    if (GST_OBJECT_PARENT(e) == GST_OBJECT(self)) {
+      gst_element_set_state(e, GST_STATE_NULL);
+      gst_bin_remove(GST_BIN(self), e);
     }
-    gst_object_unref (e);
+    gst_object_unref(e);
   }
-  stream->elements.clear ();
-  gst_element_remove_pad (element, pad);
+  stream->elements.clear();
+  gst_element_remove_pad(element, pad);
 }
 
-static gboolean
-gst_abr_sink_add_marker (GstAbrSink * self, const gchar * kind,
-    const gchar * id, gdouble duration, const GstStructure * attributes)
-{
+static gboolean gst_abr_sink_add_marker(GstAbrSink *self, const gchar *kind, const gchar *id,
+                                        gdouble duration, const GstStructure *attributes) {
   onair::Marker marker;
-  if (!g_strcmp0 (kind, "discontinuity"))
+  if (!g_strcmp0(kind, "discontinuity"))
     marker.kind = onair::Marker::Kind::Discontinuity;
-  else if (!g_strcmp0 (kind, "daterange"))
+  else if (!g_strcmp0(kind, "daterange"))
     marker.kind = onair::Marker::Kind::DateRange;
-  else if (!g_strcmp0 (kind, "cue-out"))
+  else if (!g_strcmp0(kind, "cue-out"))
     marker.kind = onair::Marker::Kind::CueOut;
-  else if (!g_strcmp0 (kind, "cue-in"))
+  else if (!g_strcmp0(kind, "cue-in"))
     marker.kind = onair::Marker::Kind::CueIn;
   else {
-    GST_WARNING_OBJECT (self, "unknown marker kind \"%s\"", kind);
+    GST_WARNING_OBJECT(self, "unknown marker kind \"%s\"", kind);
     return FALSE;
   }
   marker.id = id ? id : "";
   marker.duration = duration;
-  if (marker.kind == onair::Marker::Kind::DateRange && marker.id.empty ()) {
-    GST_WARNING_OBJECT (self, "a daterange marker needs an id");
+  if (marker.kind == onair::Marker::Kind::DateRange && marker.id.empty()) {
+    GST_WARNING_OBJECT(self, "a daterange marker needs an id");
     return FALSE;
   }
   if (attributes) {
-    for (gint i = 0; i < gst_structure_n_fields (attributes); i++) {
-      const gchar *field = gst_structure_nth_field_name (attributes, i);
-      const gchar *value = gst_structure_get_string (attributes, field);
-      if (value)
-        marker.attributes.emplace_back (field, value);
+    for (gint i = 0; i < gst_structure_n_fields(attributes); i++) {
+      const gchar *field = gst_structure_nth_field_name(attributes, i);
+      const gchar *value = gst_structure_get_string(attributes, field);
+      if (value) marker.attributes.emplace_back(field, value);
     }
   }
-  std::lock_guard < std::mutex > lock (self->priv->state_lock);
-  for (auto & s:self->priv->streams) {
+  std::lock_guard<std::mutex> lock(self->priv->state_lock);
+  for (auto &s : self->priv->streams) {
     if (!s->playlist) {
-      onair::PlaylistMode mode = self->priv->active.mode == GST_ABR_SINK_MODE_LIVE ?
-          onair::PlaylistMode::Live : onair::PlaylistMode::Vod;
-      s->playlist = std::make_unique < onair::MediaPlaylist > ("init.mp4", mode,
-          self->priv->active.playlist_length);
+      onair::PlaylistMode mode = self->priv->active.mode == GST_ABR_SINK_MODE_LIVE ? onair::PlaylistMode::Live
+                                                                                   : onair::PlaylistMode::Vod;
+      s->playlist =
+          std::make_unique<onair::MediaPlaylist>("init.mp4", mode, self->priv->active.playlist_length);
     }
-    s->playlist->queue_marker (marker);
+    s->playlist->queue_marker(marker);
   }
   return TRUE;
 }
 
-static GstStateChangeReturn
-gst_abr_sink_change_state (GstElement * element, GstStateChange transition)
-{
-  GstAbrSink *self = GST_ABR_SINK (element);
+static GstStateChangeReturn gst_abr_sink_change_state(GstElement *element, GstStateChange transition) {
+  GstAbrSink *self = GST_ABR_SINK(element);
   GstAbrSinkPrivate *priv = self->priv;
 
   if (transition == GST_STATE_CHANGE_NULL_TO_READY) {
     Settings settings;
     {
-      std::lock_guard < std::mutex > lock (priv->settings_lock);
+      std::lock_guard<std::mutex> lock(priv->settings_lock);
       settings = priv->settings;
     }
-    if (g_mkdir_with_parents (settings.location.c_str (), 0755) != 0) {
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-          ("Could not create the output directory \"%s\": %s",
-              settings.location.c_str (), g_strerror (errno)), (NULL));
+    if (g_mkdir_with_parents(settings.location.c_str(), 0755) != 0) {
+      GST_ELEMENT_ERROR(
+          self, RESOURCE, OPEN_WRITE,
+          ("Could not create the output directory \"%s\": %s", settings.location.c_str(), g_strerror(errno)),
+          (NULL));
       return GST_STATE_CHANGE_FAILURE;
     }
-    std::lock_guard < std::mutex > lock (priv->state_lock);
+    std::lock_guard<std::mutex> lock(priv->state_lock);
     priv->active = settings;
   }
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
-    std::lock_guard < std::mutex > lock (priv->state_lock);
+    std::lock_guard<std::mutex> lock(priv->state_lock);
     {
-      std::lock_guard < std::mutex > settings_lock (priv->settings_lock);
+      std::lock_guard<std::mutex> settings_lock(priv->settings_lock);
       priv->active = priv->settings;
     }
     priv->availability_start_ms = -1;
@@ -1160,28 +1005,25 @@ gst_abr_sink_change_state (GstElement * element, GstStateChange transition)
     priv->finished = false;
   }
 
-  GstStateChangeReturn ret =
-      GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  GstStateChangeReturn ret = GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
 
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
-    std::lock_guard < std::mutex > lock (priv->state_lock);
-    for (auto & s:priv->streams) {
-      s->splitter = onair::Fmp4Splitter ();
-      s->splitter.on_init = [st = s.get ()](std::vector<uint8_t> init) {
-        set_decode_offset_from_init (st, std::move (init));
+    std::lock_guard<std::mutex> lock(priv->state_lock);
+    for (auto &s : priv->streams) {
+      s->splitter = onair::Fmp4Splitter();
+      s->splitter.on_init = [st = s.get()](std::vector<uint8_t> init) {
+        set_decode_offset_from_init(st, std::move(init));
       };
-      s->splitter.on_fragment = [st = s.get ()](onair::Fmp4Fragment f) {
-        on_fragment (st, std::move (f));
-      };
-      s->playlist.reset ();
-      s->timeline.clear ();
-      s->expired.clear ();
-      s->pending.clear ();
+      s->splitter.on_fragment = [st = s.get()](onair::Fmp4Fragment f) { on_fragment(st, std::move(f)); };
+      s->playlist.reset();
+      s->timeline.clear();
+      s->expired.clear();
+      s->pending.clear();
       s->pending_valid = false;
       s->have_init = false;
       s->have_first_dts = false;
       s->eos = false;
-      s->name.clear ();
+      s->name.clear();
     }
   }
   return ret;

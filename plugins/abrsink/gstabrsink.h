@@ -8,9 +8,9 @@
 
 G_BEGIN_DECLS
 
-#define GST_TYPE_ABR_SINK (gst_abr_sink_get_type ())
-G_DECLARE_FINAL_TYPE (GstAbrSink, gst_abr_sink, GST, ABR_SINK, GstBin)
+#define GST_TYPE_ABR_SINK (gst_abr_sink_get_type())
+G_DECLARE_FINAL_TYPE(GstAbrSink, gst_abr_sink, GST, ABR_SINK, GstBin)
 
-GST_ELEMENT_REGISTER_DECLARE (abrsink);
+GST_ELEMENT_REGISTER_DECLARE(abrsink);
 
 G_END_DECLS

@@ -11,8 +11,8 @@ namespace onair {
 namespace {
 
 constexpr uint32_t fourcc(const char (&s)[5]) {
-  return (uint32_t(uint8_t(s[0])) << 24) | (uint32_t(uint8_t(s[1])) << 16) |
-         (uint32_t(uint8_t(s[2])) << 8) | uint32_t(uint8_t(s[3]));
+  return (uint32_t(uint8_t(s[0])) << 24) | (uint32_t(uint8_t(s[1])) << 16) | (uint32_t(uint8_t(s[2])) << 8) |
+         uint32_t(uint8_t(s[3]));
 }
 
 /* Bounds-checked big-endian reader over one box payload. */
@@ -22,15 +22,13 @@ class Reader {
   bool u8(uint8_t *v) { return read(v, 1); }
   bool u32(uint32_t *v) {
     uint64_t x;
-    if (!read_be(&x, 4))
-      return false;
+    if (!read_be(&x, 4)) return false;
     *v = uint32_t(x);
     return true;
   }
   bool u64(uint64_t *v) { return read_be(v, 8); }
   bool skip(size_t n) {
-    if (size_ - pos_ < n)
-      return false;
+    if (size_ - pos_ < n) return false;
     pos_ += n;
     return true;
   }
@@ -38,18 +36,15 @@ class Reader {
 
  private:
   bool read(uint8_t *v, size_t n) {
-    if (size_ - pos_ < n)
-      return false;
+    if (size_ - pos_ < n) return false;
     std::memcpy(v, data_ + pos_, n);
     pos_ += n;
     return true;
   }
   bool read_be(uint64_t *v, size_t n) {
-    if (size_ - pos_ < n)
-      return false;
+    if (size_ - pos_ < n) return false;
     uint64_t x = 0;
-    for (size_t i = 0; i < n; i++)
-      x = (x << 8) | data_[pos_ + i];
+    for (size_t i = 0; i < n; i++) x = (x << 8) | data_[pos_ + i];
     pos_ += n;
     *v = x;
     return true;
@@ -70,19 +65,15 @@ bool for_each_box(const uint8_t *data, size_t size, Visit visit) {
                     (uint32_t(data[pos + 6]) << 8) | data[pos + 7];
     size_t header = 8;
     if (box_size == 1) {
-      if (size - pos < 16)
-        return false;
+      if (size - pos < 16) return false;
       box_size = 0;
-      for (int i = 0; i < 8; i++)
-        box_size = (box_size << 8) | data[pos + 8 + i];
+      for (int i = 0; i < 8; i++) box_size = (box_size << 8) | data[pos + 8 + i];
       header = 16;
     } else if (box_size == 0) {
       box_size = size - pos;
     }
-    if (box_size < header || box_size > size - pos)
-      return false;
-    if (!visit(type, data + pos + header, size_t(box_size - header)))
-      return false;
+    if (box_size < header || box_size > size - pos) return false;
+    if (!visit(type, data + pos + header, size_t(box_size - header))) return false;
     pos += box_size;
   }
   return pos == size;
@@ -93,8 +84,7 @@ constexpr uint32_t kNonSyncSample = 0x00010000;
 }  // namespace
 
 bool Fmp4Splitter::push(const uint8_t *data, size_t size) {
-  if (!error_.empty())
-    return false;
+  if (!error_.empty()) return false;
   pending_.insert(pending_.end(), data, data + size);
 
   size_t pos = 0;
@@ -103,20 +93,16 @@ bool Fmp4Splitter::push(const uint8_t *data, size_t size) {
     uint64_t box_size = (uint64_t(p[0]) << 24) | (uint64_t(p[1]) << 16) | (uint64_t(p[2]) << 8) | p[3];
     uint32_t type = (uint32_t(p[4]) << 24) | (uint32_t(p[5]) << 16) | (uint32_t(p[6]) << 8) | p[7];
     if (box_size == 1) {
-      if (pending_.size() - pos < 16)
-        break;
+      if (pending_.size() - pos < 16) break;
       box_size = 0;
-      for (int i = 0; i < 8; i++)
-        box_size = (box_size << 8) | p[8 + i];
+      for (int i = 0; i < 8; i++) box_size = (box_size << 8) | p[8 + i];
     }
     if (box_size < 8) {
       error_ = "invalid MP4 box size (size 0 boxes cannot be streamed)";
       return false;
     }
-    if (pending_.size() - pos < box_size)
-      break;
-    if (!handle_box(type, p, size_t(box_size)))
-      return false;
+    if (pending_.size() - pos < box_size) break;
+    if (!handle_box(type, p, size_t(box_size))) return false;
     pos += box_size;
   }
   pending_.erase(pending_.begin(), pending_.begin() + pos);
@@ -154,8 +140,7 @@ bool Fmp4Splitter::handle_box(uint32_t type, const uint8_t *box, size_t size) {
       }
       fragment_.data.insert(fragment_.data.end(), box, box + size);
       have_moof_ = false;
-      if (on_fragment)
-        on_fragment(std::move(fragment_));
+      if (on_fragment) on_fragment(std::move(fragment_));
       fragment_ = Fmp4Fragment();
       return true;
     }
@@ -166,8 +151,7 @@ bool Fmp4Splitter::handle_box(uint32_t type, const uint8_t *box, size_t size) {
       }
       init_.insert(init_.end(), box, box + size);
       init_done_ = true;
-      if (on_init)
-        on_init(std::move(init_));
+      if (on_init) on_init(std::move(init_));
       init_.clear();
       return true;
     case fourcc("mfra"): /* random access index at the end: segments need none */
@@ -175,8 +159,7 @@ bool Fmp4Splitter::handle_box(uint32_t type, const uint8_t *box, size_t size) {
     case fourcc("skip"):
       return true;
     default:
-      if (!init_done_)
-        init_.insert(init_.end(), box, box + size); /* ftyp and friends */
+      if (!init_done_) init_.insert(init_.end(), box, box + size); /* ftyp and friends */
       return true;
   }
 }
@@ -185,23 +168,19 @@ bool Fmp4Splitter::parse_moov(const uint8_t *payload, size_t size) {
   return for_each_box(payload, size, [this](uint32_t type, const uint8_t *data, size_t len) {
     if (type == fourcc("trak")) {
       return for_each_box(data, len, [this](uint32_t type, const uint8_t *data, size_t len) {
-        if (type != fourcc("mdia"))
-          return true;
+        if (type != fourcc("mdia")) return true;
         return for_each_box(data, len, [this](uint32_t type, const uint8_t *data, size_t len) {
-          if (type != fourcc("mdhd"))
-            return true;
+          if (type != fourcc("mdhd")) return true;
           Reader r(data, len);
           uint8_t version;
-          if (!r.u8(&version) || !r.skip(3) || !r.skip(version == 1 ? 16 : 8))
-            return false;
+          if (!r.u8(&version) || !r.skip(3) || !r.skip(version == 1 ? 16 : 8)) return false;
           return r.u32(&timescale_) && timescale_ > 0;
         });
       });
     }
     if (type == fourcc("mvex")) {
       return for_each_box(data, len, [this](uint32_t type, const uint8_t *data, size_t len) {
-        if (type != fourcc("trex"))
-          return true;
+        if (type != fourcc("trex")) return true;
         Reader r(data, len);
         uint32_t ignored;
         return r.skip(4 + 4 + 4) && r.u32(&trex_default_duration_) && r.u32(&ignored) &&
@@ -215,57 +194,39 @@ bool Fmp4Splitter::parse_moov(const uint8_t *payload, size_t size) {
 bool Fmp4Splitter::parse_moof(const uint8_t *payload, size_t size, Fmp4Fragment *fragment) {
   bool first_sample_seen = false;
   return for_each_box(payload, size, [&](uint32_t type, const uint8_t *data, size_t len) {
-    if (type != fourcc("traf"))
-      return true;
+    if (type != fourcc("traf")) return true;
     uint32_t default_duration = trex_default_duration_;
     uint32_t default_flags = trex_default_flags_;
     return for_each_box(data, len, [&](uint32_t type, const uint8_t *data, size_t len) {
       Reader r(data, len);
       uint8_t version;
       uint8_t f[3];
-      if (!r.u8(&version) || !r.u8(&f[0]) || !r.u8(&f[1]) || !r.u8(&f[2]))
-        return false;
+      if (!r.u8(&version) || !r.u8(&f[0]) || !r.u8(&f[1]) || !r.u8(&f[2])) return false;
       uint32_t flags = (uint32_t(f[0]) << 16) | (uint32_t(f[1]) << 8) | f[2];
       uint32_t v32;
       if (type == fourcc("tfhd")) {
-        if (!r.skip(4))
-          return false;
-        if ((flags & 0x01) && !r.skip(8))
-          return false;
-        if ((flags & 0x02) && !r.skip(4))
-          return false;
-        if ((flags & 0x08) && !r.u32(&default_duration))
-          return false;
-        if ((flags & 0x10) && !r.skip(4))
-          return false;
-        if ((flags & 0x20) && !r.u32(&default_flags))
-          return false;
+        if (!r.skip(4)) return false;
+        if ((flags & 0x01) && !r.skip(8)) return false;
+        if ((flags & 0x02) && !r.skip(4)) return false;
+        if ((flags & 0x08) && !r.u32(&default_duration)) return false;
+        if ((flags & 0x10) && !r.skip(4)) return false;
+        if ((flags & 0x20) && !r.u32(&default_flags)) return false;
       } else if (type == fourcc("tfdt")) {
-        if (version == 1)
-          return r.u64(&fragment->decode_time);
-        if (!r.u32(&v32))
-          return false;
+        if (version == 1) return r.u64(&fragment->decode_time);
+        if (!r.u32(&v32)) return false;
         fragment->decode_time = v32;
       } else if (type == fourcc("trun")) {
         uint32_t count, first_flags = 0;
-        if (!r.u32(&count))
-          return false;
-        if ((flags & 0x01) && !r.skip(4))
-          return false;
-        if ((flags & 0x04) && !r.u32(&first_flags))
-          return false;
+        if (!r.u32(&count)) return false;
+        if ((flags & 0x01) && !r.skip(4)) return false;
+        if ((flags & 0x04) && !r.u32(&first_flags)) return false;
         for (uint32_t i = 0; i < count; i++) {
           uint32_t duration = default_duration, sample_flags = default_flags;
-          if ((flags & 0x100) && !r.u32(&duration))
-            return false;
-          if ((flags & 0x200) && !r.skip(4))
-            return false;
-          if ((flags & 0x400) && !r.u32(&sample_flags))
-            return false;
-          if ((flags & 0x800) && !r.skip(4))
-            return false;
-          if (i == 0 && (flags & 0x04))
-            sample_flags = first_flags;
+          if ((flags & 0x100) && !r.u32(&duration)) return false;
+          if ((flags & 0x200) && !r.skip(4)) return false;
+          if ((flags & 0x400) && !r.u32(&sample_flags)) return false;
+          if ((flags & 0x800) && !r.skip(4)) return false;
+          if (i == 0 && (flags & 0x04)) sample_flags = first_flags;
           if (!first_sample_seen) {
             fragment->starts_with_sync = !(sample_flags & kNonSyncSample);
             first_sample_seen = true;
@@ -298,48 +259,39 @@ uint32_t get_u32(const uint8_t *p) {
  * data offset (relative to the moof) grow with it. */
 bool Fmp4Splitter::rebase_moof(std::vector<uint8_t> *moof) {
   std::vector<uint8_t> &m = *moof;
-  if (m.size() < 8 || get_u32(m.data()) != m.size())
-    return false;
+  if (m.size() < 8 || get_u32(m.data()) != m.size()) return false;
   size_t traf = 8;
   while (traf + 8 <= m.size() && get_u32(m.data() + traf + 4) != fourcc("traf")) {
     uint32_t size = get_u32(m.data() + traf);
-    if (size < 8)
-      return false;
+    if (size < 8) return false;
     traf += size;
   }
-  if (traf + 8 > m.size())
-    return false;
+  if (traf + 8 > m.size()) return false;
   uint32_t traf_size = get_u32(m.data() + traf);
-  if (traf_size < 8 || traf + traf_size > m.size())
-    return false;
+  if (traf_size < 8 || traf + traf_size > m.size()) return false;
   size_t tfdt = 0, trun = 0;
   for (size_t pos = traf + 8; pos + 8 <= traf + traf_size;) {
     uint32_t size = get_u32(m.data() + pos);
     uint32_t type = get_u32(m.data() + pos + 4);
-    if (size < 8)
-      return false;
+    if (size < 8) return false;
     if (type == fourcc("tfdt"))
       tfdt = pos;
     else if (type == fourcc("trun"))
       trun = pos;
     pos += size;
   }
-  if (!tfdt)
-    return false;
+  if (!tfdt) return false;
   uint8_t version = m[tfdt + 8];
   if (version == 1) {
     uint64_t value = 0;
-    for (int i = 0; i < 8; i++)
-      value = (value << 8) | m[tfdt + 12 + i];
+    for (int i = 0; i < 8; i++) value = (value << 8) | m[tfdt + 12 + i];
     value = uint64_t(int64_t(value) + decode_time_offset_);
-    for (int i = 7; i >= 0; i--, value >>= 8)
-      m[tfdt + 12 + i] = uint8_t(value);
+    for (int i = 7; i >= 0; i--, value >>= 8) m[tfdt + 12 + i] = uint8_t(value);
     return true;
   }
   uint64_t value = uint64_t(int64_t(get_u32(m.data() + tfdt + 12)) + decode_time_offset_);
   uint8_t wide[8];
-  for (int i = 7; i >= 0; i--, value >>= 8)
-    wide[i] = uint8_t(value);
+  for (int i = 7; i >= 0; i--, value >>= 8) wide[i] = uint8_t(value);
   m[tfdt + 8] = 1;
   put_u32(m.data() + tfdt, 20);
   m.erase(m.begin() + tfdt + 12, m.begin() + tfdt + 16);

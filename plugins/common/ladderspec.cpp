@@ -14,16 +14,13 @@ namespace onair {
 namespace {
 
 std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-    text.remove_suffix(1);
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
   return text;
 }
 
 bool parse_positive(std::string_view text, int max, int *value) {
-  if (text.empty())
-    return false;
+  if (text.empty()) return false;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *value);
   return ec == std::errc() && end == text.data() + text.size() && *value > 0 && *value <= max;
 }
@@ -60,12 +57,10 @@ std::optional<std::vector<Rung>> parse_ladder(std::string_view text, std::string
     for (size_t start = 0;;) {
       size_t colon = item.find(':', start);
       fields.push_back(trim(item.substr(start, colon == std::string_view::npos ? colon : colon - start)));
-      if (colon == std::string_view::npos)
-        break;
+      if (colon == std::string_view::npos) break;
       start = colon + 1;
     }
-    if (fields.size() < 2 || fields.size() > 3)
-      return fail(expected);
+    if (fields.size() < 2 || fields.size() > 3) return fail(expected);
 
     Rung rung;
     std::string_view size = fields[0];
@@ -74,8 +69,7 @@ std::optional<std::vector<Rung>> parse_ladder(std::string_view text, std::string
     size.remove_suffix(1);
     if (!parse_positive(size, kMaxLines, &rung.lines))
       return fail("size must be a number of lines from 1 to " + std::to_string(kMaxLines));
-    if (rung.lines % 2)
-      return fail("size must be even (4:2:0 video)");
+    if (rung.lines % 2) return fail("size must be even (4:2:0 video)");
     if (!parse_positive(fields[1], kMaxKbps, &rung.kbps))
       return fail("bitrate must be a number of kbit/s from 1 to " + std::to_string(kMaxKbps));
     if (fields.size() == 3) {
@@ -88,8 +82,7 @@ std::optional<std::vector<Rung>> parse_ladder(std::string_view text, std::string
     }
     rungs.push_back(rung);
 
-    if (comma == std::string_view::npos)
-      break;
+    if (comma == std::string_view::npos) break;
     text.remove_prefix(comma + 1);
   }
 
@@ -98,12 +91,10 @@ std::optional<std::vector<Rung>> parse_ladder(std::string_view text, std::string
   });
 
   std::map<int, int> per_size;
-  for (const Rung &rung : rungs)
-    per_size[rung.lines]++;
+  for (const Rung &rung : rungs) per_size[rung.lines]++;
   for (Rung &rung : rungs) {
     rung.name = std::to_string(rung.lines) + "p";
-    if (per_size[rung.lines] > 1)
-      rung.name += "-" + std::to_string(rung.kbps) + "k";
+    if (per_size[rung.lines] > 1) rung.name += "-" + std::to_string(rung.kbps) + "k";
   }
   for (size_t i = 1; i < rungs.size(); i++) {
     if (rungs[i].name == rungs[i - 1].name) {
@@ -117,23 +108,19 @@ std::optional<std::vector<Rung>> parse_ladder(std::string_view text, std::string
 std::string format_ladder(const std::vector<Rung> &rungs) {
   std::string text;
   for (const Rung &rung : rungs) {
-    if (!text.empty())
-      text += ',';
+    if (!text.empty()) text += ',';
     text += std::to_string(rung.lines) + "p:" + std::to_string(rung.kbps);
-    if (rung.codec != VideoCodec::H264)
-      text += std::string(":") + codec_name(rung.codec);
+    if (rung.codec != VideoCodec::H264) text += std::string(":") + codec_name(rung.codec);
   }
   return text;
 }
 
 std::optional<Dimensions> rung_dimensions(const Rung &rung, int display_width, int display_height) {
-  if (display_width <= 0 || display_height <= 0)
-    return std::nullopt;
+  if (display_width <= 0 || display_height <= 0) return std::nullopt;
   bool portrait = display_height > display_width;
   int short_side = portrait ? display_width : display_height;
   int long_side = portrait ? display_height : display_width;
-  if (rung.lines > short_side)
-    return std::nullopt;
+  if (rung.lines > short_side) return std::nullopt;
   auto even = [](double v) { return std::max(2, static_cast<int>(std::lround(v / 2.0)) * 2); };
   int out_short = even(rung.lines);
   int out_long = even(static_cast<double>(rung.lines) * long_side / short_side);

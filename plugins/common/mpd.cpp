@@ -38,15 +38,13 @@ void add_timeline(xmlNodePtr template_node, const std::vector<MpdSegment> &segme
   size_t i = 0;
   while (i < segments.size()) {
     size_t repeat = 0;
-    while (i + repeat + 1 < segments.size() &&
-           segments[i + repeat + 1].duration == segments[i].duration &&
+    while (i + repeat + 1 < segments.size() && segments[i + repeat + 1].duration == segments[i].duration &&
            segments[i + repeat + 1].start == segments[i + repeat].start + segments[i + repeat].duration)
       repeat++;
     xmlNodePtr s = xmlNewChild(timeline, nullptr, X("S"), nullptr);
     set(s, "t", std::to_string(segments[i].start));
     set(s, "d", std::to_string(segments[i].duration));
-    if (repeat)
-      set(s, "r", std::to_string(repeat));
+    if (repeat) set(s, "r", std::to_string(repeat));
     i += repeat + 1;
   }
 }
@@ -81,10 +79,8 @@ std::string render_mpd(const MpdDocument &document) {
   for (bool audio : {false, true}) {
     std::vector<const MpdRepresentation *> members;
     for (const MpdRepresentation &rep : document.representations)
-      if (rep.is_audio == audio && !rep.segments.empty())
-        members.push_back(&rep);
-    if (members.empty())
-      continue;
+      if (rep.is_audio == audio && !rep.segments.empty()) members.push_back(&rep);
+    if (members.empty()) continue;
     xmlNodePtr set_node = xmlNewChild(period, nullptr, X("AdaptationSet"), nullptr);
     set(set_node, "id", audio ? "1" : "0");
     set(set_node, "contentType", audio ? "audio" : "video");
@@ -99,8 +95,9 @@ std::string render_mpd(const MpdDocument &document) {
       }
       set(set_node, "maxWidth", std::to_string(max_width));
       set(set_node, "maxHeight", std::to_string(max_height));
-      set(set_node, "par", std::to_string(max_width / std::gcd(max_width, max_height)) + ":" +
-                               std::to_string(max_height / std::gcd(max_width, max_height)));
+      set(set_node, "par",
+          std::to_string(max_width / std::gcd(max_width, max_height)) + ":" +
+              std::to_string(max_height / std::gcd(max_width, max_height)));
     } else {
       xmlNodePtr role = xmlNewChild(set_node, nullptr, X("Role"), nullptr);
       set(role, "schemeIdUri", "urn:mpeg:dash:role:2011");
@@ -112,8 +109,7 @@ std::string render_mpd(const MpdDocument &document) {
       set(node, "bandwidth", std::to_string(rep->bandwidth));
       set(node, "codecs", rep->codecs);
       if (audio) {
-        if (rep->sample_rate)
-          set(node, "audioSamplingRate", std::to_string(rep->sample_rate));
+        if (rep->sample_rate) set(node, "audioSamplingRate", std::to_string(rep->sample_rate));
         if (rep->channels) {
           xmlNodePtr config = xmlNewChild(node, nullptr, X("AudioChannelConfiguration"), nullptr);
           set(config, "schemeIdUri", "urn:mpeg:dash:23003:3:audio_channel_configuration:2011");
@@ -123,9 +119,10 @@ std::string render_mpd(const MpdDocument &document) {
         set(node, "width", std::to_string(rep->width));
         set(node, "height", std::to_string(rep->height));
         if (rep->frame_rate_n > 0)
-          set(node, "frameRate", rep->frame_rate_d == 1
-                                     ? std::to_string(rep->frame_rate_n)
-                                     : std::to_string(rep->frame_rate_n) + "/" + std::to_string(rep->frame_rate_d));
+          set(node, "frameRate",
+              rep->frame_rate_d == 1
+                  ? std::to_string(rep->frame_rate_n)
+                  : std::to_string(rep->frame_rate_n) + "/" + std::to_string(rep->frame_rate_d));
         set(node, "sar", "1:1");
       }
       xmlNodePtr segment_template = xmlNewChild(node, nullptr, X("SegmentTemplate"), nullptr);
@@ -136,6 +133,14 @@ std::string render_mpd(const MpdDocument &document) {
       set(segment_template, "presentationTimeOffset", std::to_string(rep->presentation_time_offset));
       add_timeline(segment_template, rep->segments);
     }
+  }
+
+  if (document.dynamic) {
+    /* the server's clock, so players place the live edge without asking a
+     * time server on the internet */
+    xmlNodePtr timing = xmlNewChild(mpd, nullptr, X("UTCTiming"), nullptr);
+    set(timing, "schemeIdUri", "urn:mpeg:dash:utc:direct:2014");
+    set(timing, "value", format_iso8601_ms(document.publish_ms));
   }
 
   xmlChar *text = nullptr;

@@ -26,8 +26,8 @@ struct MpdRepresentation {
   int sample_rate = 0, channels = 0;
   uint32_t timescale = 0;
   uint64_t presentation_time_offset = 0; /* media time of presentation time 0 */
-  std::string initialization; /* "720p/init.mp4" */
-  std::string media;          /* "720p/seg_$Number%05d$.m4s" */
+  std::string initialization;            /* "720p/init.mp4" */
+  std::string media;                     /* "720p/seg_$Number%05d$.m4s" */
   std::vector<MpdSegment> segments;
 };
 

@@ -30,8 +30,7 @@ std::string quote(const std::string &value) {
   /* quoted-string attributes may not contain '"', CR or LF (RFC 8216 4.2) */
   std::string out = "\"";
   for (char c : value)
-    if (c != '"' && c != '\n' && c != '\r')
-      out += c;
+    if (c != '"' && c != '\n' && c != '\r') out += c;
   return out + "\"";
 }
 
@@ -39,8 +38,7 @@ std::string quote(const std::string &value) {
 
 std::string format_iso8601_ms(int64_t utc_ms) {
   g_autoptr(GDateTime) time = g_date_time_new_from_unix_utc(utc_ms / 1000);
-  if (!time)
-    return "1970-01-01T00:00:00.000Z";
+  if (!time) return "1970-01-01T00:00:00.000Z";
   g_autofree gchar *base = g_date_time_format(time, "%Y-%m-%dT%H:%M:%S");
   char text[64];
   g_snprintf(text, sizeof text, "%s.%03dZ", base, int(utc_ms % 1000));
@@ -56,8 +54,7 @@ void MediaPlaylist::queue_marker(Marker marker) {
 
 std::vector<MediaSegment> MediaPlaylist::append(MediaSegment segment, uint64_t *sequence) {
   segment.sequence = next_sequence_++;
-  if (sequence)
-    *sequence = segment.sequence;
+  if (sequence) *sequence = segment.sequence;
   segment.markers.insert(segment.markers.begin(), queued_.begin(), queued_.end());
   queued_.clear();
 
@@ -82,8 +79,7 @@ std::vector<MediaSegment> MediaPlaylist::append(MediaSegment segment, uint64_t *
       } else if (marker.kind == Marker::Kind::CueIn)
         window_starts_in_break_ = false;
     }
-    if (window_starts_in_break_)
-      window_break_elapsed_ += old.duration;
+    if (window_starts_in_break_) window_break_elapsed_ += old.duration;
     removed.push_back(std::move(old));
     segments_.pop_front();
   }
@@ -96,8 +92,7 @@ uint64_t MediaPlaylist::average_bitrate() const {
 
 std::string MediaPlaylist::render() const {
   double longest = 0;
-  for (const MediaSegment &segment : segments_)
-    longest = std::max(longest, segment.duration);
+  for (const MediaSegment &segment : segments_) longest = std::max(longest, segment.duration);
   /* Rounded EXTINF may not exceed the target duration (RFC 8216 4.3.3.1). */
   int target = std::max(1, int(std::lround(std::max(longest, longest_segment_))));
 
@@ -120,13 +115,11 @@ std::string MediaPlaylist::render() const {
     for (const Marker &marker : segment.markers) {
       switch (marker.kind) {
         case Marker::Kind::Discontinuity:
-          if (!first_segment)
-            out += "#EXT-X-DISCONTINUITY\n";
+          if (!first_segment) out += "#EXT-X-DISCONTINUITY\n";
           break;
         case Marker::Kind::CueOut:
           out += "#EXT-X-CUE-OUT";
-          if (marker.duration >= 0)
-            out += ":DURATION=" + format_fixed3(marker.duration);
+          if (marker.duration >= 0) out += ":DURATION=" + format_fixed3(marker.duration);
           out += "\n";
           in_break = true;
           break_elapsed = 0;
@@ -142,10 +135,8 @@ std::string MediaPlaylist::render() const {
           out += "#EXT-X-DATERANGE:ID=" + quote(marker.id);
           int64_t start = segment.program_date_time_ms >= 0 ? segment.program_date_time_ms : 0;
           out += ",START-DATE=" + quote(format_iso8601_ms(start));
-          if (marker.duration >= 0)
-            out += ",PLANNED-DURATION=" + format_fixed3(marker.duration);
-          for (const auto &[name, value] : marker.attributes)
-            out += "," + name + "=" + value;
+          if (marker.duration >= 0) out += ",PLANNED-DURATION=" + format_fixed3(marker.duration);
+          for (const auto &[name, value] : marker.attributes) out += "," + name + "=" + value;
           out += "\n";
           break;
         }
@@ -153,20 +144,17 @@ std::string MediaPlaylist::render() const {
     }
     if (in_break && !cue_written) {
       out += "#EXT-X-CUE-OUT-CONT:ElapsedTime=" + format_fixed3(break_elapsed);
-      if (break_duration >= 0)
-        out += ",Duration=" + format_fixed3(break_duration);
+      if (break_duration >= 0) out += ",Duration=" + format_fixed3(break_duration);
       out += "\n";
     }
     if (segment.program_date_time_ms >= 0)
       out += "#EXT-X-PROGRAM-DATE-TIME:" + format_iso8601_ms(segment.program_date_time_ms) + "\n";
     out += "#EXTINF:" + format_seconds(segment.duration) + ",\n";
     out += segment.uri + "\n";
-    if (in_break)
-      break_elapsed += segment.duration;
+    if (in_break) break_elapsed += segment.duration;
     first_segment = false;
   }
-  if (ended_)
-    out += "#EXT-X-ENDLIST\n";
+  if (ended_) out += "#EXT-X-ENDLIST\n";
   return out;
 }
 
@@ -175,25 +163,19 @@ std::string render_multivariant_playlist(const std::vector<VariantStream> &varia
   std::string out = "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n";
   for (const AudioRendition &rendition : audio) {
     out += "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=" + quote(rendition.group) + ",NAME=" + quote(rendition.name);
-    if (!rendition.language.empty())
-      out += ",LANGUAGE=" + quote(rendition.language);
+    if (!rendition.language.empty()) out += ",LANGUAGE=" + quote(rendition.language);
     out += std::string(",DEFAULT=") + (rendition.is_default ? "YES" : "NO") + ",AUTOSELECT=YES";
-    if (rendition.channels > 0)
-      out += ",CHANNELS=" + quote(std::to_string(rendition.channels));
+    if (rendition.channels > 0) out += ",CHANNELS=" + quote(std::to_string(rendition.channels));
     out += ",URI=" + quote(rendition.uri) + "\n";
   }
   for (const VariantStream &variant : variants) {
     out += "#EXT-X-STREAM-INF:BANDWIDTH=" + std::to_string(variant.bandwidth);
-    if (variant.average_bandwidth)
-      out += ",AVERAGE-BANDWIDTH=" + std::to_string(variant.average_bandwidth);
+    if (variant.average_bandwidth) out += ",AVERAGE-BANDWIDTH=" + std::to_string(variant.average_bandwidth);
     if (variant.width > 0 && variant.height > 0)
       out += ",RESOLUTION=" + std::to_string(variant.width) + "x" + std::to_string(variant.height);
-    if (variant.frame_rate > 0)
-      out += ",FRAME-RATE=" + format_fixed3(variant.frame_rate);
-    if (!variant.codecs.empty())
-      out += ",CODECS=" + quote(variant.codecs);
-    if (!variant.audio_group.empty())
-      out += ",AUDIO=" + quote(variant.audio_group);
+    if (variant.frame_rate > 0) out += ",FRAME-RATE=" + format_fixed3(variant.frame_rate);
+    if (!variant.codecs.empty()) out += ",CODECS=" + quote(variant.codecs);
+    if (!variant.audio_group.empty()) out += ",AUDIO=" + quote(variant.audio_group);
     out += "\n" + variant.uri + "\n";
   }
   return out;

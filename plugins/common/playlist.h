@@ -19,8 +19,8 @@ namespace onair {
 struct Marker {
   enum class Kind { Discontinuity, DateRange, CueOut, CueIn };
   Kind kind = Kind::Discontinuity;
-  std::string id;        /* DateRange: its ID */
-  double duration = -1;  /* CueOut and DateRange: planned duration (s), -1 if unknown */
+  std::string id;       /* DateRange: its ID */
+  double duration = -1; /* CueOut and DateRange: planned duration (s), -1 if unknown */
   /* DateRange: further attributes, name and value as written in the tag
    * (strings already quoted), e.g. {"SCTE35-OUT", "0xFC30..."}. */
   std::vector<std::pair<std::string, std::string>> attributes;
@@ -29,10 +29,10 @@ struct Marker {
 struct MediaSegment {
   uint64_t sequence = 0;
   std::string uri;
-  double duration = 0;              /* seconds */
+  double duration = 0; /* seconds */
   uint64_t bytes = 0;
   int64_t program_date_time_ms = -1; /* UTC milliseconds of the first frame, -1: none */
-  std::vector<Marker> markers;      /* written before the segment */
+  std::vector<Marker> markers;       /* written before the segment */
 };
 
 enum class PlaylistMode { Live, Vod };

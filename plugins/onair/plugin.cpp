@@ -4,19 +4,17 @@
  */
 #include "onairelements.h"
 
-static gboolean
-plugin_init (GstPlugin * plugin)
-{
+static gboolean plugin_init(GstPlugin *plugin) {
   gboolean ret = FALSE;
 
 #ifdef ONAIR_HAVE_ABR
-  ret |= GST_ELEMENT_REGISTER (abrladder, plugin);
-  ret |= GST_ELEMENT_REGISTER (abrsink, plugin);
+  ret |= GST_ELEMENT_REGISTER(abrladder, plugin);
+  ret |= GST_ELEMENT_REGISTER(abrsink, plugin);
 #endif
 
   return ret;
 }
 
-GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, onair,
-    "onair live video pipeline elements: ABR ladder and HLS/DASH packaging",
-    plugin_init, VERSION, "LGPL", GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)
+GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, onair,
+                  "onair live video pipeline elements: ABR ladder and HLS/DASH packaging", plugin_init,
+                  VERSION, "LGPL", GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)

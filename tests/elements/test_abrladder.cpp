@@ -14,24 +14,22 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 
-
 /* ---- GstHarness: one rung, frames pushed with exact timestamps ---------- */
 
-static GstStaticPadTemplate harness_src = GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+static GstStaticPadTemplate harness_src =
+    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
 static GstStaticPadTemplate harness_sink =
     GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
 
 /* The rung's pad appears once caps arrive: hook it to the harness then. */
-static void link_rendition_to_harness(GstElement *ladder, GstPad *pad, gpointer user_data)
-{
+static void link_rendition_to_harness(GstElement *ladder, GstPad *pad, gpointer user_data) {
   if (g_str_equal(GST_PAD_NAME(pad), "src_0"))
     gst_harness_add_element_src_pad(static_cast<GstHarness *>(user_data), pad);
 }
 
-static GstHarness *new_single_rung_harness(const char *ladder, double gop, int width, int height)
-{
-  GstHarness *h =
-      gst_harness_new_full(gst_element_factory_make("abrladder", NULL), &harness_src, "sink", &harness_sink, NULL);
+static GstHarness *new_single_rung_harness(const char *ladder, double gop, int width, int height) {
+  GstHarness *h = gst_harness_new_full(gst_element_factory_make("abrladder", NULL), &harness_src, "sink",
+                                       &harness_sink, NULL);
   g_signal_connect(h->element, "pad-added", G_CALLBACK(link_rendition_to_harness), h);
   g_object_set(h->element, "ladder", ladder, "gop-duration", gop, "speed-preset", 1 /* ultrafast */, NULL);
   gchar *caps = g_strdup_printf("video/x-raw,format=I420,width=%d,height=%d,framerate=30/1", width, height);
@@ -40,8 +38,7 @@ static GstHarness *new_single_rung_harness(const char *ladder, double gop, int w
   return h;
 }
 
-static void push_frame(GstHarness *h, int width, int height, GstClockTime pts)
-{
+static void push_frame(GstHarness *h, int width, int height, GstClockTime pts) {
   GstBuffer *buffer = gst_harness_create_buffer(h, width * height * 3 / 2);
   gst_buffer_memset(buffer, 0, 0x80, width * height * 3 / 2);
   GST_BUFFER_PTS(buffer) = pts;
@@ -50,8 +47,7 @@ static void push_frame(GstHarness *h, int width, int height, GstClockTime pts)
 }
 
 /* Keyframe PTS (relative to the first output PTS) after EOS. */
-static std::vector<GstClockTime> drain_keyframes(GstHarness *h, guint *count)
-{
+static std::vector<GstClockTime> drain_keyframes(GstHarness *h, guint *count) {
   gst_harness_push_event(h, gst_event_new_eos());
   std::vector<GstClockTime> keyframes;
   GstClockTime first = GST_CLOCK_TIME_NONE;
@@ -60,22 +56,18 @@ static std::vector<GstClockTime> drain_keyframes(GstHarness *h, guint *count)
   GstBuffer *buffer = NULL;
   while (gst_harness_pull_until_eos(h, &buffer) && buffer) {
     (*count)++;
-    if (!GST_CLOCK_TIME_IS_VALID(first) || GST_BUFFER_PTS(buffer) < first)
-      first = GST_BUFFER_PTS(buffer);
+    if (!GST_CLOCK_TIME_IS_VALID(first) || GST_BUFFER_PTS(buffer) < first) first = GST_BUFFER_PTS(buffer);
     if (!GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT))
       keyframes.push_back(GST_BUFFER_PTS(buffer));
     gst_buffer_unref(buffer);
   }
-  for (auto &k : keyframes)
-    k -= first;
+  for (auto &k : keyframes) k -= first;
   return keyframes;
 }
 
-GST_START_TEST(test_harness_keyframes_every_gop)
-{
+GST_START_TEST(test_harness_keyframes_every_gop) {
   GstHarness *h = new_single_rung_harness("144p:200", 2.0, 320, 180);
-  for (int i = 0; i < 150; i++)
-    push_frame(h, 320, 180, gst_util_uint64_scale(i, GST_SECOND, 30));
+  for (int i = 0; i < 150; i++) push_frame(h, 320, 180, gst_util_uint64_scale(i, GST_SECOND, 30));
   guint count;
   auto keyframes = drain_keyframes(h, &count);
   fail_unless_equals_int(count, 150);
@@ -105,19 +97,18 @@ GST_START_TEST(test_harness_keyframes_every_gop)
 }
 GST_END_TEST;
 
-GST_START_TEST(test_harness_keyframe_after_gap)
-{
+GST_START_TEST(test_harness_keyframe_after_gap) {
   /* A gap in the input skips the slots it jumps over: the first frame after
    * it is a keyframe, the grid continues from the original origin. */
   GstHarness *h = new_single_rung_harness("144p:200", 1.0, 320, 180);
-  for (int i = 0; i < 45; i++)
-    push_frame(h, 320, 180, gst_util_uint64_scale(i, GST_SECOND, 30));
+  for (int i = 0; i < 45; i++) push_frame(h, 320, 180, gst_util_uint64_scale(i, GST_SECOND, 30));
   for (int i = 0; i < 45; i++) /* resumes at 5.5 s */
     push_frame(h, 320, 180, 5500 * GST_MSECOND + gst_util_uint64_scale(i, GST_SECOND, 30));
   guint count;
   auto keyframes = drain_keyframes(h, &count);
   fail_unless_equals_int(count, 90);
-  std::vector<GstClockTime> expected = {0, GST_SECOND, 5500 * GST_MSECOND, 6 * GST_SECOND + GST_SECOND / 30 * 15};
+  std::vector<GstClockTime> expected = {0, GST_SECOND, 5500 * GST_MSECOND,
+                                        6 * GST_SECOND + GST_SECOND / 30 * 15};
   fail_unless_equals_int(keyframes.size(), 4);
   fail_unless_equals_uint64(keyframes[0], 0);
   fail_unless_equals_uint64(keyframes[1], GST_SECOND);
@@ -128,16 +119,13 @@ GST_START_TEST(test_harness_keyframe_after_gap)
 }
 GST_END_TEST;
 
-GST_START_TEST(test_harness_input_size_change_keeps_renditions)
-{
+GST_START_TEST(test_harness_input_size_change_keeps_renditions) {
   /* a publisher switching from 640x360 to 1280x720 mid-stream: the rung keeps
    * its size and every frame comes out */
   GstHarness *h = new_single_rung_harness("360p:800", 1.0, 640, 360);
-  for (int i = 0; i < 30; i++)
-    push_frame(h, 640, 360, gst_util_uint64_scale(i, GST_SECOND, 30));
+  for (int i = 0; i < 30; i++) push_frame(h, 640, 360, gst_util_uint64_scale(i, GST_SECOND, 30));
   gst_harness_set_src_caps_str(h, "video/x-raw,format=I420,width=1280,height=720,framerate=30/1");
-  for (int i = 30; i < 60; i++)
-    push_frame(h, 1280, 720, gst_util_uint64_scale(i, GST_SECOND, 30));
+  for (int i = 30; i < 60; i++) push_frame(h, 1280, 720, gst_util_uint64_scale(i, GST_SECOND, 30));
   guint count;
   drain_keyframes(h, &count);
   fail_unless_equals_int(count, 60);
@@ -165,8 +153,7 @@ struct Run {
   GstElement *pipeline = nullptr;
 };
 
-static GstPadProbeReturn count_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
-{
+static GstPadProbeReturn count_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
   Run *run = static_cast<Run *>(user_data);
   GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
   std::lock_guard<std::mutex> lock(run->lock);
@@ -174,13 +161,11 @@ static GstPadProbeReturn count_probe(GstPad *pad, GstPadProbeInfo *info, gpointe
   r.frames++;
   if (!GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT))
     r.keyframes.push_back(GST_BUFFER_PTS(buffer));
-  if (!r.caps)
-    r.caps = gst_pad_get_current_caps(pad);
+  if (!r.caps) r.caps = gst_pad_get_current_caps(pad);
   return GST_PAD_PROBE_OK;
 }
 
-static void on_pad_added(GstElement *ladder, GstPad *pad, gpointer user_data)
-{
+static void on_pad_added(GstElement *ladder, GstPad *pad, gpointer user_data) {
   Run *run = static_cast<Run *>(user_data);
   GstElement *sink = gst_element_factory_make("fakesink", NULL);
   g_object_set(sink, "sync", FALSE, "async", FALSE, NULL);
@@ -194,8 +179,8 @@ static void on_pad_added(GstElement *ladder, GstPad *pad, gpointer user_data)
 
 /* Runs `source ! abrladder <properties>` with fakesinks on every pad; returns
  * the error message, if any. */
-static std::string run_ladder(Run *run, const char *source, const char *properties, const char *audio = NULL)
-{
+static std::string run_ladder(Run *run, const char *source, const char *properties,
+                              const char *audio = NULL) {
   gchar *description = g_strdup_printf("%s ! abrladder name=ladder speed-preset=ultrafast %s %s", source,
                                        properties, audio ? audio : "");
   GError *error = NULL;
@@ -225,15 +210,12 @@ static std::string run_ladder(Run *run, const char *source, const char *properti
   return result;
 }
 
-static void free_run(Run *run)
-{
+static void free_run(Run *run) {
   for (auto &[name, r] : run->pads)
-    if (r.caps)
-      gst_caps_unref(r.caps);
+    if (r.caps) gst_caps_unref(r.caps);
 }
 
-static void check_size(Run &run, const char *pad, int width, int height, const char *name)
-{
+static void check_size(Run &run, const char *pad, int width, int height, const char *name) {
   fail_unless(run.pads.count(pad), "no pad %s", pad);
   GstStructure *s = gst_caps_get_structure(run.pads[pad].caps, 0);
   gint w = 0, h = 0;
@@ -243,11 +225,10 @@ static void check_size(Run &run, const char *pad, int width, int height, const c
   fail_unless_equals_string(gst_structure_get_string(s, "rendition"), name);
 }
 
-GST_START_TEST(test_rungs_above_source_are_dropped)
-{
+GST_START_TEST(test_rungs_above_source_are_dropped) {
   Run run;
-  std::string error = run_ladder(&run, "videotestsrc num-buffers=20 ! video/x-raw,width=1280,height=720,framerate=30/1",
-                                 "");
+  std::string error =
+      run_ladder(&run, "videotestsrc num-buffers=20 ! video/x-raw,width=1280,height=720,framerate=30/1", "");
   fail_unless(error.empty(), "%s", error.c_str());
   /* default ladder 1080/720/480/360/144: 1080p is dropped */
   fail_unless_equals_int(run.pads.size(), 4);
@@ -255,18 +236,16 @@ GST_START_TEST(test_rungs_above_source_are_dropped)
   check_size(run, "src_1", 854, 480, "480p");
   check_size(run, "src_2", 640, 360, "360p");
   check_size(run, "src_3", 256, 144, "144p");
-  for (auto &[name, r] : run.pads)
-    fail_unless_equals_int(r.frames, 20);
+  for (auto &[name, r] : run.pads) fail_unless_equals_int(r.frames, 20);
   free_run(&run);
 }
 GST_END_TEST;
 
-GST_START_TEST(test_portrait_keeps_orientation)
-{
+GST_START_TEST(test_portrait_keeps_orientation) {
   Run run;
-  std::string error = run_ladder(
-      &run, "videotestsrc num-buffers=10 ! video/x-raw,width=1080,height=1920,framerate=30/1",
-      "ladder=1080p:4000,720p:2000,480p:1000,144p:150");
+  std::string error =
+      run_ladder(&run, "videotestsrc num-buffers=10 ! video/x-raw,width=1080,height=1920,framerate=30/1",
+                 "ladder=1080p:4000,720p:2000,480p:1000,144p:150");
   fail_unless(error.empty(), "%s", error.c_str());
   fail_unless_equals_int(run.pads.size(), 4);
   check_size(run, "src_0", 1080, 1920, "1080p");
@@ -277,8 +256,7 @@ GST_START_TEST(test_portrait_keeps_orientation)
 }
 GST_END_TEST;
 
-GST_START_TEST(test_non_square_pixels_follow_display_aspect)
-{
+GST_START_TEST(test_non_square_pixels_follow_display_aspect) {
   Run run;
   /* anamorphic 16:9 PAL: 720x576 with 64:45 pixels shows as 1024x576 */
   std::string error = run_ladder(
@@ -292,8 +270,7 @@ GST_START_TEST(test_non_square_pixels_follow_display_aspect)
 }
 GST_END_TEST;
 
-GST_START_TEST(test_keyframes_aligned_across_rungs)
-{
+GST_START_TEST(test_keyframes_aligned_across_rungs) {
   Run run;
   std::string error = run_ladder(
       &run, "videotestsrc num-buffers=150 pattern=ball ! video/x-raw,width=1280,height=720,framerate=30/1",
@@ -312,11 +289,11 @@ GST_START_TEST(test_keyframes_aligned_across_rungs)
 }
 GST_END_TEST;
 
-GST_START_TEST(test_audio_rendition)
-{
+GST_START_TEST(test_audio_rendition) {
   Run run;
-  std::string error = run_ladder(&run, "videotestsrc num-buffers=30 ! video/x-raw,width=320,height=180,framerate=30/1",
-                                 "ladder=180p:300 audio-bitrate=96", "audiotestsrc num-buffers=40 ! ladder.audio");
+  std::string error =
+      run_ladder(&run, "videotestsrc num-buffers=30 ! video/x-raw,width=320,height=180,framerate=30/1",
+                 "ladder=180p:300 audio-bitrate=96", "audiotestsrc num-buffers=40 ! ladder.audio");
   fail_unless(error.empty(), "%s", error.c_str());
   fail_unless(run.pads.count("audio_src"), "no audio_src pad");
   GstStructure *s = gst_caps_get_structure(run.pads["audio_src"].caps, 0);
@@ -329,8 +306,7 @@ GST_START_TEST(test_audio_rendition)
 }
 GST_END_TEST;
 
-GST_START_TEST(test_bad_ladder_fails_state_change)
-{
+GST_START_TEST(test_bad_ladder_fails_state_change) {
   GstElement *pipeline = gst_pipeline_new(NULL);
   GstElement *ladder = gst_element_factory_make("abrladder", NULL);
   gst_bin_add(GST_BIN(pipeline), ladder);
@@ -355,11 +331,10 @@ GST_START_TEST(test_bad_ladder_fails_state_change)
 }
 GST_END_TEST;
 
-static std::string wait_for_error(GstElement *pipeline)
-{
+static std::string wait_for_error(GstElement *pipeline) {
   GstBus *bus = gst_element_get_bus(pipeline);
-  GstMessage *message = gst_bus_timed_pop_filtered(bus, 30 * GST_SECOND,
-                                                   (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  GstMessage *message =
+      gst_bus_timed_pop_filtered(bus, 30 * GST_SECOND, (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
   gst_object_unref(bus);
   fail_unless(message != NULL, "the pipeline hangs: no error within 30 s");
   fail_unless(GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR, "expected an error, got EOS");
@@ -371,8 +346,7 @@ static std::string wait_for_error(GstElement *pipeline)
   return text;
 }
 
-GST_START_TEST(test_no_video_is_an_error_not_a_hang)
-{
+GST_START_TEST(test_no_video_is_an_error_not_a_hang) {
   /* the input ends before any video arrived */
   GstElement *pipeline = gst_parse_launch("appsrc name=src format=time ! abrladder ! fakesink", NULL);
   GstElement *src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
@@ -394,8 +368,7 @@ GST_START_TEST(test_no_video_is_an_error_not_a_hang)
 }
 GST_END_TEST;
 
-static Suite *abrladder_suite(void)
-{
+static Suite *abrladder_suite(void) {
   Suite *s = suite_create("abrladder");
   TCase *tc = tcase_create("general");
   tcase_set_timeout(tc, 180);

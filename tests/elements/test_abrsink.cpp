@@ -8,48 +8,37 @@
 #include <vector>
 #include <gst/check/gstcheck.h>
 
-
-static std::string read_text(const std::string &path)
-{
+static std::string read_text(const std::string &path) {
   gchar *contents = NULL;
   gsize length = 0;
-  if (!g_file_get_contents(path.c_str(), &contents, &length, NULL))
-    return "";
+  if (!g_file_get_contents(path.c_str(), &contents, &length, NULL)) return "";
   std::string text(contents, length);
   g_free(contents);
   return text;
 }
 
-static bool exists(const std::string &path)
-{
+static bool exists(const std::string &path) {
   return g_file_test(path.c_str(), G_FILE_TEST_IS_REGULAR);
 }
 
-static int count(const std::string &text, const std::string &needle)
-{
+static int count(const std::string &text, const std::string &needle) {
   int n = 0;
-  for (size_t pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1))
-    n++;
+  for (size_t pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) n++;
   return n;
 }
 
-static std::vector<std::string> list_dir(const std::string &dir)
-{
+static std::vector<std::string> list_dir(const std::string &dir) {
   std::vector<std::string> names;
   GDir *d = g_dir_open(dir.c_str(), 0, NULL);
-  if (!d)
-    return names;
-  while (const gchar *name = g_dir_read_name(d))
-    names.push_back(name);
+  if (!d) return names;
+  while (const gchar *name = g_dir_read_name(d)) names.push_back(name);
   g_dir_close(d);
   return names;
 }
 
-static void remove_tree(const std::string &path)
-{
+static void remove_tree(const std::string &path) {
   if (g_file_test(path.c_str(), G_FILE_TEST_IS_DIR)) {
-    for (auto &name : list_dir(path))
-      remove_tree(path + "/" + name);
+    for (auto &name : list_dir(path)) remove_tree(path + "/" + name);
     g_rmdir(path.c_str());
   } else {
     g_unlink(path.c_str());
@@ -62,8 +51,7 @@ struct MarkerAfter {
 };
 
 /* On the first segment message with `sequence`, marks a discontinuity. */
-static GstBusSyncReply marker_on_segment(GstBus *bus, GstMessage *message, gpointer user_data)
-{
+static GstBusSyncReply marker_on_segment(GstBus *bus, GstMessage *message, gpointer user_data) {
   MarkerAfter *marker = static_cast<MarkerAfter *>(user_data);
   const GstStructure *s = gst_message_get_structure(message);
   if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ELEMENT && s && gst_structure_has_name(s, "abrsink-segment")) {
@@ -79,17 +67,15 @@ static GstBusSyncReply marker_on_segment(GstBus *bus, GstMessage *message, gpoin
   return GST_BUS_PASS;
 }
 
-static std::string run(const std::string &description, MarkerAfter *marker = nullptr)
-{
+static std::string run(const std::string &description, MarkerAfter *marker = nullptr) {
   GError *error = NULL;
   GstElement *pipeline = gst_parse_launch(description.c_str(), &error);
   fail_unless(pipeline != NULL, "%s", error ? error->message : "");
   GstBus *bus = gst_element_get_bus(pipeline);
-  if (marker)
-    gst_bus_set_sync_handler(bus, marker_on_segment, marker, NULL);
+  if (marker) gst_bus_set_sync_handler(bus, marker_on_segment, marker, NULL);
   gst_element_set_state(pipeline, GST_STATE_PLAYING);
-  GstMessage *message =
-      gst_bus_timed_pop_filtered(bus, 120 * GST_SECOND, (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  GstMessage *message = gst_bus_timed_pop_filtered(bus, 120 * GST_SECOND,
+                                                   (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
   fail_unless(message != NULL, "no EOS within 120 s");
   std::string result;
   if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
@@ -106,24 +92,24 @@ static std::string run(const std::string &description, MarkerAfter *marker = nul
   return result;
 }
 
-static std::string make_temp_dir()
-{
+static std::string make_temp_dir() {
   gchar *dir = g_dir_make_tmp("abrsink-XXXXXX", NULL);
   std::string path = dir;
   g_free(dir);
   return path;
 }
 
-GST_START_TEST(test_vod_output)
-{
+GST_START_TEST(test_vod_output) {
   std::string dir = make_temp_dir();
   MarkerAfter marker{1};
   std::string error = run(
       /* live sources keep the renditions in step, so "the next segment" of
        * each is well defined when the marker is added */
-      "videotestsrc is-live=true num-buffers=180 pattern=ball ! video/x-raw,width=640,height=360,framerate=30/1 ! "
+      "videotestsrc is-live=true num-buffers=180 pattern=ball ! "
+      "video/x-raw,width=640,height=360,framerate=30/1 ! "
       "abrladder name=l ladder=360p:800,144p:150 gop-duration=1 speed-preset=ultrafast ! "
-      "abrsink mode=vod location=" + dir + " audiotestsrc is-live=true num-buffers=260 ! l.audio",
+      "abrsink mode=vod location=" +
+          dir + " audiotestsrc is-live=true num-buffers=260 ! l.audio",
       &marker);
   fail_unless(error.empty(), "%s", error.c_str());
 
@@ -171,13 +157,13 @@ GST_START_TEST(test_vod_output)
 }
 GST_END_TEST;
 
-GST_START_TEST(test_live_window_and_cleanup)
-{
+GST_START_TEST(test_live_window_and_cleanup) {
   std::string dir = make_temp_dir();
-  std::string error = run(
-      "videotestsrc num-buffers=300 ! video/x-raw,width=320,height=180,framerate=30/1 ! "
-      "abrladder ladder=180p:300 gop-duration=1 speed-preset=ultrafast ! "
-      "abrsink mode=live playlist-length=3 location=" + dir);
+  std::string error =
+      run("videotestsrc num-buffers=300 ! video/x-raw,width=320,height=180,framerate=30/1 ! "
+          "abrladder ladder=180p:300 gop-duration=1 speed-preset=ultrafast ! "
+          "abrsink mode=live playlist-length=3 location=" +
+          dir);
   fail_unless(error.empty(), "%s", error.c_str());
   std::string playlist = read_text(dir + "/180p/index.m3u8");
   fail_unless_equals_int(count(playlist, "#EXTINF:"), 3);
@@ -197,24 +183,24 @@ GST_START_TEST(test_live_window_and_cleanup)
 }
 GST_END_TEST;
 
-GST_START_TEST(test_live_mpd_is_dynamic_while_running)
-{
+GST_START_TEST(test_live_mpd_is_dynamic_while_running) {
   std::string dir = make_temp_dir();
-  std::string description = "videotestsrc is-live=true num-buffers=75 ! video/x-raw,width=160,height=90,framerate=25/1 "
-                            "! abrladder ladder=90p:200 gop-duration=1 speed-preset=ultrafast ! "
-                            "abrsink name=sink mode=live playlist-length=2 location=" + dir;
+  std::string description =
+      "videotestsrc is-live=true num-buffers=75 ! video/x-raw,width=160,height=90,framerate=25/1 "
+      "! abrladder ladder=90p:200 gop-duration=1 speed-preset=ultrafast ! "
+      "abrsink name=sink mode=live playlist-length=2 location=" +
+      dir;
   GstElement *pipeline = gst_parse_launch(description.c_str(), NULL);
   GstBus *bus = gst_element_get_bus(pipeline);
   gst_element_set_state(pipeline, GST_STATE_PLAYING);
   std::string mpd;
   /* wait for the second segment, then look at the MPD while live */
   for (int seen = 0; seen < 2;) {
-    GstMessage *message = gst_bus_timed_pop_filtered(bus, 30 * GST_SECOND,
-                                                     (GstMessageType)(GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR));
+    GstMessage *message = gst_bus_timed_pop_filtered(
+        bus, 30 * GST_SECOND, (GstMessageType)(GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR));
     fail_unless(message != NULL);
     fail_if(GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR);
-    if (gst_structure_has_name(gst_message_get_structure(message), "abrsink-segment"))
-      seen++;
+    if (gst_structure_has_name(gst_message_get_structure(message), "abrsink-segment")) seen++;
     gst_message_unref(message);
   }
   mpd = read_text(dir + "/manifest.mpd");
@@ -228,8 +214,7 @@ GST_START_TEST(test_live_mpd_is_dynamic_while_running)
 }
 GST_END_TEST;
 
-GST_START_TEST(test_unwritable_location)
-{
+GST_START_TEST(test_unwritable_location) {
   GstElement *sink = gst_element_factory_make("abrsink", NULL);
   g_object_set(sink, "location", "/proc/onair-cannot-write-here", NULL);
   GstBus *bus = gst_bus_new();
@@ -248,8 +233,7 @@ GST_START_TEST(test_unwritable_location)
 }
 GST_END_TEST;
 
-GST_START_TEST(test_unknown_marker_kind)
-{
+GST_START_TEST(test_unknown_marker_kind) {
   GstElement *sink = gst_element_factory_make("abrsink", NULL);
   gboolean ok = TRUE;
   g_signal_emit_by_name(sink, "add-marker", "confetti", NULL, -1.0, NULL, &ok);
@@ -260,8 +244,7 @@ GST_START_TEST(test_unknown_marker_kind)
 }
 GST_END_TEST;
 
-static Suite *abrsink_suite(void)
-{
+static Suite *abrsink_suite(void) {
   Suite *s = suite_create("abrsink");
   TCase *tc = tcase_create("general");
   tcase_set_timeout(tc, 180);

@@ -8,14 +8,11 @@
 #include "fmp4.h"
 #include <gst/check/gstcheck.h>
 
-
-
 using onair::Fmp4Fragment;
 using onair::Fmp4Splitter;
 
 /* 60 frames at 30 fps with a keyframe every 10, through the real muxer. */
-static std::vector<uint8_t> make_fragmented_mp4(const char *encoder_options)
-{
+static std::vector<uint8_t> make_fragmented_mp4(const char *encoder_options) {
   gchar *description = g_strdup_printf(
       "videotestsrc num-buffers=60 ! video/x-raw,width=160,height=90,framerate=30/1 ! "
       "x264enc %s key-int-max=10 speed-preset=ultrafast ! h264parse ! "
@@ -46,14 +43,12 @@ struct Collected {
   std::vector<Fmp4Fragment> fragments;
 };
 
-static void collect(Fmp4Splitter &splitter, Collected *out)
-{
+static void collect(Fmp4Splitter &splitter, Collected *out) {
   splitter.on_init = [out](std::vector<uint8_t> init) { out->init = std::move(init); };
   splitter.on_fragment = [out](Fmp4Fragment f) { out->fragments.push_back(std::move(f)); };
 }
 
-static void push_in_random_chunks(Fmp4Splitter &splitter, const std::vector<uint8_t> &bytes, unsigned seed)
-{
+static void push_in_random_chunks(Fmp4Splitter &splitter, const std::vector<uint8_t> &bytes, unsigned seed) {
   std::mt19937 random(seed);
   size_t pos = 0;
   while (pos < bytes.size()) {
@@ -63,8 +58,7 @@ static void push_in_random_chunks(Fmp4Splitter &splitter, const std::vector<uint
   }
 }
 
-GST_START_TEST(test_split_on_keyframes)
-{
+GST_START_TEST(test_split_on_keyframes) {
   std::vector<uint8_t> bytes = make_fragmented_mp4("bframes=2");
   Fmp4Splitter splitter;
   Collected out;
@@ -90,8 +84,7 @@ GST_START_TEST(test_split_on_keyframes)
 }
 GST_END_TEST;
 
-GST_START_TEST(test_rebase_decode_time)
-{
+GST_START_TEST(test_rebase_decode_time) {
   std::vector<uint8_t> bytes = make_fragmented_mp4("bframes=0");
   Fmp4Splitter plain, rebased;
   Collected a, b;
@@ -119,8 +112,7 @@ GST_START_TEST(test_rebase_decode_time)
 }
 GST_END_TEST;
 
-GST_START_TEST(test_garbage_is_refused)
-{
+GST_START_TEST(test_garbage_is_refused) {
   Fmp4Splitter splitter;
   const uint8_t mdat_first[] = {0, 0, 0, 8, 'm', 'd', 'a', 't'};
   fail_if(splitter.push(mdat_first, sizeof mdat_first));
@@ -133,8 +125,7 @@ GST_START_TEST(test_garbage_is_refused)
 }
 GST_END_TEST;
 
-static Suite *fmp4_suite(void)
-{
+static Suite *fmp4_suite(void) {
   Suite *s = suite_create("fmp4");
   TCase *tc = tcase_create("general");
   suite_add_tcase(s, tc);

@@ -6,19 +6,16 @@
 #include "ladderspec.h"
 #include <gst/check/gstcheck.h>
 
-
 using onair::parse_ladder;
 using onair::rung_dimensions;
 
-GST_START_TEST(test_parse_sorts_and_names)
-{
+GST_START_TEST(test_parse_sorts_and_names) {
   std::string error;
   auto rungs = parse_ladder("144p:200, 1080p:5000,720p:2800,480p:1400:h264,2160p:12000:h265", &error);
   fail_unless(rungs.has_value(), "%s", error.c_str());
   fail_unless_equals_int(rungs->size(), 5);
   const char *names[] = {"2160p", "1080p", "720p", "480p", "144p"};
-  for (size_t i = 0; i < 5; i++)
-    fail_unless_equals_string((*rungs)[i].name.c_str(), names[i]);
+  for (size_t i = 0; i < 5; i++) fail_unless_equals_string((*rungs)[i].name.c_str(), names[i]);
   fail_unless((*rungs)[0].codec == onair::VideoCodec::H265);
   fail_unless_equals_int((*rungs)[1].kbps, 5000);
   std::string text = onair::format_ladder(*rungs);
@@ -26,8 +23,7 @@ GST_START_TEST(test_parse_sorts_and_names)
 }
 GST_END_TEST;
 
-GST_START_TEST(test_same_size_rungs_get_distinct_names)
-{
+GST_START_TEST(test_same_size_rungs_get_distinct_names) {
   std::string error;
   auto rungs = parse_ladder("720p:2800,720p:1800", &error);
   fail_unless(rungs.has_value());
@@ -38,16 +34,14 @@ GST_START_TEST(test_same_size_rungs_get_distinct_names)
 }
 GST_END_TEST;
 
-static void check_error(const char *text, const char *expected)
-{
+static void check_error(const char *text, const char *expected) {
   std::string error;
   fail_if(parse_ladder(text, &error).has_value(), "'%s' parsed", text);
   fail_unless(error.find(expected) != std::string::npos, "error for '%s' was '%s', expected '%s'", text,
               error.c_str(), expected);
 }
 
-GST_START_TEST(test_errors_name_the_rung)
-{
+GST_START_TEST(test_errors_name_the_rung) {
   check_error("1080p:5000,720x:2800", "bad rung 2 '720x:2800'");
   check_error("1080p:5000,720p:abc", "bad rung 2 '720p:abc': bitrate");
   check_error("721p:500", "even");
@@ -60,8 +54,7 @@ GST_START_TEST(test_errors_name_the_rung)
 }
 GST_END_TEST;
 
-GST_START_TEST(test_dimensions_follow_aspect)
-{
+GST_START_TEST(test_dimensions_follow_aspect) {
   std::string error;
   auto rungs = *parse_ladder("1080p:5000,720p:2800,480p:1400,144p:200", &error);
   /* landscape 16:9 */
@@ -84,8 +77,7 @@ GST_START_TEST(test_dimensions_follow_aspect)
 }
 GST_END_TEST;
 
-static Suite *ladderspec_suite(void)
-{
+static Suite *ladderspec_suite(void) {
   Suite *s = suite_create("ladderspec");
   TCase *tc = tcase_create("general");
   suite_add_tcase(s, tc);

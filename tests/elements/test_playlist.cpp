@@ -10,26 +10,21 @@
 #include <libxml/xpathInternals.h>
 #include <gst/check/gstcheck.h>
 
-
 using namespace onair;
 
-static int count_lines(const std::string &text, const std::string &prefix)
-{
+static int count_lines(const std::string &text, const std::string &prefix) {
   int n = 0;
   size_t pos = 0;
   while (pos < text.size()) {
     size_t end = text.find('\n', pos);
-    if (end == std::string::npos)
-      end = text.size();
-    if (text.compare(pos, prefix.size(), prefix) == 0)
-      n++;
+    if (end == std::string::npos) end = text.size();
+    if (text.compare(pos, prefix.size(), prefix) == 0) n++;
     pos = end + 1;
   }
   return n;
 }
 
-static MediaSegment segment(double duration, uint64_t bytes, int64_t pdt = -1)
-{
+static MediaSegment segment(double duration, uint64_t bytes, int64_t pdt = -1) {
   MediaSegment s;
   s.duration = duration;
   s.bytes = bytes;
@@ -37,15 +32,13 @@ static MediaSegment segment(double duration, uint64_t bytes, int64_t pdt = -1)
   return s;
 }
 
-GST_START_TEST(test_live_window_slides)
-{
+GST_START_TEST(test_live_window_slides) {
   MediaPlaylist playlist("init.mp4", PlaylistMode::Live, 3);
   std::vector<std::string> removed;
   for (int i = 0; i < 5; i++) {
     MediaSegment s = segment(2.0, 250000, 1763700000000 + i * 2000);
     s.uri = "seg_" + std::to_string(i) + ".m4s";
-    for (auto &old : playlist.append(s))
-      removed.push_back(old.uri);
+    for (auto &old : playlist.append(s)) removed.push_back(old.uri);
   }
   fail_unless_equals_int(removed.size(), 2);
   fail_unless_equals_string(removed[0].c_str(), "seg_0.m4s");
@@ -66,8 +59,7 @@ GST_START_TEST(test_live_window_slides)
 }
 GST_END_TEST;
 
-GST_START_TEST(test_vod_keeps_everything)
-{
+GST_START_TEST(test_vod_keeps_everything) {
   MediaPlaylist playlist("init.mp4", PlaylistMode::Vod, 3);
   for (int i = 0; i < 10; i++) {
     MediaSegment s = segment(i == 9 ? 0.5 : 2.0, 1000 + i);
@@ -85,8 +77,7 @@ GST_START_TEST(test_vod_keeps_everything)
 }
 GST_END_TEST;
 
-GST_START_TEST(test_markers_attach_to_next_segment)
-{
+GST_START_TEST(test_markers_attach_to_next_segment) {
   MediaPlaylist playlist("init.mp4", PlaylistMode::Live, 4);
   playlist.append(segment(2, 10));
   Marker discontinuity;
@@ -119,7 +110,8 @@ GST_START_TEST(test_markers_attach_to_next_segment)
               "%s", text.c_str());
   fail_unless(text.find("#EXT-X-CUE-IN\n") != std::string::npos);
   /* the discontinuity comes before the segment it marks */
-  fail_unless(text.find("#EXT-X-DISCONTINUITY") < text.find("#EXT-X-PROGRAM-DATE-TIME:1970-01-01T00:00:01.000Z"));
+  fail_unless(text.find("#EXT-X-DISCONTINUITY") <
+              text.find("#EXT-X-PROGRAM-DATE-TIME:1970-01-01T00:00:01.000Z"));
 
   /* once the marked segments leave the window the sequence counts the
    * discontinuity and the window still knows it is inside the break */
@@ -131,8 +123,7 @@ GST_START_TEST(test_markers_attach_to_next_segment)
 }
 GST_END_TEST;
 
-GST_START_TEST(test_multivariant_playlist)
-{
+GST_START_TEST(test_multivariant_playlist) {
   VariantStream hd;
   hd.uri = "720p/index.m3u8";
   hd.bandwidth = 3000000;
@@ -148,20 +139,21 @@ GST_START_TEST(test_multivariant_playlist)
   audio.uri = "audio/index.m3u8";
   audio.channels = 2;
   std::string text = render_multivariant_playlist({hd}, {audio});
-  fail_unless(text.find("#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"audio\",DEFAULT=YES,AUTOSELECT=YES,"
-                        "CHANNELS=\"2\",URI=\"audio/index.m3u8\"\n") != std::string::npos,
-              "%s", text.c_str());
-  fail_unless(text.find("#EXT-X-STREAM-INF:BANDWIDTH=3000000,AVERAGE-BANDWIDTH=2800000,RESOLUTION=1280x720,"
-                        "FRAME-RATE=30.000,CODECS=\"avc1.64001F,mp4a.40.2\",AUDIO=\"audio\"\n720p/index.m3u8\n") !=
-                  std::string::npos,
-              "%s", text.c_str());
+  fail_unless(
+      text.find("#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"audio\",DEFAULT=YES,AUTOSELECT=YES,"
+                "CHANNELS=\"2\",URI=\"audio/index.m3u8\"\n") != std::string::npos,
+      "%s", text.c_str());
+  fail_unless(
+      text.find("#EXT-X-STREAM-INF:BANDWIDTH=3000000,AVERAGE-BANDWIDTH=2800000,RESOLUTION=1280x720,"
+                "FRAME-RATE=30.000,CODECS=\"avc1.64001F,mp4a.40.2\",AUDIO=\"audio\"\n720p/index.m3u8\n") !=
+          std::string::npos,
+      "%s", text.c_str());
 }
 GST_END_TEST;
 
 /* Returns a string owned by a static buffer: the check macros evaluate
  * their arguments twice, so no temporaries. */
-static const char *xpath_string(xmlDocPtr doc, const char *expression)
-{
+static const char *xpath_string(xmlDocPtr doc, const char *expression) {
   static std::string value;
   xmlXPathContextPtr context = xmlXPathNewContext(doc);
   xmlXPathRegisterNs(context, BAD_CAST "d", BAD_CAST "urn:mpeg:dash:schema:mpd:2011");
@@ -177,8 +169,7 @@ static const char *xpath_string(xmlDocPtr doc, const char *expression)
   return value.c_str();
 }
 
-GST_START_TEST(test_mpd_is_valid_xml_with_timeline)
-{
+GST_START_TEST(test_mpd_is_valid_xml_with_timeline) {
   MpdDocument document;
   document.dynamic = true;
   document.availability_start_ms = 1763700000000;
@@ -214,19 +205,24 @@ GST_START_TEST(test_mpd_is_valid_xml_with_timeline)
   xmlDocPtr doc = xmlReadMemory(text.data(), int(text.size()), "manifest.mpd", nullptr, XML_PARSE_NONET);
   fail_unless(doc != nullptr, "MPD does not parse:\n%s", text.c_str());
   fail_unless_equals_string(xpath_string(doc, "string(/d:MPD/@type)"), "dynamic");
-  fail_unless_equals_string(xpath_string(doc, "string(/d:MPD/@availabilityStartTime)"), "2025-11-21T04:40:00.000Z");
+  fail_unless_equals_string(xpath_string(doc, "string(/d:MPD/@availabilityStartTime)"),
+                            "2025-11-21T04:40:00.000Z");
   fail_unless_equals_string(xpath_string(doc, "string(/d:MPD/@timeShiftBufferDepth)"), "PT6.000S");
-  fail_unless_equals_string(xpath_string(doc, "string(//d:Representation[@id='720p']/d:SegmentTemplate/@startNumber)"), "4");
+  fail_unless_equals_string(
+      xpath_string(doc, "string(//d:Representation[@id='720p']/d:SegmentTemplate/@startNumber)"), "4");
   fail_unless_equals_string(xpath_string(doc, "string(//d:Representation[@id='720p']//d:S[1]/@r)"), "2");
   fail_unless_equals_string(xpath_string(doc, "string(//d:Representation[@id='720p']//d:S[2]/@t)"), "48000");
   fail_unless_equals_string(xpath_string(doc, "string(count(//d:AdaptationSet))"), "2");
-  fail_unless_equals_string(xpath_string(doc, "string(//d:AdaptationSet[@contentType='audio']//d:AudioChannelConfiguration/@value)"), "2");
+  fail_unless_equals_string(
+      xpath_string(doc,
+                   "string(//d:AdaptationSet[@contentType='audio']//d:AudioChannelConfiguration/@value)"),
+      "2");
+  fail_unless_equals_string(xpath_string(doc, "string(/d:MPD/d:UTCTiming/@value)"), "2025-11-21T04:40:10.000Z");
   xmlFreeDoc(doc);
 }
 GST_END_TEST;
 
-static Suite *playlist_suite(void)
-{
+static Suite *playlist_suite(void) {
   Suite *s = suite_create("playlist");
   TCase *tc = tcase_create("general");
   suite_add_tcase(s, tc);

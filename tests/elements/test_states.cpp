@@ -7,8 +7,7 @@
 
 static const char *elements[] = {"abrladder", "abrsink"};
 
-GST_START_TEST(test_state_cycles)
-{
+GST_START_TEST(test_state_cycles) {
   for (const char *name : elements) {
     GstElement *element = gst_element_factory_make(name, NULL);
     fail_unless(element != NULL, "%s is not registered", name);
@@ -24,9 +23,9 @@ GST_START_TEST(test_state_cycles)
     for (int round = 0; round < 3; round++) {
       for (GstState state : states) {
         GstStateChangeReturn ret = gst_element_set_state(pipeline, state);
-        fail_if(ret == GST_STATE_CHANGE_FAILURE, "%s failed to reach %s", name, gst_element_state_get_name(state));
-        if (ret == GST_STATE_CHANGE_ASYNC)
-          gst_element_get_state(pipeline, NULL, NULL, GST_CLOCK_TIME_NONE);
+        fail_if(ret == GST_STATE_CHANGE_FAILURE, "%s failed to reach %s", name,
+                gst_element_state_get_name(state));
+        if (ret == GST_STATE_CHANGE_ASYNC) gst_element_get_state(pipeline, NULL, NULL, GST_CLOCK_TIME_NONE);
       }
     }
     gst_object_unref(pipeline);
@@ -34,8 +33,7 @@ GST_START_TEST(test_state_cycles)
 }
 GST_END_TEST;
 
-GST_START_TEST(test_everything_documented)
-{
+GST_START_TEST(test_everything_documented) {
   for (const char *name : elements) {
     GstElementFactory *factory = gst_element_factory_find(name);
     fail_unless(factory != NULL);
@@ -44,8 +42,7 @@ GST_START_TEST(test_everything_documented)
     guint n = 0;
     GParamSpec **specs = g_object_class_list_properties(G_OBJECT_GET_CLASS(element), &n);
     for (guint i = 0; i < n; i++) {
-      if (specs[i]->owner_type != G_OBJECT_TYPE(element))
-        continue;
+      if (specs[i]->owner_type != G_OBJECT_TYPE(element)) continue;
       const gchar *blurb = g_param_spec_get_blurb(specs[i]);
       fail_unless(blurb && strlen(blurb) > 10, "%s::%s has no description", name, specs[i]->name);
       fail_unless(specs[i]->flags & G_PARAM_STATIC_STRINGS);
@@ -57,8 +54,7 @@ GST_START_TEST(test_everything_documented)
 }
 GST_END_TEST;
 
-static Suite *states_suite(void)
-{
+static Suite *states_suite(void) {
   Suite *s = suite_create("states");
   TCase *tc = tcase_create("general");
   suite_add_tcase(s, tc);
