@@ -217,7 +217,8 @@ GST_START_TEST(test_mpd_is_valid_xml_with_timeline) {
       xpath_string(doc,
                    "string(//d:AdaptationSet[@contentType='audio']//d:AudioChannelConfiguration/@value)"),
       "2");
-  fail_unless_equals_string(xpath_string(doc, "string(/d:MPD/d:UTCTiming/@value)"), "2025-11-21T04:40:10.000Z");
+  fail_unless_equals_string(xpath_string(doc, "string(/d:MPD/d:UTCTiming/@value)"),
+                            "2025-11-21T04:40:10.000Z");
   xmlFreeDoc(doc);
 }
 GST_END_TEST;
