@@ -289,6 +289,45 @@ GST_START_TEST(test_keyframes_aligned_across_rungs) {
 }
 GST_END_TEST;
 
+static bool have_factory(const char *name) {
+  GstElementFactory *factory = gst_element_factory_find(name);
+  if (!factory) {
+    g_print("%s is not installed: skipping its part\n", name);
+    return false;
+  }
+  gst_object_unref(factory);
+  return true;
+}
+
+GST_START_TEST(test_alternative_encoders) {
+  if (have_factory("x265enc")) {
+    Run run;
+    std::string error =
+        run_ladder(&run, "videotestsrc num-buffers=60 ! video/x-raw,width=640,height=360,framerate=30/1",
+                   "ladder=360p:800:h265,144p:150 gop-duration=1");
+    fail_unless(error.empty(), "%s", error.c_str());
+    fail_unless(gst_structure_has_name(gst_caps_get_structure(run.pads["src_0"].caps, 0), "video/x-h265"));
+    fail_unless(gst_structure_has_name(gst_caps_get_structure(run.pads["src_1"].caps, 0), "video/x-h264"));
+    fail_unless_equals_int(run.pads["src_0"].keyframes.size(), 2);
+    fail_unless(run.pads["src_0"].keyframes == run.pads["src_1"].keyframes,
+                "H.265 and H.264 keyframes differ");
+    free_run(&run);
+  }
+  if (have_factory("openh264enc")) {
+    Run run;
+    std::string error =
+        run_ladder(&run, "videotestsrc num-buffers=60 ! video/x-raw,width=640,height=360,framerate=30/1",
+                   "encoder=openh264 ladder=360p:800,144p:150 gop-duration=1");
+    fail_unless(error.empty(), "%s", error.c_str());
+    fail_unless_equals_int(run.pads.size(), 2);
+    fail_unless_equals_int(run.pads["src_0"].keyframes.size(), 2);
+    fail_unless(run.pads["src_0"].keyframes == run.pads["src_1"].keyframes);
+    fail_unless_equals_int(run.pads["src_1"].frames, 60);
+    free_run(&run);
+  }
+}
+GST_END_TEST;
+
 GST_START_TEST(test_audio_rendition) {
   Run run;
   std::string error =
@@ -380,6 +419,7 @@ static Suite *abrladder_suite(void) {
   tcase_add_test(tc, test_portrait_keeps_orientation);
   tcase_add_test(tc, test_non_square_pixels_follow_display_aspect);
   tcase_add_test(tc, test_keyframes_aligned_across_rungs);
+  tcase_add_test(tc, test_alternative_encoders);
   tcase_add_test(tc, test_audio_rendition);
   tcase_add_test(tc, test_bad_ladder_fails_state_change);
   tcase_add_test(tc, test_no_video_is_an_error_not_a_hang);
