@@ -20,7 +20,7 @@ BUILD_PACKAGES=(
   meson ninja-build pkg-config g++
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev libxml2-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-  gstreamer1.0-plugins-ugly gstreamer1.0-libav ffmpeg python3 clang-format
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav libswscale-dev libavutil-dev ffmpeg python3 clang-format
 )
 # What the tests need on top: Node.js for the manifest parsers and the browser
 # test, which drives Debian's Chromium (fonts so that pages render).

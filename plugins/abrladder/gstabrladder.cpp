@@ -11,7 +11,7 @@
  * adaptive-bitrate ladder: one H.264 (or H.265) stream per rung on the
  * `src_%u` pads and one AAC stream on `audio_src`.
  *
- * The source is converted once; each rung is scaled from the next larger rung
+ * The source is converted once; each rung is scaled (libswscale, bicubic) from the next larger rung
  * (cascaded scaling), rungs larger than the source are dropped (no upscaling)
  * and portrait sources keep their orientation. One keyframe schedule drives
  * every encoder: a keyframe is forced every #GstAbrLadder:gop-duration seconds
@@ -46,6 +46,7 @@
 #include <string>
 #include <vector>
 
+#include "gstonairswscale.h"
 #include "ladderspec.h"
 
 #define DEFAULT_LADDER "1080p:5000,720p:2800,480p:1400,360p:800,144p:200"
@@ -667,7 +668,9 @@ static gboolean gst_abr_ladder_build(GstAbrLadder *self, GstCaps *caps) {
      * its size: a publisher changing resolution mid-stream then changes
      * nothing downstream. */
     if (i == 0 || r.size.width != picture_width || r.size.height != picture_height || !square) {
-      GstElement *scale = make_child(self, "videoscale", &made);
+      GstElement *scale = GST_ELEMENT(g_object_new(GST_TYPE_ONAIR_SWSCALE, NULL));
+      gst_bin_add(GST_BIN(self), scale);
+      made.push_back(GST_ELEMENT(gst_object_ref(scale)));
       GstElement *filter = make_child(self, "capsfilter", &made);
       GstElement *tee = make_child(self, "tee", &made);
       if (!scale || !filter || !tee) return FALSE;
