@@ -4,6 +4,7 @@
 
 /* C++ and project headers before gstcheck.h, whose fail() macro breaks <iostream> */
 #include <glib/gstdio.h>
+#include <atomic>
 #include <string>
 #include <vector>
 #include <gst/check/gstcheck.h>
@@ -214,6 +215,60 @@ GST_START_TEST(test_live_mpd_is_dynamic_while_running) {
 }
 GST_END_TEST;
 
+struct Reader {
+  std::string dir;
+  std::atomic<bool> stop{false};
+  int reads = 0;
+  std::string broken;
+};
+
+/* Reads the manifests as fast as it can while they are rewritten: a reader
+ * must only ever see a whole file (written elsewhere, then renamed). */
+static gpointer read_manifests(gpointer data) {
+  Reader *reader = static_cast<Reader *>(data);
+  const std::pair<std::string, std::string> files[] = {
+      {reader->dir + "/master.m3u8", "index.m3u8\n"},
+      {reader->dir + "/180p/index.m3u8", ".m4s\n"},
+      {reader->dir + "/manifest.mpd", "</MPD>\n"},
+  };
+  while (!reader->stop && reader->broken.empty()) {
+    for (const auto &[path, ending] : files) {
+      gchar *contents = NULL;
+      gsize length = 0;
+      if (!g_file_get_contents(path.c_str(), &contents, &length, NULL)) continue; /* not written yet */
+      std::string text(contents, length);
+      g_free(contents);
+      reader->reads++;
+      auto ends_with = [&text](const std::string &tail) {
+        return text.size() > tail.size() && text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
+      };
+      /* a finished live playlist ends with ENDLIST */
+      bool whole = ends_with(ending) || ends_with("#EXT-X-ENDLIST\n");
+      if (!whole) reader->broken = path + " read as:\n" + text;
+    }
+  }
+  return NULL;
+}
+
+GST_START_TEST(test_readers_never_see_partial_files) {
+  std::string dir = make_temp_dir();
+  Reader reader;
+  reader.dir = dir;
+  GThread *thread = g_thread_new("reader", read_manifests, &reader);
+  std::string error =
+      run("videotestsrc is-live=true num-buffers=120 ! video/x-raw,width=320,height=180,framerate=30/1 ! "
+          "abrladder ladder=180p:300 gop-duration=0.2 speed-preset=ultrafast ! "
+          "abrsink mode=live playlist-length=4 location=" +
+          dir);
+  reader.stop = true;
+  g_thread_join(thread);
+  fail_unless(error.empty(), "%s", error.c_str());
+  fail_unless(reader.broken.empty(), "%s", reader.broken.c_str());
+  fail_unless(reader.reads > 100, "only %d reads", reader.reads);
+  remove_tree(dir);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_unwritable_location) {
   GstElement *sink = gst_element_factory_make("abrsink", NULL);
   g_object_set(sink, "location", "/proc/onair-cannot-write-here", NULL);
@@ -252,6 +307,7 @@ static Suite *abrsink_suite(void) {
   tcase_add_test(tc, test_vod_output);
   tcase_add_test(tc, test_live_window_and_cleanup);
   tcase_add_test(tc, test_live_mpd_is_dynamic_while_running);
+  tcase_add_test(tc, test_readers_never_see_partial_files);
   tcase_add_test(tc, test_unwritable_location);
   tcase_add_test(tc, test_unknown_marker_kind);
   return s;
