@@ -269,6 +269,22 @@ GST_START_TEST(test_readers_never_see_partial_files) {
 }
 GST_END_TEST;
 
+GST_START_TEST(test_segment_duration_groups_keyframe_intervals) {
+  std::string dir = make_temp_dir();
+  std::string error =
+      run("videotestsrc num-buffers=180 ! video/x-raw,width=320,height=180,framerate=30/1 ! "
+          "abrladder ladder=180p:300 gop-duration=0.5 speed-preset=ultrafast ! "
+          "abrsink mode=vod segment-duration=2 location=" +
+          dir);
+  fail_unless(error.empty(), "%s", error.c_str());
+  std::string playlist = read_text(dir + "/180p/index.m3u8");
+  /* 6 s of half-second GOPs in segments of at least 2 s, cut on keyframes */
+  fail_unless_equals_int(count(playlist, "#EXTINF:2.00000,"), 3);
+  fail_unless(playlist.find("#EXT-X-TARGETDURATION:2\n") != std::string::npos, "%s", playlist.c_str());
+  remove_tree(dir);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_unwritable_location) {
   GstElement *sink = gst_element_factory_make("abrsink", NULL);
   g_object_set(sink, "location", "/proc/onair-cannot-write-here", NULL);
@@ -308,6 +324,7 @@ static Suite *abrsink_suite(void) {
   tcase_add_test(tc, test_live_window_and_cleanup);
   tcase_add_test(tc, test_live_mpd_is_dynamic_while_running);
   tcase_add_test(tc, test_readers_never_see_partial_files);
+  tcase_add_test(tc, test_segment_duration_groups_keyframe_intervals);
   tcase_add_test(tc, test_unwritable_location);
   tcase_add_test(tc, test_unknown_marker_kind);
   return s;
