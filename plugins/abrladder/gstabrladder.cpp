@@ -42,10 +42,13 @@
 #include <gst/video/video.h>
 
 #include <cmath>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "binchildren.h"
 #include "gstonairswscale.h"
 #include "ladderspec.h"
 
@@ -163,7 +166,7 @@ struct GstAbrLadderPrivate {
   std::mutex state_lock;
   bool built = false;
   std::vector<Rendition> renditions;
-  std::vector<GstElement *> dynamic_elements; /* everything built per input */
+  std::unique_ptr<onair::BinChildren> dynamic_elements; /* everything built per input */
   GstClockTime next_keyframe = GST_CLOCK_TIME_NONE;
   guint keyframe_count = 0;
   double gop_duration = DEFAULT_GOP_DURATION; /* copy for the streaming thread */
@@ -176,7 +179,7 @@ struct GstAbrLadderPrivate {
   GstPad *audio_sinkpad = nullptr;
   GstPad *audio_srcpad = nullptr; /* exposed together with the video pads */
   bool audio_exposed = false;
-  std::vector<GstElement *> audio_elements;
+  std::unique_ptr<onair::BinChildren> audio_elements;
   GstPad *audio_block_pad = nullptr;
   gulong audio_block_probe = 0;
 };
@@ -366,25 +369,10 @@ static void gst_abr_ladder_class_init(GstAbrLadderClass *klass) {
   gst_type_mark_as_plugin_api(GST_TYPE_ABR_LADDER_ENCODER, (GstPluginAPIFlags)0);
 }
 
-/* Creates a child element, adds it to the bin and remembers it in `list`.
- * Posts an element error naming the missing plugin when it is not installed. */
-static GstElement *make_child(GstAbrLadder *self, const gchar *factory, std::vector<GstElement *> *list) {
-  GstElement *element = gst_element_factory_make(factory, NULL);
-  if (!element) {
-    GST_ELEMENT_ERROR(self, CORE, MISSING_PLUGIN,
-                      ("Element '%s' is missing; install the GStreamer plugin that provides it", factory),
-                      (NULL));
-    return NULL;
-  }
-  gst_bin_add(GST_BIN(self), element);
-  /* the list holds its own reference: the bin may drop its children first
-   * when it is disposed */
-  if (list) list->push_back(GST_ELEMENT(gst_object_ref(element)));
-  return element;
-}
-
 static void gst_abr_ladder_init(GstAbrLadder *self) {
   self->priv = new GstAbrLadderPrivate();
+  self->priv->dynamic_elements = std::make_unique<onair::BinChildren>(GST_BIN(self));
+  self->priv->audio_elements = std::make_unique<onair::BinChildren>(GST_BIN(self));
   std::string error;
   auto rungs = onair::parse_ladder(DEFAULT_LADDER, &error);
   self->priv->settings.rungs = *rungs;
@@ -416,8 +404,6 @@ static void gst_abr_ladder_init(GstAbrLadder *self) {
 
 static void gst_abr_ladder_finalize(GObject *object) {
   GstAbrLadder *self = GST_ABR_LADDER(object);
-  for (GstElement *e : self->priv->dynamic_elements) gst_object_unref(e);
-  for (GstElement *e : self->priv->audio_elements) gst_object_unref(e);
   if (self->priv->audio_block_pad) gst_object_unref(self->priv->audio_block_pad);
   delete self->priv;
   G_OBJECT_CLASS(parent_class)->finalize(object);
@@ -525,7 +511,7 @@ static const gchar *preset_nick(GstAbrLadderPreset preset) {
 
 /* Creates and configures the encoder of one rung. */
 static GstElement *make_encoder(GstAbrLadder *self, const Settings &settings, const onair::Rung &rung,
-                                guint gop_frames, std::vector<GstElement *> *list) {
+                                guint gop_frames, onair::BinChildren *list) {
   GstElement *encoder;
   /* Keyframes are forced by the shared schedule; the encoders' own interval
    * is only a safety net well beyond it, and scene cuts must not add
@@ -533,7 +519,7 @@ static GstElement *make_encoder(GstAbrLadder *self, const Settings &settings, co
   guint keyint = gop_frames ? gop_frames * 2 : 600;
 
   if (rung.codec == onair::VideoCodec::H265) {
-    encoder = make_child(self, "x265enc", list);
+    encoder = list->make("x265enc");
     if (!encoder) return NULL;
     gst_util_set_object_arg(G_OBJECT(encoder), "speed-preset", preset_nick(settings.preset));
     g_object_set(encoder, "bitrate", (guint)rung.kbps, "key-int-max", (gint)keyint, "option-string",
@@ -546,7 +532,7 @@ static GstElement *make_encoder(GstAbrLadder *self, const Settings &settings, co
   }
 
   if (settings.encoder == GST_ABR_LADDER_ENCODER_OPENH264) {
-    encoder = make_child(self, "openh264enc", list);
+    encoder = list->make("openh264enc");
     if (!encoder) return NULL;
     gst_util_set_object_arg(G_OBJECT(encoder), "rate-control", "bitrate");
     g_object_set(encoder, "bitrate", (guint)rung.kbps * 1000, "gop-size", keyint, "scene-change-detection",
@@ -554,7 +540,7 @@ static GstElement *make_encoder(GstAbrLadder *self, const Settings &settings, co
     return encoder;
   }
 
-  encoder = make_child(self, "x264enc", list);
+  encoder = list->make("x264enc");
   if (!encoder) return NULL;
   gst_util_set_object_arg(G_OBJECT(encoder), "speed-preset", preset_nick(settings.preset));
   if (settings.tune) {
@@ -654,7 +640,7 @@ static gboolean gst_abr_ladder_build(GstAbrLadder *self, GstCaps *caps) {
 
   std::lock_guard<std::mutex> lock(priv->state_lock);
   priv->gop_duration = settings.gop_duration;
-  std::vector<GstElement *> &made = priv->dynamic_elements;
+  onair::BinChildren &made = *priv->dynamic_elements;
 
   /* Cascade: each picture size hangs off the tee of the next larger one. */
   GstElement *picture_tee = priv->source_tee;
@@ -668,11 +654,9 @@ static gboolean gst_abr_ladder_build(GstAbrLadder *self, GstCaps *caps) {
      * its size: a publisher changing resolution mid-stream then changes
      * nothing downstream. */
     if (i == 0 || r.size.width != picture_width || r.size.height != picture_height || !square) {
-      GstElement *scale = GST_ELEMENT(g_object_new(GST_TYPE_ONAIR_SWSCALE, NULL));
-      gst_bin_add(GST_BIN(self), scale);
-      made.push_back(GST_ELEMENT(gst_object_ref(scale)));
-      GstElement *filter = make_child(self, "capsfilter", &made);
-      GstElement *tee = make_child(self, "tee", &made);
+      GstElement *scale = made.adopt(GST_ELEMENT(g_object_new(GST_TYPE_ONAIR_SWSCALE, NULL)));
+      GstElement *filter = made.make("capsfilter");
+      GstElement *tee = made.make("tee");
       if (!scale || !filter || !tee) return FALSE;
       GstCaps *size_caps =
           gst_caps_new_simple("video/x-raw", "width", G_TYPE_INT, r.size.width, "height", G_TYPE_INT,
@@ -691,10 +675,9 @@ static gboolean gst_abr_ladder_build(GstAbrLadder *self, GstCaps *caps) {
       square = true;
     }
 
-    GstElement *queue = make_child(self, "queue", &made);
+    GstElement *queue = made.make("queue");
     GstElement *encoder = make_encoder(self, settings, r.rung, gop_frames, &made);
-    GstElement *parser =
-        make_child(self, r.rung.codec == onair::VideoCodec::H265 ? "h265parse" : "h264parse", &made);
+    GstElement *parser = made.make(r.rung.codec == onair::VideoCodec::H265 ? "h265parse" : "h264parse");
     if (!queue || !encoder || !parser) return FALSE;
     g_object_set(queue, "max-size-buffers", ENCODER_QUEUE_FRAMES, "max-size-bytes", 0, "max-size-time",
                  (guint64)0, NULL);
@@ -889,16 +872,16 @@ static GstPad *gst_abr_ladder_request_new_pad(GstElement *element, GstPadTemplat
     return NULL;
   }
 
-  std::vector<GstElement *> &made = priv->audio_elements;
-  GstElement *queue = make_child(self, "queue", &made);
-  GstElement *convert = make_child(self, "audioconvert", &made);
-  GstElement *resample = make_child(self, "audioresample", &made);
-  GstElement *encoder = make_child(self, "avenc_aac", &made);
-  GstElement *parser = make_child(self, "aacparse", &made);
+  onair::BinChildren &made = *priv->audio_elements;
+  GstElement *queue = made.make("queue");
+  GstElement *convert = made.make("audioconvert");
+  GstElement *resample = made.make("audioresample");
+  GstElement *encoder = made.make("avenc_aac");
+  GstElement *parser = made.make("aacparse");
   if (!queue || !convert || !resample || !encoder || !parser) return NULL;
   g_object_set(encoder, "bitrate", (gint)bitrate * 1000, NULL);
   gst_element_link_many(queue, convert, resample, encoder, parser, NULL);
-  for (GstElement *e : made) gst_element_sync_state_with_parent(e);
+  for (GstElement *e : made.elements()) gst_element_sync_state_with_parent(e);
 
   GstPad *target = gst_element_get_static_pad(queue, "sink");
   GstPad *pad = gst_ghost_pad_new_from_template("audio", target, templ);
@@ -929,17 +912,6 @@ static GstPad *gst_abr_ladder_request_new_pad(GstElement *element, GstPadTemplat
   return pad;
 }
 
-static void remove_elements(GstAbrLadder *self, std::vector<GstElement *> &elements) {
-  for (GstElement *e : elements) {
-    if (GST_OBJECT_PARENT(e) == GST_OBJECT(self)) {
-      gst_element_set_state(e, GST_STATE_NULL);
-      gst_bin_remove(GST_BIN(self), e);
-    }
-    gst_object_unref(e);
-  }
-  elements.clear();
-}
-
 static void gst_abr_ladder_release_pad(GstElement *element, GstPad *pad) {
   GstAbrLadder *self = GST_ABR_LADDER(element);
   GstAbrLadderPrivate *priv = self->priv;
@@ -956,7 +928,8 @@ static void gst_abr_ladder_release_pad(GstElement *element, GstPad *pad) {
   }
   priv->audio_block_pad = NULL;
   priv->audio_block_probe = 0;
-  std::vector<GstElement *> elements = std::move(priv->audio_elements);
+  /* taken out under the lock, removed without it (state changes) */
+  auto elements = std::exchange(priv->audio_elements, std::make_unique<onair::BinChildren>(GST_BIN(self)));
   lock.unlock();
 
   gst_element_remove_pad(element, pad);
@@ -966,25 +939,24 @@ static void gst_abr_ladder_release_pad(GstElement *element, GstPad *pad) {
     else
       gst_object_unref(srcpad);
   }
-  remove_elements(self, elements);
+  elements->remove_all();
 }
 
 static void gst_abr_ladder_reset(GstAbrLadder *self) {
   GstAbrLadderPrivate *priv = self->priv;
   std::vector<GstPad *> pads;
-  std::vector<GstElement *> elements;
+  std::unique_ptr<onair::BinChildren> elements;
   {
     std::lock_guard<std::mutex> lock(priv->state_lock);
     for (Rendition &r : priv->renditions) pads.push_back(r.srcpad);
     priv->renditions.clear();
-    elements = std::move(priv->dynamic_elements);
-    priv->dynamic_elements.clear();
+    elements = std::exchange(priv->dynamic_elements, std::make_unique<onair::BinChildren>(GST_BIN(self)));
     priv->built = false;
     priv->next_keyframe = GST_CLOCK_TIME_NONE;
     priv->keyframe_count = 0;
   }
   for (GstPad *pad : pads) gst_element_remove_pad(GST_ELEMENT(self), pad);
-  remove_elements(self, elements);
+  elements->remove_all();
 
   /* The audio branch stays (its pad is requested), but is hidden again until
    * the next input's renditions are exposed. */

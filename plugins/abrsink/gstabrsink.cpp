@@ -56,6 +56,7 @@
 #include <string>
 #include <vector>
 
+#include "binchildren.h"
 #include "fmp4.h"
 #include "mpd.h"
 #include "playlist.h"
@@ -112,7 +113,7 @@ struct Stream {
   GstAbrSink *sink = nullptr;
   GstPad *pad = nullptr; /* our request pad (ghost) */
   bool is_audio = false;
-  std::vector<GstElement *> elements;
+  std::unique_ptr<onair::BinChildren> children; /* queue, mux, appsink */
 
   /* from caps */
   std::string requested_name; /* "rendition" caps field */
@@ -307,8 +308,6 @@ static void gst_abr_sink_init(GstAbrSink *self) {
 
 static void gst_abr_sink_finalize(GObject *object) {
   GstAbrSink *self = GST_ABR_SINK(object);
-  for (auto &s : self->priv->streams)
-    for (GstElement *e : s->elements) gst_object_unref(e);
   for (GstMessage *message : self->priv->unposted) gst_message_unref(message);
   delete self->priv;
   G_OBJECT_CLASS(parent_class)->finalize(object);
@@ -816,19 +815,6 @@ static void set_decode_offset_from_init(Stream *stream, std::vector<uint8_t> ini
   on_init_segment(stream, std::move(init));
 }
 
-static GstElement *make_child(GstAbrSink *self, const gchar *factory, Stream *stream) {
-  GstElement *element = gst_element_factory_make(factory, NULL);
-  if (!element) {
-    GST_ELEMENT_ERROR(self, CORE, MISSING_PLUGIN,
-                      ("Element '%s' is missing; install the GStreamer plugin that provides it", factory),
-                      (NULL));
-    return NULL;
-  }
-  gst_bin_add(GST_BIN(self), element);
-  stream->elements.push_back(GST_ELEMENT(gst_object_ref(element)));
-  return element;
-}
-
 static GstPad *gst_abr_sink_request_new_pad(GstElement *element, GstPadTemplate *templ, const gchar *req_name,
                                             const GstCaps *caps) {
   GstAbrSink *self = GST_ABR_SINK(element);
@@ -853,9 +839,10 @@ static GstPad *gst_abr_sink_request_new_pad(GstElement *element, GstPadTemplate 
   /* No parser here: the pad templates ask for parsed, framed streams (as
    * abrladder, h264parse or x264enc give), so H.264 and H.265 take the same
    * path and nothing is parsed twice. */
-  GstElement *queue = make_child(self, "queue", stream.get());
-  GstElement *mux = make_child(self, "mp4mux", stream.get());
-  GstElement *appsink = make_child(self, "appsink", stream.get());
+  stream->children = std::make_unique<onair::BinChildren>(GST_BIN(self));
+  GstElement *queue = stream->children->make("queue");
+  GstElement *mux = stream->children->make("mp4mux");
+  GstElement *appsink = stream->children->make("appsink");
   if (!queue || !mux || !appsink) return NULL;
 
   g_object_set(mux, "fragment-duration", is_audio ? AUDIO_FRAGMENT_MS : G_MAXINT32, "streamable", TRUE, NULL);
@@ -895,7 +882,7 @@ static GstPad *gst_abr_sink_request_new_pad(GstElement *element, GstPadTemplate 
   gst_object_unref(target);
   stream->pad = pad;
 
-  for (auto it = stream->elements.rbegin(); it != stream->elements.rend(); ++it)
+  for (auto it = stream->children->elements().rbegin(); it != stream->children->elements().rend(); ++it)
     gst_element_sync_state_with_parent(*it);
 
   {
@@ -922,14 +909,7 @@ static void gst_abr_sink_release_pad(GstElement *element, GstPad *pad) {
     }
   }
   if (!stream) return;
-  for (GstElement *e : stream->elements) {
-    if (GST_OBJECT_PARENT(e) == GST_OBJECT(self)) {
-      gst_element_set_state(e, GST_STATE_NULL);
-      gst_bin_remove(GST_BIN(self), e);
-    }
-    gst_object_unref(e);
-  }
-  stream->elements.clear();
+  stream->children->remove_all();
   gst_element_remove_pad(element, pad);
 }
 
