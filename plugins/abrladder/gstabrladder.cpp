@@ -169,7 +169,6 @@ struct GstAbrLadderPrivate {
   std::unique_ptr<onair::BinChildren> dynamic_elements; /* everything built per input */
   GstClockTime next_keyframe = GST_CLOCK_TIME_NONE;
   guint keyframe_count = 0;
-  double gop_duration = DEFAULT_GOP_DURATION; /* copy for the streaming thread */
 
   GstElement *convert = nullptr;
   GstElement *format_filter = nullptr;
@@ -638,9 +637,17 @@ static gboolean gst_abr_ladder_build(GstAbrLadder *self, GstCaps *caps) {
     renditions.push_back(Rendition{rung, {display_width & ~1, display_height & ~1}});
   }
 
-  std::lock_guard<std::mutex> lock(priv->state_lock);
-  priv->gop_duration = settings.gop_duration;
-  onair::BinChildren &made = *priv->dynamic_elements;
+  /* Built without state_lock: adding children emits signals and may post
+   * errors, and handlers may query the element. Only this streaming thread
+   * builds; state changes wait for it. */
+  auto built = std::make_unique<onair::BinChildren>(GST_BIN(self));
+  onair::BinChildren &made = *built;
+  auto fail = [&]() {
+    for (Rendition &r : renditions)
+      if (r.srcpad) gst_object_unref(r.srcpad);
+    made.remove_all();
+    return FALSE;
+  };
 
   /* Cascade: each picture size hangs off the tee of the next larger one. */
   GstElement *picture_tee = priv->source_tee;
@@ -657,7 +664,7 @@ static gboolean gst_abr_ladder_build(GstAbrLadder *self, GstCaps *caps) {
       GstElement *scale = made.adopt(GST_ELEMENT(g_object_new(GST_TYPE_ONAIR_SWSCALE, NULL)));
       GstElement *filter = made.make("capsfilter");
       GstElement *tee = made.make("tee");
-      if (!scale || !filter || !tee) return FALSE;
+      if (!scale || !filter || !tee) return fail();
       GstCaps *size_caps =
           gst_caps_new_simple("video/x-raw", "width", G_TYPE_INT, r.size.width, "height", G_TYPE_INT,
                               r.size.height, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
@@ -666,7 +673,7 @@ static gboolean gst_abr_ladder_build(GstAbrLadder *self, GstCaps *caps) {
       if (!gst_element_link_many(picture_tee, scale, filter, tee, NULL)) {
         GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, (NULL),
                           ("could not link the scaler of rung %s", r.rung.name.c_str()));
-        return FALSE;
+        return fail();
       }
       to_sync.insert(to_sync.begin(), {tee, filter, scale});
       picture_tee = tee;
@@ -678,13 +685,13 @@ static gboolean gst_abr_ladder_build(GstAbrLadder *self, GstCaps *caps) {
     GstElement *queue = made.make("queue");
     GstElement *encoder = make_encoder(self, settings, r.rung, gop_frames, &made);
     GstElement *parser = made.make(r.rung.codec == onair::VideoCodec::H265 ? "h265parse" : "h264parse");
-    if (!queue || !encoder || !parser) return FALSE;
+    if (!queue || !encoder || !parser) return fail();
     g_object_set(queue, "max-size-buffers", ENCODER_QUEUE_FRAMES, "max-size-bytes", 0, "max-size-time",
                  (guint64)0, NULL);
     if (!gst_element_link_many(picture_tee, queue, encoder, parser, NULL)) {
       GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, (NULL),
                         ("could not link the encoder of rung %s", r.rung.name.c_str()));
-      return FALSE;
+      return fail();
     }
     GstPad *parser_src = gst_element_get_static_pad(parser, "src");
     gst_pad_add_probe(parser_src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, gst_abr_ladder_rendition_caps_probe,
@@ -700,6 +707,8 @@ static gboolean gst_abr_ladder_build(GstAbrLadder *self, GstCaps *caps) {
   /* Downstream first, so nothing pushes into an element still in NULL. */
   for (GstElement *element : to_sync) gst_element_sync_state_with_parent(element);
 
+  std::lock_guard<std::mutex> lock(priv->state_lock);
+  priv->dynamic_elements = std::move(built);
   priv->renditions = renditions;
   priv->built = true;
   GST_INFO_OBJECT(self, "renditions: %s", describe_renditions(priv).c_str());
@@ -815,7 +824,12 @@ static GstPadProbeReturn gst_abr_ladder_keyframe_probe(GstPad *pad, GstPadProbeI
   guint count;
   {
     std::lock_guard<std::mutex> lock(priv->state_lock);
-    GstClockTime gop = (GstClockTime)(priv->gop_duration * GST_SECOND);
+    GstClockTime gop;
+    {
+      /* gop-duration may change while playing: the next slot follows it */
+      std::lock_guard<std::mutex> settings_lock(priv->settings_lock);
+      gop = (GstClockTime)(priv->settings.gop_duration * GST_SECOND);
+    }
     if (GST_CLOCK_TIME_IS_VALID(priv->next_keyframe) && running_time < priv->next_keyframe)
       return GST_PAD_PROBE_OK;
     if (!GST_CLOCK_TIME_IS_VALID(priv->next_keyframe)) priv->next_keyframe = running_time;
@@ -866,49 +880,65 @@ static GstPad *gst_abr_ladder_request_new_pad(GstElement *element, GstPadTemplat
     bitrate = priv->settings.audio_bitrate;
   }
 
-  std::lock_guard<std::mutex> lock(priv->state_lock);
-  if (priv->audio_sinkpad) {
-    GST_WARNING_OBJECT(self, "the ladder takes one audio input");
-    return NULL;
+  {
+    std::lock_guard<std::mutex> lock(priv->state_lock);
+    if (priv->audio_sinkpad) {
+      GST_WARNING_OBJECT(self, "the ladder takes one audio input");
+      return NULL;
+    }
   }
 
-  onair::BinChildren &made = *priv->audio_elements;
-  GstElement *queue = made.make("queue");
-  GstElement *convert = made.make("audioconvert");
-  GstElement *resample = made.make("audioresample");
-  GstElement *encoder = made.make("avenc_aac");
-  GstElement *parser = made.make("aacparse");
-  if (!queue || !convert || !resample || !encoder || !parser) return NULL;
+  /* Built without state_lock (adding children and pads emits signals). */
+  auto made = std::make_unique<onair::BinChildren>(GST_BIN(self));
+  GstElement *queue = made->make("queue");
+  GstElement *convert = made->make("audioconvert");
+  GstElement *resample = made->make("audioresample");
+  GstElement *encoder = made->make("avenc_aac");
+  GstElement *parser = made->make("aacparse");
+  if (!queue || !convert || !resample || !encoder || !parser) {
+    made->remove_all();
+    return NULL;
+  }
   g_object_set(encoder, "bitrate", (gint)bitrate * 1000, NULL);
   gst_element_link_many(queue, convert, resample, encoder, parser, NULL);
-  for (GstElement *e : made.elements()) gst_element_sync_state_with_parent(e);
+
+  /* Audio waits until the video renditions are exposed, so that the audio
+   * pad appears (and is auto-linked) with them. */
+  GstPad *block_pad = gst_element_get_static_pad(parser, "src");
+  gulong block_probe =
+      gst_pad_add_probe(block_pad,
+                        (GstPadProbeType)(GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_BUFFER |
+                                          GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                        gst_abr_ladder_block_probe, NULL, NULL);
+  for (GstElement *e : made->elements()) gst_element_sync_state_with_parent(e);
 
   GstPad *target = gst_element_get_static_pad(queue, "sink");
   GstPad *pad = gst_ghost_pad_new_from_template("audio", target, templ);
   gst_pad_add_probe(target, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, gst_abr_ladder_audio_input_probe, self,
                     NULL);
   gst_object_unref(target);
+  GstPad *srcpad = expose_pad(self, parser, "audio_src", &audio_src_template);
 
-  /* Audio waits until the video renditions are exposed, so that the audio
-   * pad appears (and is auto-linked) with them. */
-  priv->audio_block_pad = gst_element_get_static_pad(parser, "src");
-  priv->audio_block_probe =
-      gst_pad_add_probe(priv->audio_block_pad,
-                        (GstPadProbeType)(GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_BUFFER |
-                                          GST_PAD_PROBE_TYPE_BUFFER_LIST),
-                        gst_abr_ladder_block_probe, NULL, NULL);
-  priv->audio_srcpad = expose_pad(self, parser, "audio_src", &audio_src_template);
-  priv->audio_sinkpad = pad;
+  bool expose_now;
+  {
+    std::lock_guard<std::mutex> lock(priv->state_lock);
+    priv->audio_elements = std::move(made);
+    priv->audio_block_pad = block_pad;
+    priv->audio_block_probe = block_probe;
+    priv->audio_srcpad = srcpad;
+    priv->audio_sinkpad = pad;
+    /* requested after the video renditions exist: expose right away */
+    expose_now = priv->built && !priv->audio_exposed;
+    if (expose_now) {
+      priv->audio_exposed = true;
+      gst_pad_remove_probe(priv->audio_block_pad, priv->audio_block_probe);
+      priv->audio_block_probe = 0;
+    }
+  }
 
   gst_pad_set_active(pad, TRUE);
   gst_element_add_pad(element, pad);
-  if (priv->built && !priv->audio_exposed) {
-    /* Requested after the video renditions exist: expose right away. */
-    priv->audio_exposed = true;
-    gst_pad_remove_probe(priv->audio_block_pad, priv->audio_block_probe);
-    priv->audio_block_probe = 0;
-    gst_element_add_pad(element, priv->audio_srcpad);
-  }
+  if (expose_now) gst_element_add_pad(element, srcpad);
   return pad;
 }
 
@@ -992,6 +1022,13 @@ static GstStateChangeReturn gst_abr_ladder_change_state(GstElement *element, Gst
   GstStateChangeReturn ret = GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
   if (ret == GST_STATE_CHANGE_FAILURE) return ret;
 
-  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) gst_abr_ladder_reset(self);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    /* The renditions and their pads stay (and stay linked) for the next run
+     * through READY; a new run starts a new keyframe schedule. */
+    std::lock_guard<std::mutex> lock(self->priv->state_lock);
+    self->priv->next_keyframe = GST_CLOCK_TIME_NONE;
+    self->priv->keyframe_count = 0;
+  }
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL) gst_abr_ladder_reset(self);
   return ret;
 }

@@ -386,13 +386,26 @@ static void gst_abr_sink_get_property(GObject *object, guint prop_id, GValue *va
 
 /* ---- writing files ---------------------------------------------------- */
 
+/* Queues an error or warning for the bus: called with state_lock held, so
+ * it is posted later with the other messages (see take_messages). */
+static void queue_problem(GstAbrSink *self, bool fatal, GQuark domain, gint code, const std::string &text,
+                          const std::string &debug = "") {
+  GError *error = g_error_new_literal(domain, code, text.c_str());
+  GstMessage *message =
+      fatal ? gst_message_new_error(GST_OBJECT(self), error, debug.empty() ? NULL : debug.c_str())
+            : gst_message_new_warning(GST_OBJECT(self), error, debug.empty() ? NULL : debug.c_str());
+  GST_WARNING_OBJECT(self, "%s %s", text.c_str(), debug.c_str());
+  g_error_free(error);
+  self->priv->unposted.push_back(message);
+}
+
 /* Atomic replace: readers see the old file or the new one, never a part. */
 static bool write_file(GstAbrSink *self, const std::string &path, const void *data, size_t size) {
   GError *error = NULL;
   if (!g_file_set_contents_full(path.c_str(), (const gchar *)data, (gssize)size,
                                 G_FILE_SET_CONTENTS_CONSISTENT, 0644, &error)) {
-    GST_ELEMENT_ERROR(self, RESOURCE, WRITE, ("Could not write \"%s\": %s", path.c_str(), error->message),
-                      (NULL));
+    queue_problem(self, true, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_WRITE,
+                  "Could not write \"" + path + "\": " + error->message);
     g_error_free(error);
     return false;
   }
@@ -604,13 +617,25 @@ static void close_segment(GstAbrSink *self, Stream &stream) {
   post_segment_message(self, stream, path, sequence, duration, bytes);
 }
 
+static void ensure_playlist(GstAbrSinkPrivate *priv, Stream &stream) {
+  if (stream.playlist) return;
+  onair::PlaylistMode mode =
+      priv->active.mode == GST_ABR_SINK_MODE_LIVE ? onair::PlaylistMode::Live : onair::PlaylistMode::Vod;
+  stream.playlist = std::make_unique<onair::MediaPlaylist>("init.mp4", mode, priv->active.playlist_length);
+}
+
+/* The init segment comes before any fragment, in every run: the stream's
+ * directory name and playlist are settled here. */
 static void on_init_segment(Stream *stream, std::vector<uint8_t> init) {
   GstAbrSink *self = stream->sink;
   GstAbrSinkPrivate *priv = self->priv;
+  if (stream->name.empty())
+    stream->name = !stream->requested_name.empty() ? stream->requested_name : GST_PAD_NAME(stream->pad);
+  ensure_playlist(priv, *stream);
   std::string dir = priv->active.location + "/" + stream->name;
   if (g_mkdir_with_parents(dir.c_str(), 0755) != 0) {
-    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE,
-                      ("Could not create directory \"%s\": %s", dir.c_str(), g_strerror(errno)), (NULL));
+    queue_problem(self, true, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE,
+                  "Could not create directory \"" + dir + "\": " + g_strerror(errno));
     return;
   }
   write_file(self, dir + "/init.mp4", init.data(), init.size());
@@ -661,8 +686,8 @@ static void finish_output(GstAbrSink *self) {
       write_text(self, settings.location + "/" + s->name + "/index.m3u8", s->playlist->render());
   }
   if (!all_streams_started(priv)) {
-    GST_ELEMENT_WARNING(self, STREAM, FAILED, ("The stream ended before every rendition had a segment"),
-                        (NULL));
+    queue_problem(self, false, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+                  "The stream ended before every rendition had a segment");
     return;
   }
   if (settings.hls) write_master(self);
@@ -682,8 +707,8 @@ static GstFlowReturn on_new_sample(GstAppSink *appsink, gpointer user_data) {
   if (gst_buffer_map(buffer, &map, GST_MAP_READ)) {
     std::lock_guard<std::mutex> lock(self->priv->state_lock);
     if (!stream->splitter.push(map.data, map.size)) {
-      GST_ELEMENT_ERROR(self, STREAM, DEMUX, ("Cannot segment %s", stream->name.c_str()),
-                        ("%s", stream->splitter.error().c_str()));
+      queue_problem(self, true, GST_STREAM_ERROR, GST_STREAM_ERROR_DEMUX, "Cannot segment " + stream->name,
+                    stream->splitter.error());
       ret = GST_FLOW_ERROR;
     }
     messages = take_messages(self->priv);
@@ -783,28 +808,13 @@ static GstPadProbeReturn input_caps_probe(GstPad *pad, GstPadProbeInfo *info, gp
     for (int n = 2;; n++) {
       bool taken = false;
       for (auto &other : priv->streams)
-        if (other.get() != stream && other->name == unique) taken = true;
+        if (other.get() != stream && (other->name == unique || other->requested_name == unique)) taken = true;
       if (!taken) break;
       unique = clean + "-" + std::to_string(n);
     }
     stream->requested_name = unique;
   }
   return GST_PAD_PROBE_OK;
-}
-
-/* The first muxer output: the name is settled, the decode time offset and the
- * playlist are set up before the first fragment is cut. */
-static GstPadProbeReturn mux_output_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
-  Stream *stream = static_cast<Stream *>(user_data);
-  GstAbrSinkPrivate *priv = stream->sink->priv;
-  std::lock_guard<std::mutex> lock(priv->state_lock);
-  if (stream->playlist) return GST_PAD_PROBE_REMOVE;
-  if (stream->name.empty())
-    stream->name = !stream->requested_name.empty() ? stream->requested_name : GST_PAD_NAME(stream->pad);
-  onair::PlaylistMode mode =
-      priv->active.mode == GST_ABR_SINK_MODE_LIVE ? onair::PlaylistMode::Live : onair::PlaylistMode::Vod;
-  stream->playlist = std::make_unique<onair::MediaPlaylist>("init.mp4", mode, priv->active.playlist_length);
-  return GST_PAD_PROBE_REMOVE;
 }
 
 static void set_decode_offset_from_init(Stream *stream, std::vector<uint8_t> init) {
@@ -872,9 +882,6 @@ static GstPad *gst_abr_sink_request_new_pad(GstElement *element, GstPadTemplate 
                     (GstPadProbeType)(GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_BUFFER),
                     mux_input_probe, stream.get(), NULL);
   gst_object_unref(queue_src);
-  GstPad *mux_src = gst_element_get_static_pad(mux, "src");
-  gst_pad_add_probe(mux_src, GST_PAD_PROBE_TYPE_BUFFER, mux_output_probe, stream.get(), NULL);
-  gst_object_unref(mux_src);
 
   GstPad *target = gst_element_get_static_pad(queue, "sink");
   gst_pad_add_probe(target, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, input_caps_probe, stream.get(), NULL);
@@ -942,13 +949,20 @@ static gboolean gst_abr_sink_add_marker(GstAbrSink *self, const gchar *kind, con
     }
   }
   std::lock_guard<std::mutex> lock(self->priv->state_lock);
-  for (auto &s : self->priv->streams) {
-    if (!s->playlist) {
-      onair::PlaylistMode mode = self->priv->active.mode == GST_ABR_SINK_MODE_LIVE ? onair::PlaylistMode::Live
-                                                                                   : onair::PlaylistMode::Vod;
-      s->playlist =
-          std::make_unique<onair::MediaPlaylist>("init.mp4", mode, self->priv->active.playlist_length);
+  if (marker.kind == onair::Marker::Kind::DateRange) {
+    std::lock_guard<std::mutex> settings_lock(self->priv->settings_lock);
+    if (self->priv->settings.mode != GST_ABR_SINK_MODE_LIVE) {
+      /* EXT-X-DATERANGE needs EXT-X-PROGRAM-DATE-TIME, written in live mode */
+      GST_WARNING_OBJECT(self, "daterange markers need mode=live");
+      return FALSE;
     }
+  }
+  if (self->priv->streams.empty()) {
+    GST_WARNING_OBJECT(self, "no rendition to mark yet");
+    return FALSE;
+  }
+  for (auto &s : self->priv->streams) {
+    ensure_playlist(self->priv, *s);
     s->playlist->queue_marker(marker);
   }
   return TRUE;

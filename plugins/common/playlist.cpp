@@ -109,13 +109,14 @@ std::string MediaPlaylist::render() const {
   bool in_break = window_starts_in_break_;
   double break_elapsed = window_break_elapsed_;
   double break_duration = window_break_duration_;
-  bool first_segment = true;
   for (const MediaSegment &segment : segments_) {
     bool cue_written = false;
     for (const Marker &marker : segment.markers) {
       switch (marker.kind) {
         case Marker::Kind::Discontinuity:
-          if (!first_segment) out += "#EXT-X-DISCONTINUITY\n";
+          /* kept while its segment is in the window: the sequence number
+           * counts it only once it leaves (RFC 8216 6.2.2) */
+          out += "#EXT-X-DISCONTINUITY\n";
           break;
         case Marker::Kind::CueOut:
           out += "#EXT-X-CUE-OUT";
@@ -152,7 +153,6 @@ std::string MediaPlaylist::render() const {
     out += "#EXTINF:" + format_seconds(segment.duration) + ",\n";
     out += segment.uri + "\n";
     if (in_break) break_elapsed += segment.duration;
-    first_segment = false;
   }
   if (ended_) out += "#EXT-X-ENDLIST\n";
   return out;

@@ -167,6 +167,11 @@ static GstPadProbeReturn count_probe(GstPad *pad, GstPadProbeInfo *info, gpointe
 
 static void on_pad_added(GstElement *ladder, GstPad *pad, gpointer user_data) {
   Run *run = static_cast<Run *>(user_data);
+  /* applications look at the element from pad-added: it must not be locked */
+  gchar *renditions = NULL;
+  g_object_get(ladder, "renditions", &renditions, NULL);
+  g_free(renditions);
+  if (GST_PAD_IS_SINK(pad)) return; /* the requested audio input */
   GstElement *sink = gst_element_factory_make("fakesink", NULL);
   g_object_set(sink, "sync", FALSE, "async", FALSE, NULL);
   gst_bin_add(GST_BIN(run->pipeline), sink);
@@ -345,6 +350,51 @@ GST_START_TEST(test_audio_rendition) {
 }
 GST_END_TEST;
 
+GST_START_TEST(test_audio_requested_while_playing) {
+  /* the audio pad is requested after the video renditions exist; pad-added
+   * handlers query the element meanwhile */
+  Run run;
+  run.pipeline = gst_parse_launch(
+      "videotestsrc is-live=true num-buffers=60 ! video/x-raw,width=160,height=90,framerate=30/1 ! "
+      "abrladder name=ladder ladder=90p:100 speed-preset=ultrafast",
+      NULL);
+  GstElement *ladder = gst_bin_get_by_name(GST_BIN(run.pipeline), "ladder");
+  g_signal_connect(ladder, "pad-added", G_CALLBACK(on_pad_added), &run);
+  gst_element_set_state(run.pipeline, GST_STATE_PLAYING);
+  for (int i = 0; i < 200; i++) {
+    gchar *renditions = NULL;
+    g_object_get(ladder, "renditions", &renditions, NULL);
+    bool built = renditions && *renditions;
+    g_free(renditions);
+    if (built) break;
+    g_usleep(10000);
+  }
+  GstElement *audio = gst_element_factory_make("audiotestsrc", NULL);
+  g_object_set(audio, "is-live", TRUE, "num-buffers", 40, NULL);
+  gst_bin_add(GST_BIN(run.pipeline), audio);
+  GstPad *audio_pad = gst_element_request_pad_simple(ladder, "audio");
+  fail_unless(audio_pad != NULL);
+  GstPad *audio_src = gst_element_get_static_pad(audio, "src");
+  fail_unless_equals_int(gst_pad_link(audio_src, audio_pad), GST_PAD_LINK_OK);
+  gst_object_unref(audio_src);
+  gst_element_sync_state_with_parent(audio);
+
+  GstBus *bus = gst_element_get_bus(run.pipeline);
+  GstMessage *message =
+      gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND, (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  fail_unless(message != NULL && GST_MESSAGE_TYPE(message) == GST_MESSAGE_EOS);
+  gst_message_unref(message);
+  gst_object_unref(bus);
+  fail_unless(run.pads.count("audio_src"), "audio was not exposed");
+  gst_element_set_state(run.pipeline, GST_STATE_NULL);
+  gst_element_release_request_pad(ladder, audio_pad);
+  gst_object_unref(audio_pad);
+  gst_object_unref(ladder);
+  gst_object_unref(run.pipeline);
+  free_run(&run);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_bad_ladder_fails_state_change) {
   GstElement *pipeline = gst_pipeline_new(NULL);
   GstElement *ladder = gst_element_factory_make("abrladder", NULL);
@@ -421,6 +471,7 @@ static Suite *abrladder_suite(void) {
   tcase_add_test(tc, test_keyframes_aligned_across_rungs);
   tcase_add_test(tc, test_alternative_encoders);
   tcase_add_test(tc, test_audio_rendition);
+  tcase_add_test(tc, test_audio_requested_while_playing);
   tcase_add_test(tc, test_bad_ladder_fails_state_change);
   tcase_add_test(tc, test_no_video_is_an_error_not_a_hang);
   return s;

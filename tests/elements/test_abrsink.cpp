@@ -285,6 +285,57 @@ GST_START_TEST(test_segment_duration_groups_keyframe_intervals) {
 }
 GST_END_TEST;
 
+/* Runs `description` to EOS, then again after `between`, on the same
+ * pipeline object. */
+static void run_twice(const std::string &description, GstState between) {
+  GstElement *pipeline = gst_parse_launch(description.c_str(), NULL);
+  fail_unless(pipeline != NULL);
+  GstBus *bus = gst_element_get_bus(pipeline);
+  for (int round = 0; round < 2; round++) {
+    gst_element_set_state(pipeline, GST_STATE_PLAYING);
+    GstMessage *message = gst_bus_timed_pop_filtered(bus, 120 * GST_SECOND,
+                                                     (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+    fail_unless(message != NULL, "round %d: no EOS within 120 s", round);
+    if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
+      GError *err = NULL;
+      gst_message_parse_error(message, &err, NULL);
+      fail("round %d: %s", round, err->message);
+    }
+    gst_message_unref(message);
+    gst_element_set_state(pipeline, between);
+  }
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(bus);
+  gst_object_unref(pipeline);
+}
+
+GST_START_TEST(test_second_run_of_the_same_pipeline) {
+  /* through NULL, fed by a plain encoder: the rendition is named after its pad */
+  std::string dir = make_temp_dir();
+  run_twice(
+      "videotestsrc num-buffers=60 ! video/x-raw,width=160,height=90,framerate=30/1 ! "
+      "x264enc key-int-max=15 speed-preset=ultrafast ! h264parse ! abrsink mode=vod location=" +
+          dir,
+      GST_STATE_NULL);
+  std::string playlist = read_text(dir + "/video_0/index.m3u8");
+  fail_unless(playlist.find("#EXT-X-ENDLIST") != std::string::npos, "%s", playlist.c_str());
+  fail_if(exists(dir + "/init.mp4"), "a rendition wrote into the output root");
+  remove_tree(dir);
+
+  /* through READY, with the ladder: its renditions stay linked */
+  dir = make_temp_dir();
+  run_twice(
+      "videotestsrc num-buffers=60 ! video/x-raw,width=320,height=180,framerate=30/1 ! "
+      "abrladder ladder=180p:300,90p:100 gop-duration=1 speed-preset=ultrafast ! "
+      "abrsink mode=vod location=" +
+          dir,
+      GST_STATE_READY);
+  fail_unless(read_text(dir + "/master.m3u8").find("90p/index.m3u8") != std::string::npos);
+  fail_unless_equals_int(count(read_text(dir + "/180p/index.m3u8"), "#EXTINF:"), 2);
+  remove_tree(dir);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_unwritable_location) {
   GstElement *sink = gst_element_factory_make("abrsink", NULL);
   g_object_set(sink, "location", "/proc/onair-cannot-write-here", NULL);
@@ -325,6 +376,7 @@ static Suite *abrsink_suite(void) {
   tcase_add_test(tc, test_live_mpd_is_dynamic_while_running);
   tcase_add_test(tc, test_readers_never_see_partial_files);
   tcase_add_test(tc, test_segment_duration_groups_keyframe_intervals);
+  tcase_add_test(tc, test_second_run_of_the_same_pipeline);
   tcase_add_test(tc, test_unwritable_location);
   tcase_add_test(tc, test_unknown_marker_kind);
   return s;

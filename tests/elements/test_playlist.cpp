@@ -113,9 +113,14 @@ GST_START_TEST(test_markers_attach_to_next_segment) {
   fail_unless(text.find("#EXT-X-DISCONTINUITY") <
               text.find("#EXT-X-PROGRAM-DATE-TIME:1970-01-01T00:00:01.000Z"));
 
+  /* the marked segment first in the window still carries its tag */
+  playlist.append(segment(2, 10, 7000));
+  text = playlist.render();
+  fail_unless(text.find("#EXT-X-DISCONTINUITY-SEQUENCE:0\n") != std::string::npos, "%s", text.c_str());
+  fail_unless_equals_int(count_lines(text, "#EXT-X-DISCONTINUITY\n"), 1);
+
   /* once the marked segments leave the window the sequence counts the
    * discontinuity and the window still knows it is inside the break */
-  playlist.append(segment(2, 10, 7000));
   playlist.append(segment(2, 10, 9000));
   text = playlist.render();
   fail_unless(text.find("#EXT-X-DISCONTINUITY-SEQUENCE:1\n") != std::string::npos, "%s", text.c_str());
