@@ -627,6 +627,13 @@ static gboolean gst_abr_ladder_build(GstAbrLadder *self, GstCaps *caps) {
       GST_INFO_OBJECT(self, "dropping rung %s: larger than the %dx%d source", rung.name.c_str(),
                       display_width, display_height);
   }
+  if (display_width < 2 || display_height < 2) {
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT,
+                      ("The input is %dx%d: the ladder needs a picture of at least 2x2 pixels", display_width,
+                       display_height),
+                      ("caps: %" GST_PTR_FORMAT, caps));
+    return FALSE;
+  }
   if (renditions.empty()) {
     /* A source smaller than every rung still gets one rendition, at its own
      * size, with the smallest rung's bitrate. */

@@ -67,7 +67,16 @@ std::vector<MediaSegment> MediaPlaylist::append(MediaSegment segment, uint64_t *
   segments_.push_back(std::move(segment));
 
   std::vector<MediaSegment> removed;
-  while (mode_ == PlaylistMode::Live && window_ > 0 && segments_.size() > window_) {
+  /* A segment may leave only if what stays lasts at least three target
+   * durations (RFC 8216 6.2.2): a short window grows rather than break that. */
+  auto window_seconds = [this]() {
+    double total = 0;
+    for (const MediaSegment &s : segments_) total += s.duration;
+    return total;
+  };
+  double target = std::max(1L, std::lround(longest_segment_));
+  while (mode_ == PlaylistMode::Live && window_ > 0 && segments_.size() > window_ &&
+         window_seconds() - segments_.front().duration >= 3 * target) {
     MediaSegment &old = segments_.front();
     for (const Marker &marker : old.markers) {
       if (marker.kind == Marker::Kind::Discontinuity)

@@ -447,6 +447,12 @@ GST_START_TEST(test_no_video_is_an_error_not_a_hang) {
   gst_object_unref(src);
   gst_object_unref(pipeline);
 
+  /* a picture too small to encode */
+  Run tiny;
+  error = run_ladder(&tiny, "videotestsrc num-buffers=5 ! video/x-raw,width=1,height=720,framerate=30/1", "");
+  fail_unless(error.find("at least 2x2") != std::string::npos, "%s", error.c_str());
+  free_run(&tiny);
+
   /* audio only, the video input left unlinked */
   pipeline = gst_parse_launch("audiotestsrc num-buffers=10 ! abrladder.audio abrladder name=abrladder", NULL);
   gst_element_set_state(pipeline, GST_STATE_PLAYING);

@@ -59,6 +59,16 @@ GST_START_TEST(test_live_window_slides) {
 }
 GST_END_TEST;
 
+GST_START_TEST(test_live_window_keeps_three_target_durations) {
+  /* a one-segment window of 2 s segments still keeps 6 s in the playlist */
+  MediaPlaylist playlist("init.mp4", PlaylistMode::Live, 1);
+  size_t removed = 0;
+  for (int i = 0; i < 6; i++) removed += playlist.append(segment(2.0, 1000)).size();
+  fail_unless_equals_int(playlist.segments().size(), 3);
+  fail_unless_equals_int(removed, 3);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_vod_keeps_everything) {
   MediaPlaylist playlist("init.mp4", PlaylistMode::Vod, 3);
   for (int i = 0; i < 10; i++) {
@@ -233,6 +243,7 @@ static Suite *playlist_suite(void) {
   TCase *tc = tcase_create("general");
   suite_add_tcase(s, tc);
   tcase_add_test(tc, test_live_window_slides);
+  tcase_add_test(tc, test_live_window_keeps_three_target_durations);
   tcase_add_test(tc, test_vod_keeps_everything);
   tcase_add_test(tc, test_markers_attach_to_next_segment);
   tcase_add_test(tc, test_multivariant_playlist);
