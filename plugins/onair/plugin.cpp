@@ -12,9 +12,13 @@ static gboolean plugin_init(GstPlugin *plugin) {
   ret |= GST_ELEMENT_REGISTER(abrsink, plugin);
 #endif
 
+#ifdef ONAIR_HAVE_INGEST
+  ret |= GST_ELEMENT_REGISTER(rtmpserversrc, plugin);
+#endif
+
   return ret;
 }
 
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, onair,
-                  "onair live video pipeline elements: ABR ladder and HLS/DASH packaging", plugin_init,
-                  VERSION, "LGPL", GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)
+                  "onair live video pipeline elements: RTMP ingest, ABR ladder and HLS/DASH packaging",
+                  plugin_init, VERSION, "LGPL", GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)
