@@ -14,6 +14,7 @@ static gboolean plugin_init(GstPlugin *plugin) {
 
 #ifdef ONAIR_HAVE_INGEST
   ret |= GST_ELEMENT_REGISTER(rtmpserversrc, plugin);
+  ret |= GST_ELEMENT_REGISTER(liveinput, plugin);
 #endif
 
   return ret;

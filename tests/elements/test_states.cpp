@@ -10,7 +10,7 @@
 
 #include <gst/check/gstcheck.h>
 
-static const char *elements[] = {"abrladder", "abrsink", "rtmpserversrc"};
+static const char *elements[] = {"abrladder", "abrsink", "rtmpserversrc", "liveinput"};
 
 /* A TCP port free on loopback right now, so rtmpserversrc can listen. */
 static guint free_port() {

@@ -1,0 +1,738 @@
+/* onair
+ * Copyright (C) 2026 onair developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * SECTION:element-liveinput
+ * @title: liveinput
+ *
+ * Wraps one live input and outputs it as decoded raw video at fixed caps on
+ * the `video` pad (I420, #GstLiveInput:width x #GstLiveInput:height at
+ * #GstLiveInput:framerate, square pixels, aspect kept with borders) and raw
+ * audio on the `audio` pad (S16LE, 48000 Hz, stereo). The output is always
+ * live and stamped in running time.
+ *
+ * The input is chosen by #GstLiveInput:uri: `rtmp://HOST:PORT/APP/KEY` starts
+ * an internal rtmpserversrc that publishers push to, `srt://...` an srtsrc,
+ * anything else goes to uridecodebin. Without a uri only the slate is output.
+ *
+ * When no decoded video frame arrives for #GstLiveInput:timeout seconds the
+ * output switches to a slate: the image in #GstLiveInput:slate-location, or
+ * else a generated card (SMPTE bars, or black with #GstLiveInput:channel-name
+ * written on it) and silence, at the same caps and frame rate. The first
+ * frame of the input switches back. Each switch posts an element message
+ * `liveinput-switch` with a string field `source` ("live" or "slate") and
+ * sends a serialized custom downstream event `onair-discontinuity` (same
+ * field) on both src pads, ahead of the first buffer of the new source.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 liveinput name=in uri=rtmp://0.0.0.0:1935/live/secret channel-name="Channel 1" \
+ *     in.video ! queue ! autovideosink in.audio ! queue ! autoaudiosink
+ * ]| then publish with
+ * `ffmpeg -re -i input.mp4 -c:v libx264 -c:a aac -f flv rtmp://localhost:1935/live/secret`.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstliveinput.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "binchildren.h"
+
+#define DEFAULT_URI ""
+#define DEFAULT_WIDTH 1280
+#define DEFAULT_HEIGHT 720
+#define DEFAULT_FRAMERATE_N 30
+#define DEFAULT_FRAMERATE_D 1
+#define DEFAULT_TIMEOUT 1.0
+#define DEFAULT_SLATE_LOCATION ""
+#define DEFAULT_CHANNEL_NAME ""
+
+#define DEFAULT_RTMP_PORT 1935
+#define AUDIO_CAPS "audio/x-raw,format=S16LE,rate=48000,channels=2,layout=interleaved"
+/* How often the watchdog looks at the input: bounds how late a switch is. */
+#define WATCHDOG_PERIOD std::chrono::milliseconds(40)
+
+namespace {
+
+struct Settings {
+  std::string uri = DEFAULT_URI;
+  int width = DEFAULT_WIDTH;
+  int height = DEFAULT_HEIGHT;
+  int framerate_n = DEFAULT_FRAMERATE_N;
+  int framerate_d = DEFAULT_FRAMERATE_D;
+  double timeout = DEFAULT_TIMEOUT;
+  std::string slate_location = DEFAULT_SLATE_LOCATION;
+  std::string channel_name = DEFAULT_CHANNEL_NAME;
+};
+
+/* One output pad's streaming state, owned by its streaming thread except for
+ * the pending flag that the watchdog raises. */
+struct Output {
+  std::atomic<bool> discontinuity_pending{false};
+  std::atomic<bool> live{false};
+  GstClockTime last_end = GST_CLOCK_TIME_NONE;
+  /* Every caps event is replaced by these, so that both sources give
+   * identical caps (they differ in optional fields such as chroma-site). */
+  GstCaps *caps = nullptr;
+};
+
+}  // namespace
+
+struct GstLiveInputPrivate {
+  std::mutex settings_lock;
+  Settings settings;
+
+  std::unique_ptr<onair::BinChildren> fixed_elements; /* made once in _init */
+  std::unique_ptr<onair::BinChildren> input_elements; /* per start: input and slate source */
+
+  GstElement *live_video_convert = nullptr;
+  GstElement *live_audio_convert = nullptr;
+  GstElement *live_video_rate = nullptr;
+  GstElement *live_video_filter = nullptr;
+  GstElement *slate_video_convert = nullptr;
+  GstElement *slate_video_filter = nullptr;
+  GstElement *slate_text = nullptr;
+  GstElement *video_selector = nullptr;
+  GstElement *audio_selector = nullptr;
+  GstPad *video_live_pad = nullptr; /* selector sink pads, owned */
+  GstPad *video_slate_pad = nullptr;
+  GstPad *audio_live_pad = nullptr;
+  GstPad *audio_slate_pad = nullptr;
+  GstElement *slate_freeze = nullptr; /* image slate: decodebin links here */
+
+  /* watchdog */
+  std::mutex watchdog_lock;
+  std::condition_variable watchdog_wake;
+  std::thread watchdog;
+  bool stopping = false;
+  bool live_active = false;
+  gint64 last_live_frame = -1; /* monotonic µs */
+  gint64 switched_at = 0;
+  gint64 timeout_us = gint64(DEFAULT_TIMEOUT * G_USEC_PER_SEC);
+
+  Output video_output;
+  Output audio_output;
+};
+
+struct _GstLiveInput {
+  GstBin parent;
+  GstPad *video_srcpad;
+  GstPad *audio_srcpad;
+  GstLiveInputPrivate *priv;
+};
+
+GST_DEBUG_CATEGORY_STATIC(gst_live_input_debug);
+#define GST_CAT_DEFAULT gst_live_input_debug
+
+enum {
+  PROP_0,
+  PROP_URI,
+  PROP_WIDTH,
+  PROP_HEIGHT,
+  PROP_FRAMERATE,
+  PROP_TIMEOUT,
+  PROP_SLATE_LOCATION,
+  PROP_CHANNEL_NAME,
+};
+
+static GstStaticPadTemplate video_src_template =
+    GST_STATIC_PAD_TEMPLATE("video", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS("video/x-raw,format=I420"));
+static GstStaticPadTemplate audio_src_template =
+    GST_STATIC_PAD_TEMPLATE("audio", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(AUDIO_CAPS));
+
+#define gst_live_input_parent_class parent_class
+G_DEFINE_TYPE(GstLiveInput, gst_live_input, GST_TYPE_BIN);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE(liveinput, "liveinput", GST_RANK_NONE, GST_TYPE_LIVE_INPUT,
+                                      GST_DEBUG_CATEGORY_INIT(gst_live_input_debug, "onair-liveinput", 0,
+                                                              "onair live input with slate"));
+
+static void gst_live_input_finalize(GObject *object);
+static void gst_live_input_set_property(GObject *object, guint prop_id, const GValue *value,
+                                        GParamSpec *pspec);
+static void gst_live_input_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec);
+static GstStateChangeReturn gst_live_input_change_state(GstElement *element, GstStateChange transition);
+
+static void gst_live_input_class_init(GstLiveInputClass *klass) {
+  GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+
+  gobject_class->finalize = gst_live_input_finalize;
+  gobject_class->set_property = gst_live_input_set_property;
+  gobject_class->get_property = gst_live_input_get_property;
+
+  const GParamFlags ready_flags =
+      (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+
+  /**
+   * GstLiveInput:uri:
+   *
+   * The input: `rtmp://HOST:PORT/APPLICATION/STREAM-KEY` listens for RTMP
+   * publishers on HOST (empty: every address) and PORT (default 1935),
+   * `srt://...` is read by srtsrc, anything else by uridecodebin. Empty: the
+   * slate only.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_URI,
+      g_param_spec_string("uri", "URI", "Input: rtmp://HOST:PORT/APP/KEY (served), srt://..., or any URI",
+                          DEFAULT_URI, ready_flags));
+
+  /**
+   * GstLiveInput:width:
+   *
+   * Width of the output video in pixels.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_WIDTH,
+      g_param_spec_int("width", "Width", "Output video width", 16, 7680, DEFAULT_WIDTH, ready_flags));
+
+  /**
+   * GstLiveInput:height:
+   *
+   * Height of the output video in pixels.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_HEIGHT,
+      g_param_spec_int("height", "Height", "Output video height", 16, 4320, DEFAULT_HEIGHT, ready_flags));
+
+  /**
+   * GstLiveInput:framerate:
+   *
+   * Frame rate of the output video, kept through input stalls.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_FRAMERATE,
+      gst_param_spec_fraction("framerate", "Frame rate", "Output video frame rate", 1, 1, 120, 1,
+                              DEFAULT_FRAMERATE_N, DEFAULT_FRAMERATE_D, ready_flags));
+
+  /**
+   * GstLiveInput:timeout:
+   *
+   * Seconds without a decoded input video frame after which the slate is
+   * output.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_TIMEOUT,
+      g_param_spec_double(
+          "timeout", "Timeout", "Seconds without input video before switching to the slate", 0.1, 60.0,
+          DEFAULT_TIMEOUT,
+          (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING)));
+
+  /**
+   * GstLiveInput:slate-location:
+   *
+   * An image file (PNG, JPEG) shown while the input is missing. Empty: a
+   * generated card.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_SLATE_LOCATION,
+      g_param_spec_string("slate-location", "Slate location", "Image file shown while the input is missing",
+                          DEFAULT_SLATE_LOCATION, ready_flags));
+
+  /**
+   * GstLiveInput:channel-name:
+   *
+   * Text written on the generated card (black background); empty: SMPTE bars
+   * without text. Not used with #GstLiveInput:slate-location.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_CHANNEL_NAME,
+      g_param_spec_string("channel-name", "Channel name", "Text on the generated slate card",
+                          DEFAULT_CHANNEL_NAME, ready_flags));
+
+  element_class->change_state = gst_live_input_change_state;
+
+  gst_element_class_add_static_pad_template(element_class, &video_src_template);
+  gst_element_class_add_static_pad_template(element_class, &audio_src_template);
+  gst_element_class_set_static_metadata(element_class, "Live input with slate", "Source/Bin/Video/Audio",
+                                        "Decodes a live input (RTMP, SRT, URI) to fixed raw caps and "
+                                        "switches to a slate while it stalls",
+                                        "onair developers");
+}
+
+/* ---- Output: monotonic timestamps and discontinuity events ------------------ */
+
+static GstPadProbeReturn output_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
+  Output *output = static_cast<Output *>(user_data);
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
+    if (GST_EVENT_TYPE(event) == GST_EVENT_CAPS && output->caps) {
+      info->data = gst_event_new_caps(output->caps);
+      gst_event_unref(event);
+    }
+    return GST_PAD_PROBE_OK;
+  }
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+  GstClockTime pts = GST_BUFFER_PTS(buffer);
+  /* The two sources are not aligned: drop what would go backwards after a
+   * switch. */
+  if (GST_CLOCK_TIME_IS_VALID(pts) && GST_CLOCK_TIME_IS_VALID(output->last_end) && pts < output->last_end)
+    return GST_PAD_PROBE_DROP;
+  if (GST_CLOCK_TIME_IS_VALID(pts))
+    output->last_end = GST_BUFFER_DURATION_IS_VALID(buffer) ? pts + GST_BUFFER_DURATION(buffer) : pts + 1;
+  if (output->discontinuity_pending.exchange(false)) {
+    GstStructure *structure = gst_structure_new("onair-discontinuity", "source", G_TYPE_STRING,
+                                                output->live ? "live" : "slate", nullptr);
+    gst_pad_push_event(pad, gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM, structure));
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* ---- Watchdog ------------------------------------------------------------ */
+
+static void switch_source(GstLiveInput *self, bool live) {
+  GstLiveInputPrivate *priv = self->priv;
+  GST_INFO_OBJECT(self, "switching to %s", live ? "live" : "slate");
+  for (Output *output : {&priv->video_output, &priv->audio_output}) {
+    output->live = live;
+    output->discontinuity_pending = true;
+  }
+  g_object_set(priv->video_selector, "active-pad", live ? priv->video_live_pad : priv->video_slate_pad,
+               nullptr);
+  g_object_set(priv->audio_selector, "active-pad", live ? priv->audio_live_pad : priv->audio_slate_pad,
+               nullptr);
+  gst_element_post_message(
+      GST_ELEMENT(self),
+      gst_message_new_element(GST_OBJECT(self), gst_structure_new("liveinput-switch", "source", G_TYPE_STRING,
+                                                                  live ? "live" : "slate", nullptr)));
+}
+
+static void watchdog_run(GstLiveInput *self) {
+  GstLiveInputPrivate *priv = self->priv;
+  std::unique_lock<std::mutex> lock(priv->watchdog_lock);
+  while (!priv->stopping) {
+    priv->watchdog_wake.wait_for(lock, WATCHDOG_PERIOD);
+    if (priv->stopping) break;
+    gint64 now = g_get_monotonic_time();
+    bool want_live = priv->live_active ? now - priv->last_live_frame < priv->timeout_us
+                                       : priv->last_live_frame >= priv->switched_at;
+    if (want_live == priv->live_active) continue;
+    priv->live_active = want_live;
+    priv->switched_at = now;
+    lock.unlock();
+    switch_source(self, want_live);
+    lock.lock();
+  }
+}
+
+static GstPadProbeReturn live_input_probe(GstPad *, GstPadProbeInfo *info, gpointer user_data) {
+  GstLiveInput *self = GST_LIVE_INPUT(user_data);
+  GstLiveInputPrivate *priv = self->priv;
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    /* An input that ends leaves the slate on; the output never ends. */
+    if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_EOS) return GST_PAD_PROBE_DROP;
+    return GST_PAD_PROBE_OK;
+  }
+  if (!(info->type & GST_PAD_PROBE_TYPE_BUFFER)) return GST_PAD_PROBE_OK;
+  bool wake;
+  {
+    std::lock_guard<std::mutex> guard(priv->watchdog_lock);
+    priv->last_live_frame = g_get_monotonic_time();
+    wake = !priv->live_active;
+  }
+  if (wake) priv->watchdog_wake.notify_one();
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn drop_eos_probe(GstPad *, GstPadProbeInfo *info, gpointer) {
+  if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_EOS) return GST_PAD_PROBE_DROP;
+  return GST_PAD_PROBE_OK;
+}
+
+/* ---- Construction ---------------------------------------------------------- */
+
+static GstPad *link_to_selector(GstElement *upstream, GstElement *selector) {
+  GstPad *sinkpad = gst_element_request_pad_simple(selector, "sink_%u");
+  GstPad *srcpad = gst_element_get_static_pad(upstream, "src");
+  gst_pad_link(srcpad, sinkpad);
+  gst_object_unref(srcpad);
+  return sinkpad;
+}
+
+static GstPad *expose(GstLiveInput *self, GstElement *selector, const char *name) {
+  GstPad *target = gst_element_get_static_pad(selector, "src");
+  GstPadTemplate *templ = gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(self), name);
+  GstPad *ghost = gst_ghost_pad_new_from_template(name, target, templ);
+  gst_object_unref(target);
+  gst_pad_set_active(ghost, TRUE);
+  gst_element_add_pad(GST_ELEMENT(self), ghost);
+  return ghost;
+}
+
+static void gst_live_input_init(GstLiveInput *self) {
+  GstLiveInputPrivate *priv = new GstLiveInputPrivate();
+  self->priv = priv;
+  GST_OBJECT_FLAG_SET(self, GST_ELEMENT_FLAG_SOURCE);
+  priv->fixed_elements = std::make_unique<onair::BinChildren>(GST_BIN(self));
+  priv->input_elements = std::make_unique<onair::BinChildren>(GST_BIN(self));
+  onair::BinChildren &make = *priv->fixed_elements;
+
+  GstElement *elements[12] = {};
+  /* live video: decoder → convert → scale (borders) → rate → fixed caps */
+  elements[0] = priv->live_video_convert = make.make("videoconvert");
+  GstElement *live_scale = elements[1] = make.make("videoscale");
+  elements[2] = priv->live_video_rate = make.make("videorate");
+  elements[3] = priv->live_video_filter = make.make("capsfilter");
+  /* slate video: source → convert → scale → fixed caps → text */
+  elements[4] = priv->slate_video_convert = make.make("videoconvert");
+  GstElement *slate_scale = elements[5] = make.make("videoscale");
+  elements[6] = priv->slate_video_filter = make.make("capsfilter");
+  elements[7] = priv->slate_text = make.make("textoverlay");
+  /* live audio and silence */
+  elements[8] = priv->live_audio_convert = make.make("audioconvert");
+  GstElement *live_resample = elements[9] = make.make("audioresample");
+  GstElement *live_audio_filter = elements[10] = make.make("capsfilter");
+  GstElement *silence = elements[11] = make.make("audiotestsrc");
+  GstElement *silence_filter = make.make("capsfilter");
+  priv->video_selector = make.make("input-selector");
+  priv->audio_selector = make.make("input-selector");
+  for (GstElement *element : elements)
+    if (!element) return;
+  if (!silence_filter || !priv->video_selector || !priv->audio_selector) return;
+
+  g_object_set(live_scale, "add-borders", TRUE, nullptr);
+  g_object_set(slate_scale, "add-borders", TRUE, nullptr);
+  /* After a stall the slate covers the gap: no burst of repeated frames. */
+  g_object_set(priv->live_video_rate, "max-duplication-time", GST_SECOND / 2, nullptr);
+  g_object_set(priv->slate_text, "valignment", 4 /* center */, "halignment", 1 /* center */, "font-desc",
+               "Sans Bold 36", nullptr);
+  g_object_set(silence, "wave", 4 /* silence */, "is-live", TRUE, nullptr);
+  GstCaps *audio_caps = gst_caps_from_string(AUDIO_CAPS);
+  g_object_set(live_audio_filter, "caps", audio_caps, nullptr);
+  g_object_set(silence_filter, "caps", audio_caps, nullptr);
+  gst_caps_unref(audio_caps);
+  for (GstElement *selector : {priv->video_selector, priv->audio_selector})
+    g_object_set(selector, "sync-streams", FALSE, nullptr);
+
+  gst_element_link_many(priv->live_video_convert, live_scale, priv->live_video_rate, priv->live_video_filter,
+                        nullptr);
+  gst_element_link_many(priv->slate_video_convert, slate_scale, priv->slate_video_filter, priv->slate_text,
+                        nullptr);
+  gst_element_link_many(priv->live_audio_convert, live_resample, live_audio_filter, nullptr);
+  gst_element_link(silence, silence_filter);
+
+  priv->video_live_pad = link_to_selector(priv->live_video_filter, priv->video_selector);
+  priv->video_slate_pad = link_to_selector(priv->slate_text, priv->video_selector);
+  priv->audio_live_pad = link_to_selector(live_audio_filter, priv->audio_selector);
+  priv->audio_slate_pad = link_to_selector(silence_filter, priv->audio_selector);
+  g_object_set(priv->video_selector, "active-pad", priv->video_slate_pad, nullptr);
+  g_object_set(priv->audio_selector, "active-pad", priv->audio_slate_pad, nullptr);
+
+  GstPad *pad = gst_element_get_static_pad(priv->live_video_convert, "sink");
+  gst_pad_add_probe(pad, (GstPadProbeType)(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+                    live_input_probe, self, nullptr);
+  gst_object_unref(pad);
+  pad = gst_element_get_static_pad(priv->live_audio_convert, "sink");
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, drop_eos_probe, nullptr, nullptr);
+  gst_object_unref(pad);
+
+  self->video_srcpad = expose(self, priv->video_selector, "video");
+  self->audio_srcpad = expose(self, priv->audio_selector, "audio");
+  pad = gst_element_get_static_pad(priv->video_selector, "src");
+  gst_pad_add_probe(pad, (GstPadProbeType)(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+                    output_probe, &priv->video_output, nullptr);
+  gst_object_unref(pad);
+  pad = gst_element_get_static_pad(priv->audio_selector, "src");
+  gst_pad_add_probe(pad, (GstPadProbeType)(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+                    output_probe, &priv->audio_output, nullptr);
+  priv->audio_output.caps = gst_caps_from_string(AUDIO_CAPS);
+  gst_object_unref(pad);
+}
+
+static void gst_live_input_finalize(GObject *object) {
+  GstLiveInput *self = GST_LIVE_INPUT(object);
+  GstLiveInputPrivate *priv = self->priv;
+  for (GstPad *pad :
+       {priv->video_live_pad, priv->video_slate_pad, priv->audio_live_pad, priv->audio_slate_pad})
+    if (pad) gst_object_unref(pad);
+  for (Output *output : {&priv->video_output, &priv->audio_output})
+    if (output->caps) gst_caps_unref(output->caps);
+  delete priv;
+  G_OBJECT_CLASS(parent_class)->finalize(object);
+}
+
+static void gst_live_input_set_property(GObject *object, guint prop_id, const GValue *value,
+                                        GParamSpec *pspec) {
+  GstLiveInput *self = GST_LIVE_INPUT(object);
+  GstLiveInputPrivate *priv = self->priv;
+  if (prop_id == PROP_TIMEOUT) {
+    {
+      std::lock_guard<std::mutex> guard(priv->settings_lock);
+      priv->settings.timeout = g_value_get_double(value);
+    }
+    std::lock_guard<std::mutex> guard(priv->watchdog_lock);
+    priv->timeout_us = gint64(g_value_get_double(value) * G_USEC_PER_SEC);
+    return;
+  }
+  std::lock_guard<std::mutex> guard(priv->settings_lock);
+  Settings &s = priv->settings;
+  switch (prop_id) {
+    case PROP_URI:
+      s.uri = g_value_get_string(value) ? g_value_get_string(value) : "";
+      break;
+    case PROP_WIDTH:
+      s.width = g_value_get_int(value);
+      break;
+    case PROP_HEIGHT:
+      s.height = g_value_get_int(value);
+      break;
+    case PROP_FRAMERATE:
+      s.framerate_n = gst_value_get_fraction_numerator(value);
+      s.framerate_d = gst_value_get_fraction_denominator(value);
+      break;
+    case PROP_SLATE_LOCATION:
+      s.slate_location = g_value_get_string(value) ? g_value_get_string(value) : "";
+      break;
+    case PROP_CHANNEL_NAME:
+      s.channel_name = g_value_get_string(value) ? g_value_get_string(value) : "";
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+}
+
+static void gst_live_input_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec) {
+  GstLiveInput *self = GST_LIVE_INPUT(object);
+  std::lock_guard<std::mutex> guard(self->priv->settings_lock);
+  const Settings &s = self->priv->settings;
+  switch (prop_id) {
+    case PROP_URI:
+      g_value_set_string(value, s.uri.c_str());
+      break;
+    case PROP_WIDTH:
+      g_value_set_int(value, s.width);
+      break;
+    case PROP_HEIGHT:
+      g_value_set_int(value, s.height);
+      break;
+    case PROP_FRAMERATE:
+      gst_value_set_fraction(value, s.framerate_n, s.framerate_d);
+      break;
+    case PROP_TIMEOUT:
+      g_value_set_double(value, s.timeout);
+      break;
+    case PROP_SLATE_LOCATION:
+      g_value_set_string(value, s.slate_location.c_str());
+      break;
+    case PROP_CHANNEL_NAME:
+      g_value_set_string(value, s.channel_name.c_str());
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+}
+
+/* ---- Inputs --------------------------------------------------------------- */
+
+/* Links a decoded pad of the input to the live video or audio chain (the
+ * first of each kind; later ones stay unlinked). */
+static void on_decoded_pad(GstElement *, GstPad *pad, gpointer user_data) {
+  GstLiveInput *self = GST_LIVE_INPUT(user_data);
+  GstCaps *caps = gst_pad_get_current_caps(pad);
+  if (!caps) caps = gst_pad_query_caps(pad, nullptr);
+  const char *media = gst_structure_get_name(gst_caps_get_structure(caps, 0));
+  GstElement *target = nullptr;
+  if (g_str_has_prefix(media, "video/x-raw"))
+    target = self->priv->live_video_convert;
+  else if (g_str_has_prefix(media, "audio/x-raw"))
+    target = self->priv->live_audio_convert;
+  gst_caps_unref(caps);
+  if (!target) return;
+  GstPad *sinkpad = gst_element_get_static_pad(target, "sink");
+  if (!gst_pad_is_linked(sinkpad) && GST_PAD_LINK_FAILED(gst_pad_link(pad, sinkpad)))
+    GST_WARNING_OBJECT(self, "could not link %" GST_PTR_FORMAT, pad);
+  gst_object_unref(sinkpad);
+}
+
+static void on_slate_decoded_pad(GstElement *, GstPad *pad, gpointer user_data) {
+  GstLiveInput *self = GST_LIVE_INPUT(user_data);
+  GstPad *sinkpad = gst_element_get_static_pad(self->priv->slate_freeze, "sink");
+  if (!gst_pad_is_linked(sinkpad)) gst_pad_link(pad, sinkpad);
+  gst_object_unref(sinkpad);
+}
+
+/* rtmp://[HOST][:PORT]/APPLICATION[/STREAM-KEY] */
+static bool parse_rtmp_uri(const std::string &uri, std::string &host, guint &port, std::string &application,
+                           std::string &key) {
+  std::string rest = uri.substr(strlen("rtmp://"));
+  size_t slash = rest.find('/');
+  if (slash == std::string::npos) return false;
+  std::string authority = rest.substr(0, slash);
+  std::string path = rest.substr(slash + 1);
+  size_t colon = authority.rfind(':');
+  port = DEFAULT_RTMP_PORT;
+  if (colon != std::string::npos && authority.find(']', colon) == std::string::npos) {
+    port = (guint)g_ascii_strtoull(authority.c_str() + colon + 1, nullptr, 10);
+    authority.resize(colon);
+    if (port == 0 || port > 65535) return false;
+  }
+  if (authority.size() >= 2 && authority.front() == '[' && authority.back() == ']')
+    authority = authority.substr(1, authority.size() - 2);
+  host = authority;
+  slash = path.find('/');
+  application = path.substr(0, slash);
+  key = slash == std::string::npos ? "" : path.substr(slash + 1);
+  return !application.empty();
+}
+
+static bool build_input(GstLiveInput *self, const Settings &s) {
+  GstLiveInputPrivate *priv = self->priv;
+  onair::BinChildren &make = *priv->input_elements;
+
+  /* the slate source */
+  if (!s.slate_location.empty()) {
+    GstElement *file = make.make("filesrc");
+    GstElement *decode = make.make("decodebin");
+    priv->slate_freeze = make.make("imagefreeze");
+    if (!file || !decode || !priv->slate_freeze) return false;
+    g_object_set(file, "location", s.slate_location.c_str(), nullptr);
+    g_object_set(priv->slate_freeze, "is-live", TRUE, nullptr);
+    gst_element_link(file, decode);
+    g_signal_connect(decode, "pad-added", G_CALLBACK(on_slate_decoded_pad), self);
+    gst_element_link(priv->slate_freeze, priv->slate_video_convert);
+    g_object_set(priv->slate_text, "text", "", nullptr);
+  } else {
+    GstElement *card = make.make("videotestsrc");
+    if (!card) return false;
+    g_object_set(card, "is-live", TRUE, "pattern", s.channel_name.empty() ? 0 /* smpte */ : 2 /* black */,
+                 nullptr);
+    gst_element_link(card, priv->slate_video_convert);
+    g_object_set(priv->slate_text, "text", s.channel_name.c_str(), nullptr);
+  }
+
+  if (s.uri.empty()) return true;
+  GstElement *decode = nullptr;
+  if (g_str_has_prefix(s.uri.c_str(), "rtmp://")) {
+    std::string host, application, key;
+    guint port;
+    if (!parse_rtmp_uri(s.uri, host, port, application, key)) {
+      GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("Invalid RTMP uri '%s'", s.uri.c_str()),
+                        ("expected rtmp://HOST:PORT/APPLICATION/STREAM-KEY"));
+      return false;
+    }
+    GstElement *server = make.make("rtmpserversrc");
+    decode = make.make("decodebin");
+    if (!server || !decode) return false;
+    g_object_set(server, "port", port, "application", application.c_str(), "stream-key", key.c_str(),
+                 nullptr);
+    if (!host.empty()) g_object_set(server, "address", host.c_str(), nullptr);
+    gst_element_link(server, decode);
+  } else if (g_str_has_prefix(s.uri.c_str(), "srt://")) {
+    GstElement *srt = make.make("srtsrc");
+    decode = make.make("decodebin");
+    if (!srt || !decode) return false;
+    g_object_set(srt, "uri", s.uri.c_str(), nullptr);
+    gst_element_link(srt, decode);
+  } else {
+    decode = make.make("uridecodebin");
+    if (!decode) return false;
+    g_object_set(decode, "uri", s.uri.c_str(), nullptr);
+  }
+  g_signal_connect(decode, "pad-added", G_CALLBACK(on_decoded_pad), self);
+  return true;
+}
+
+static void apply_caps(GstLiveInput *self, const Settings &s) {
+  GstCaps *caps = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT,
+                                      s.width, "height", G_TYPE_INT, s.height, "framerate", GST_TYPE_FRACTION,
+                                      s.framerate_n, s.framerate_d, "pixel-aspect-ratio", GST_TYPE_FRACTION,
+                                      1, 1, "interlace-mode", G_TYPE_STRING, "progressive", "colorimetry",
+                                      G_TYPE_STRING, "bt709", "chroma-site", G_TYPE_STRING, "mpeg2", nullptr);
+  g_object_set(self->priv->live_video_filter, "caps", caps, nullptr);
+  g_object_set(self->priv->slate_video_filter, "caps", caps, nullptr);
+  gst_caps_take(&self->priv->video_output.caps, caps);
+}
+
+static void start_watchdog(GstLiveInput *self) {
+  GstLiveInputPrivate *priv = self->priv;
+  {
+    std::lock_guard<std::mutex> guard(priv->watchdog_lock);
+    priv->stopping = false;
+    priv->live_active = false;
+    priv->last_live_frame = -1;
+    priv->switched_at = g_get_monotonic_time();
+  }
+  for (Output *output : {&priv->video_output, &priv->audio_output}) {
+    output->last_end = GST_CLOCK_TIME_NONE;
+    output->live = false;
+    output->discontinuity_pending = false;
+  }
+  g_object_set(priv->video_selector, "active-pad", priv->video_slate_pad, nullptr);
+  g_object_set(priv->audio_selector, "active-pad", priv->audio_slate_pad, nullptr);
+  priv->watchdog = std::thread(watchdog_run, self);
+}
+
+static void stop_watchdog(GstLiveInput *self) {
+  GstLiveInputPrivate *priv = self->priv;
+  {
+    std::lock_guard<std::mutex> guard(priv->watchdog_lock);
+    priv->stopping = true;
+  }
+  priv->watchdog_wake.notify_all();
+  if (priv->watchdog.joinable()) priv->watchdog.join();
+}
+
+static GstStateChangeReturn gst_live_input_change_state(GstElement *element, GstStateChange transition) {
+  GstLiveInput *self = GST_LIVE_INPUT(element);
+  GstLiveInputPrivate *priv = self->priv;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY: {
+      if (!priv->video_selector || !priv->audio_selector) return GST_STATE_CHANGE_FAILURE;
+      Settings s;
+      {
+        std::lock_guard<std::mutex> guard(priv->settings_lock);
+        s = priv->settings;
+      }
+      apply_caps(self, s);
+      if (!build_input(self, s)) {
+        priv->input_elements->remove_all();
+        return GST_STATE_CHANGE_FAILURE;
+      }
+      break;
+    }
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      start_watchdog(self);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      stop_watchdog(self);
+      break;
+    default:
+      break;
+  }
+
+  GstStateChangeReturn ret = GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE) {
+    if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) stop_watchdog(self);
+    return ret;
+  }
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_NULL:
+      priv->input_elements->remove_all();
+      priv->slate_freeze = nullptr;
+      break;
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      /* live: no preroll, whatever the children said */
+      ret = GST_STATE_CHANGE_NO_PREROLL;
+      break;
+    default:
+      break;
+  }
+  return ret;
+}
