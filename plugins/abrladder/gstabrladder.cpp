@@ -802,6 +802,15 @@ static GstPadProbeReturn gst_abr_ladder_input_probe(GstPad *pad, GstPadProbeInfo
       priv->next_keyframe = GST_CLOCK_TIME_NONE;
       break;
     }
+    case GST_EVENT_CUSTOM_DOWNSTREAM:
+      if (gst_event_has_name(event, "onair-discontinuity")) {
+        /* the input switched (liveinput): every rung gets a keyframe on the
+         * next frame and the schedule restarts from it, so the packager can
+         * start a segment exactly there */
+        std::lock_guard<std::mutex> lock(priv->state_lock);
+        priv->next_keyframe = GST_CLOCK_TIME_NONE;
+      }
+      break;
     default:
       break;
   }

@@ -125,6 +125,10 @@ struct Stream {
   GstClockTimeDiff first_dts = 0;
   GstClockTime reorder_delay = 0; /* first PTS - first DTS */
   bool have_first_dts = false;
+  /* An input switch (onair-discontinuity event) seen: the next buffer's
+   * media time is where a segment must start with a discontinuity. */
+  bool discontinuity_armed = false;
+  double discontinuity_at = -1; /* media seconds, -1: none */
 
   onair::Fmp4Splitter splitter;
   std::unique_ptr<onair::MediaPlaylist> playlist;
@@ -655,6 +659,17 @@ static void on_fragment(Stream *stream, onair::Fmp4Fragment fragment) {
   GstAbrSink *self = stream->sink;
   GstAbrSinkPrivate *priv = self->priv;
 
+  /* An input switch: cut at the first keyframe at or after it, whatever the
+   * segment's length, and mark the new segment as a discontinuity. */
+  if (stream->discontinuity_at >= 0 && fragment.starts_with_sync &&
+      seconds(*stream, fragment.decode_time) >= stream->discontinuity_at - 0.005) {
+    if (stream->pending_valid) close_segment(self, *stream);
+    ensure_playlist(priv, *stream);
+    onair::Marker marker;
+    marker.kind = onair::Marker::Kind::Discontinuity;
+    stream->playlist->queue_marker(marker);
+    stream->discontinuity_at = -1;
+  }
   if (stream->pending_valid && fragment.starts_with_sync) {
     double target = segment_target(priv, *stream);
     /* a little slack: audio frames rarely land exactly on the target */
@@ -742,7 +757,7 @@ static GstPadProbeReturn mux_input_probe(GstPad *pad, GstPadProbeInfo *info, gpo
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
     std::lock_guard<std::mutex> lock(priv->state_lock);
-    if (stream->have_first_dts) return GST_PAD_PROBE_OK;
+    if (stream->have_first_dts && !stream->discontinuity_armed) return GST_PAD_PROBE_OK;
     GstClockTime ts = GST_BUFFER_DTS_IS_VALID(buffer) ? GST_BUFFER_DTS(buffer) : GST_BUFFER_PTS(buffer);
     GstEvent *segment_event = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
     if (!segment_event || !GST_CLOCK_TIME_IS_VALID(ts)) {
@@ -754,7 +769,14 @@ static GstPadProbeReturn mux_input_probe(GstPad *pad, GstPadProbeInfo *info, gpo
     guint64 running;
     int sign = gst_segment_to_running_time_full(segment, GST_FORMAT_TIME, ts, &running);
     gst_event_unref(segment_event);
-    stream->first_dts = sign >= 0 ? (GstClockTimeDiff)running : -(GstClockTimeDiff)running;
+    GstClockTimeDiff signed_running = sign >= 0 ? (GstClockTimeDiff)running : -(GstClockTimeDiff)running;
+    if (stream->discontinuity_armed) {
+      /* the media timeline is running time + the origin (see the rebase) */
+      stream->discontinuity_at = (double)signed_running / GST_SECOND + TIMELINE_ORIGIN_SECONDS;
+      stream->discontinuity_armed = false;
+    }
+    if (stream->have_first_dts) return GST_PAD_PROBE_OK;
+    stream->first_dts = signed_running;
     if (GST_BUFFER_PTS_IS_VALID(buffer) && GST_BUFFER_DTS_IS_VALID(buffer) &&
         GST_BUFFER_PTS(buffer) > GST_BUFFER_DTS(buffer))
       stream->reorder_delay = GST_BUFFER_PTS(buffer) - GST_BUFFER_DTS(buffer);
@@ -763,6 +785,13 @@ static GstPadProbeReturn mux_input_probe(GstPad *pad, GstPadProbeInfo *info, gpo
   }
 
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
+  if (GST_EVENT_TYPE(event) == GST_EVENT_CUSTOM_DOWNSTREAM &&
+      gst_event_has_name(event, "onair-discontinuity")) {
+    /* seen here, behind the queue, in order with the buffers around it */
+    std::lock_guard<std::mutex> lock(priv->state_lock);
+    stream->discontinuity_armed = true;
+    return GST_PAD_PROBE_OK;
+  }
   if (GST_EVENT_TYPE(event) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
   GstCaps *caps;
   gst_event_parse_caps(event, &caps);

@@ -336,6 +336,57 @@ GST_START_TEST(test_second_run_of_the_same_pipeline) {
 }
 GST_END_TEST;
 
+/* Sends onair-discontinuity (as liveinput does on a switch) before the first
+ * frame at or past 2.5 s. */
+static GstPadProbeReturn switch_at_2500ms(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
+  bool *sent = static_cast<bool *>(user_data);
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+  if (!*sent && GST_BUFFER_PTS(buffer) >= 2500 * GST_MSECOND) {
+    *sent = true;
+    gst_pad_push_event(pad, gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM,
+                                                 gst_structure_new_empty("onair-discontinuity")));
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+GST_START_TEST(test_input_switch_starts_a_marked_segment) {
+  std::string dir = make_temp_dir();
+  std::string description =
+      "videotestsrc name=src num-buffers=150 ! video/x-raw,width=320,height=180,framerate=30/1 ! "
+      "abrladder ladder=180p:300,90p:100 gop-duration=2 speed-preset=ultrafast ! "
+      "abrsink mode=vod location=" +
+      dir;
+  GstElement *pipeline = gst_parse_launch(description.c_str(), NULL);
+  GstElement *src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+  GstPad *pad = gst_element_get_static_pad(src, "src");
+  bool sent = false;
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, switch_at_2500ms, &sent, NULL);
+  GstBus *bus = gst_element_get_bus(pipeline);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  GstMessage *message = gst_bus_timed_pop_filtered(bus, 120 * GST_SECOND,
+                                                   (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  fail_unless(message != NULL && GST_MESSAGE_TYPE(message) == GST_MESSAGE_EOS);
+  gst_message_unref(message);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(bus);
+  gst_object_unref(pad);
+  gst_object_unref(src);
+  gst_object_unref(pipeline);
+  fail_unless(sent);
+
+  /* segments [0,2) [2,2.5) | [2.5,4.5) [4.5,5): the switch starts a new
+   * keyframe schedule and a marked segment, in every rendition */
+  for (const char *rendition : {"180p", "90p"}) {
+    std::string playlist = read_text(dir + "/" + rendition + "/index.m3u8");
+    const char *expected =
+        "#EXTINF:2.00000,\nseg_00000.m4s\n#EXTINF:0.50000,\nseg_00001.m4s\n"
+        "#EXT-X-DISCONTINUITY\n#EXTINF:2.00000,\nseg_00002.m4s\n#EXTINF:0.50000,\nseg_00003.m4s\n";
+    fail_unless(playlist.find(expected) != std::string::npos, "%s:\n%s", rendition, playlist.c_str());
+  }
+  remove_tree(dir);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_unwritable_location) {
   GstElement *sink = gst_element_factory_make("abrsink", NULL);
   g_object_set(sink, "location", "/proc/onair-cannot-write-here", NULL);
@@ -377,6 +428,7 @@ static Suite *abrsink_suite(void) {
   tcase_add_test(tc, test_readers_never_see_partial_files);
   tcase_add_test(tc, test_segment_duration_groups_keyframe_intervals);
   tcase_add_test(tc, test_second_run_of_the_same_pipeline);
+  tcase_add_test(tc, test_input_switch_starts_a_marked_segment);
   tcase_add_test(tc, test_unwritable_location);
   tcase_add_test(tc, test_unknown_marker_kind);
   return s;
