@@ -1,0 +1,158 @@
+/* onair — test helpers: publisher processes (ffmpeg) that die with the test
+ * and are killed in teardown, and free loopback ports.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Include after gst/check/gstcheck.h (uses fail_unless); call
+ * kill_children() in each test's teardown.
+ */
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+struct Child {
+  pid_t pid = -1;
+  std::string log_path;
+  int status = -1; /* wait status once it exited */
+};
+
+static std::vector<Child *> children;
+static gchar *work_dir = nullptr;
+
+static inline void kill_children(void) {
+  for (Child *child : children) {
+    if (child->pid > 0) {
+      kill(child->pid, SIGKILL);
+      waitpid(child->pid, nullptr, 0);
+    }
+    if (!child->log_path.empty()) g_unlink(child->log_path.c_str());
+    delete child;
+  }
+  children.clear();
+  if (work_dir) {
+    g_rmdir(work_dir);
+    g_free(work_dir);
+    work_dir = nullptr;
+  }
+}
+
+/* Starts a program with its output in a log file; it dies with this process
+ * (PR_SET_PDEATHSIG) and is killed in teardown. */
+static inline Child *start_child(const std::string &line) {
+  if (!work_dir) work_dir = g_dir_make_tmp("onair-test-XXXXXX", nullptr);
+  fail_unless(work_dir != nullptr);
+  Child *child = new Child();
+  children.push_back(child);
+  child->log_path = std::string(work_dir) + "/client" + std::to_string(children.size()) + ".log";
+  gchar **argv = g_strsplit(line.c_str(), " ", -1);
+  int log_fd = open(child->log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  fail_unless(log_fd >= 0);
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  fail_unless(pid >= 0);
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    int null_fd = open("/dev/null", O_RDONLY);
+    dup2(null_fd, 0);
+    dup2(log_fd, 1);
+    dup2(log_fd, 2);
+    execvp(argv[0], argv);
+    _exit(127);
+  }
+  close(log_fd);
+  g_strfreev(argv);
+  child->pid = pid;
+  return child;
+}
+
+static inline bool child_exited(Child *child) {
+  if (child->pid <= 0) return true;
+  int status;
+  if (waitpid(child->pid, &status, WNOHANG) == child->pid) {
+    child->pid = -1;
+    child->status = status;
+    return true;
+  }
+  return false;
+}
+
+static inline std::string child_log(Child *child) {
+  gchar *text = nullptr;
+  if (!g_file_get_contents(child->log_path.c_str(), &text, nullptr, nullptr)) return "";
+  std::string out(text);
+  g_free(text);
+  return out.size() > 3000 ? out.substr(out.size() - 3000) : out;
+}
+
+static inline bool exited_ok(Child *child) {
+  return child->pid == -1 && WIFEXITED(child->status) && WEXITSTATUS(child->status) == 0;
+}
+
+static inline bool exited_with_error(Child *child) {
+  return child->pid == -1 && child->status != -1 &&
+         !(WIFEXITED(child->status) && WEXITSTATUS(child->status) == 0);
+}
+
+static inline bool have_program(const char *name) {
+  gchar *path = g_find_program_in_path(name);
+  g_free(path);
+  return path != nullptr;
+}
+
+static inline bool ffmpeg_can_publish() {
+  if (!have_program("ffmpeg")) return false;
+  gchar *encoders = nullptr;
+  gboolean ran =
+      g_spawn_command_line_sync("ffmpeg -hide_banner -encoders", &encoders, nullptr, nullptr, nullptr);
+  bool ok = ran && encoders && strstr(encoders, "libx264") && strstr(encoders, " aac ");
+  g_free(encoders);
+  return ok;
+}
+
+#define SKIP_WITHOUT_FFMPEG()                                                \
+  do {                                                                       \
+    if (!ffmpeg_can_publish()) {                                             \
+      g_print("SKIP %s: ffmpeg with libx264 and aac not found\n", __func__); \
+      return;                                                                \
+    }                                                                        \
+  } while (0)
+
+/* `seconds` of 320x180 25 fps H.264 (a keyframe a second) and AAC, paced in
+ * real time as a live encoder sends it. */
+static inline Child *ffmpeg_publish(uint16_t port, const std::string &key, int seconds,
+                                    const std::string &size = "320x180") {
+  return start_child(
+      "ffmpeg -hide_banner -nostdin -loglevel warning -re -f lavfi -i testsrc=size=" + size +
+      ":rate=25 "
+      "-f lavfi -i sine -t " +
+      std::to_string(seconds) +
+      " -c:v libx264 -preset ultrafast -g 25 -pix_fmt yuv420p -c:a aac -f flv -rw_timeout 20000000 "
+      "rtmp://127.0.0.1:" +
+      std::to_string(port) + "/live/" + key);
+}
+
+/* A TCP port free on loopback right now. */
+static inline uint16_t free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  fail_unless(fd >= 0);
+  struct sockaddr_in address = {};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  fail_unless(bind(fd, reinterpret_cast<struct sockaddr *>(&address), sizeof address) == 0);
+  socklen_t length = sizeof address;
+  fail_unless(getsockname(fd, reinterpret_cast<struct sockaddr *>(&address), &length) == 0);
+  close(fd);
+  return ntohs(address.sin_port);
+}
