@@ -165,6 +165,7 @@ struct GstAbrLadderPrivate {
    * read by state changes once the pipeline is stopped. */
   std::mutex state_lock;
   bool built = false;
+  bool renditions_exposed = false; /* expose() has added and linked them */
   std::vector<Rendition> renditions;
   std::unique_ptr<onair::BinChildren> dynamic_elements; /* everything built per input */
   GstClockTime next_keyframe = GST_CLOCK_TIME_NONE;
@@ -725,6 +726,26 @@ static gboolean gst_abr_ladder_build(GstAbrLadder *self, GstCaps *caps) {
 /* Adds the built pads to the element (pad-added), links the rest to where
  * the first went when auto-link is on, then signals no-more-pads. Called
  * without state_lock: pad-added handlers may query the element. */
+/* The element the first linked rendition pad goes to (a new reference), or
+ * NULL: where auto-link sends the other pads. */
+static GstElement *auto_link_target(GstAbrLadder *self) {
+  std::vector<GstPad *> pads;
+  {
+    std::lock_guard<std::mutex> lock(self->priv->state_lock);
+    for (const Rendition &r : self->priv->renditions) pads.push_back(GST_PAD(gst_object_ref(r.srcpad)));
+  }
+  GstElement *target = NULL;
+  for (GstPad *pad : pads) {
+    GstPad *peer = target ? NULL : gst_pad_get_peer(pad);
+    if (peer) {
+      target = gst_pad_get_parent_element(peer);
+      gst_object_unref(peer);
+    }
+    gst_object_unref(pad);
+  }
+  return target;
+}
+
 static void gst_abr_ladder_expose(GstAbrLadder *self) {
   GstAbrLadderPrivate *priv = self->priv;
   std::vector<GstPad *> pads;
@@ -736,25 +757,32 @@ static void gst_abr_ladder_expose(GstAbrLadder *self) {
   {
     std::lock_guard<std::mutex> lock(priv->state_lock);
     for (const Rendition &r : priv->renditions) pads.push_back(r.srcpad);
-    if (priv->audio_srcpad && !priv->audio_exposed) {
-      pads.push_back(priv->audio_srcpad);
-      priv->audio_exposed = true;
-    }
   }
-
-  GstElement *link_target = NULL;
-  for (GstPad *pad : pads) {
-    gst_element_add_pad(GST_ELEMENT(self), pad);
-    if (!auto_link) continue;
-    GstPad *peer = gst_pad_get_peer(pad);
-    if (peer) {
-      if (!link_target) link_target = gst_pad_get_parent_element(peer);
-      gst_object_unref(peer);
-    } else if (link_target) {
-      if (!gst_element_link_pads(GST_ELEMENT(self), GST_PAD_NAME(pad), link_target, NULL))
+  for (GstPad *pad : pads) gst_element_add_pad(GST_ELEMENT(self), pad);
+  GstElement *link_target = auto_link ? auto_link_target(self) : NULL;
+  if (link_target) {
+    for (GstPad *pad : pads)
+      if (!gst_pad_is_linked(pad) &&
+          !gst_element_link_pads(GST_ELEMENT(self), GST_PAD_NAME(pad), link_target, NULL))
         GST_WARNING_OBJECT(self, "auto-link of %s to %s failed", GST_PAD_NAME(pad),
                            GST_ELEMENT_NAME(link_target));
+  }
+
+  /* The audio pad goes out here if it was requested in time; one requested
+   * later sees renditions_exposed and goes out (and is linked) on its own. */
+  GstPad *audio = NULL;
+  {
+    std::lock_guard<std::mutex> lock(priv->state_lock);
+    if (priv->audio_srcpad && !priv->audio_exposed) {
+      audio = priv->audio_srcpad;
+      priv->audio_exposed = true;
     }
+    priv->renditions_exposed = true;
+  }
+  if (audio) {
+    gst_element_add_pad(GST_ELEMENT(self), audio);
+    if (link_target && !gst_element_link_pads(GST_ELEMENT(self), GST_PAD_NAME(audio), link_target, NULL))
+      GST_WARNING_OBJECT(self, "auto-link of audio_src to %s failed", GST_ELEMENT_NAME(link_target));
   }
   if (link_target) gst_object_unref(link_target);
 
@@ -944,7 +972,7 @@ static GstPad *gst_abr_ladder_request_new_pad(GstElement *element, GstPadTemplat
     priv->audio_srcpad = srcpad;
     priv->audio_sinkpad = pad;
     /* requested after the video renditions exist: expose right away */
-    expose_now = priv->built && !priv->audio_exposed;
+    expose_now = priv->renditions_exposed && !priv->audio_exposed;
     if (expose_now) {
       priv->audio_exposed = true;
       gst_pad_remove_probe(priv->audio_block_pad, priv->audio_block_probe);
@@ -954,7 +982,21 @@ static GstPad *gst_abr_ladder_request_new_pad(GstElement *element, GstPadTemplat
 
   gst_pad_set_active(pad, TRUE);
   gst_element_add_pad(element, pad);
-  if (expose_now) gst_element_add_pad(element, srcpad);
+  if (expose_now) {
+    gst_element_add_pad(element, srcpad);
+    /* renditions already exposed (and linked): the audio goes where they went */
+    bool auto_link;
+    {
+      std::lock_guard<std::mutex> lock(priv->settings_lock);
+      auto_link = priv->settings.auto_link;
+    }
+    GstElement *target = auto_link && !gst_pad_is_linked(srcpad) ? auto_link_target(self) : NULL;
+    if (target) {
+      if (!gst_element_link_pads(element, GST_PAD_NAME(srcpad), target, NULL))
+        GST_WARNING_OBJECT(self, "auto-link of audio_src to %s failed", GST_ELEMENT_NAME(target));
+      gst_object_unref(target);
+    }
+  }
   return pad;
 }
 
@@ -998,6 +1040,7 @@ static void gst_abr_ladder_reset(GstAbrLadder *self) {
     priv->renditions.clear();
     elements = std::exchange(priv->dynamic_elements, std::make_unique<onair::BinChildren>(GST_BIN(self)));
     priv->built = false;
+    priv->renditions_exposed = false;
     priv->next_keyframe = GST_CLOCK_TIME_NONE;
     priv->keyframe_count = 0;
   }
