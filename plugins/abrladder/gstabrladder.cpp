@@ -868,14 +868,15 @@ static GstPadProbeReturn gst_abr_ladder_keyframe_probe(GstPad *pad, GstPadProbeI
   guint count;
   {
     std::lock_guard<std::mutex> lock(priv->state_lock);
+    if (GST_CLOCK_TIME_IS_VALID(priv->next_keyframe) && running_time < priv->next_keyframe)
+      return GST_PAD_PROBE_OK;
     GstClockTime gop;
     {
-      /* gop-duration may change while playing: the next slot follows it */
+      /* read once a GOP, not every frame; gop-duration may change while
+       * playing: the next slot follows it */
       std::lock_guard<std::mutex> settings_lock(priv->settings_lock);
       gop = (GstClockTime)(priv->settings.gop_duration * GST_SECOND);
     }
-    if (GST_CLOCK_TIME_IS_VALID(priv->next_keyframe) && running_time < priv->next_keyframe)
-      return GST_PAD_PROBE_OK;
     if (!GST_CLOCK_TIME_IS_VALID(priv->next_keyframe)) priv->next_keyframe = running_time;
     /* Next slot on the grid, skipping slots a gap in the input jumped over. */
     while (priv->next_keyframe <= running_time) priv->next_keyframe += gop;

@@ -3,28 +3,12 @@
  */
 
 /* C++ and project headers before gstcheck.h, whose fail() macro breaks <iostream> */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <gst/check/gstcheck.h>
 
-static const char *elements[] = {"abrladder", "abrsink", "rtmpserversrc", "liveinput"};
+#include "publishers.h" /* free_port() */
 
-/* A TCP port free on loopback right now, so rtmpserversrc can listen. */
-static guint free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  fail_unless(fd >= 0);
-  struct sockaddr_in address = {};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  fail_unless(bind(fd, reinterpret_cast<struct sockaddr *>(&address), sizeof address) == 0);
-  socklen_t length = sizeof address;
-  fail_unless(getsockname(fd, reinterpret_cast<struct sockaddr *>(&address), &length) == 0);
-  close(fd);
-  return ntohs(address.sin_port);
-}
+static const char *elements[] = {"abrladder", "abrsink", "rtmpserversrc", "liveinput"};
 
 GST_START_TEST(test_state_cycles) {
   for (const char *name : elements) {
@@ -38,7 +22,7 @@ GST_START_TEST(test_state_cycles) {
       g_free(dir);
     }
     if (g_str_equal(name, "rtmpserversrc"))
-      g_object_set(element, "address", "127.0.0.1", "port", free_port(), NULL);
+      g_object_set(element, "address", "127.0.0.1", "port", (guint)free_port(), NULL);
     const GstState states[] = {GST_STATE_READY, GST_STATE_PAUSED, GST_STATE_PLAYING, GST_STATE_PAUSED,
                                GST_STATE_READY, GST_STATE_NULL,   GST_STATE_PLAYING, GST_STATE_NULL};
     for (int round = 0; round < 3; round++) {
