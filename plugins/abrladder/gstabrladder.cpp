@@ -157,6 +157,18 @@ struct Rendition {
 
 }  // namespace
 
+/* The encoders work on running time + this offset, in a segment starting at
+ * 0 (converted before the source tee, converted back behind each parser).
+ * GstVideoEncoder 1.22 compares force-key-unit requests with a running time
+ * it computes from frame timestamps that x264enc's set_min_pts (1000 hours)
+ * shifts, and before its first output frame from a default segment: in
+ * that domain, with timestamps past the minimum and a 0-based segment, its
+ * running time is ours + this offset at every frame, so keyframe requests
+ * can name their exact frame. (Requests for "the next frame" are ignored
+ * while an earlier one is still inside the encoder's lookahead, as after an
+ * input stall.) */
+static constexpr GstClockTime ENCODER_TIME_OFFSET = GST_SECOND * 60 * 60 * 1000;
+
 struct GstAbrLadderPrivate {
   std::mutex settings_lock;
   Settings settings;
@@ -170,6 +182,9 @@ struct GstAbrLadderPrivate {
   std::unique_ptr<onair::BinChildren> dynamic_elements; /* everything built per input */
   GstClockTime next_keyframe = GST_CLOCK_TIME_NONE;
   guint keyframe_count = 0;
+  /* The input's segment as it arrived (the encoders see a running-time
+   * segment instead, see ENCODER_TIME_OFFSET); video streaming thread only. */
+  GstSegment input_segment;
 
   GstElement *convert = nullptr;
   GstElement *format_filter = nullptr;
@@ -373,6 +388,7 @@ static void gst_abr_ladder_init(GstAbrLadder *self) {
   self->priv = new GstAbrLadderPrivate();
   self->priv->dynamic_elements = std::make_unique<onair::BinChildren>(GST_BIN(self));
   self->priv->audio_elements = std::make_unique<onair::BinChildren>(GST_BIN(self));
+  gst_segment_init(&self->priv->input_segment, GST_FORMAT_TIME);
   std::string error;
   auto rungs = onair::parse_ladder(DEFAULT_LADDER, &error);
   self->priv->settings.rungs = *rungs;
@@ -398,7 +414,9 @@ static void gst_abr_ladder_init(GstAbrLadder *self) {
   gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
 
   GstPad *tee_sink = gst_element_get_static_pad(priv->source_tee, "sink");
-  gst_pad_add_probe(tee_sink, GST_PAD_PROBE_TYPE_BUFFER, gst_abr_ladder_keyframe_probe, self, NULL);
+  gst_pad_add_probe(tee_sink,
+                    (GstPadProbeType)(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+                    gst_abr_ladder_keyframe_probe, self, NULL);
   gst_object_unref(tee_sink);
 }
 
@@ -560,11 +578,42 @@ static GstElement *make_encoder(GstAbrLadder *self, const Settings &settings, co
 }
 
 /* Rewrites the parser's caps so they carry the rung's target bitrate and
- * name: sinks write BANDWIDTH and rendition names from them. */
-static GstPadProbeReturn gst_abr_ladder_rendition_caps_probe(GstPad *pad, GstPadProbeInfo *info,
-                                                             gpointer user_data) {
+ * name: sinks write BANDWIDTH and rendition names from them. Its segment goes
+ * back from the encoders' time domain: buffer timestamps stay as they are,
+ * their running time is the input's again. */
+static GstPadProbeReturn gst_abr_ladder_rendition_event_probe(GstPad *pad, GstPadProbeInfo *info,
+                                                              gpointer user_data) {
   const onair::Rung *rung = static_cast<const onair::Rung *>(user_data);
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
+  if (GST_EVENT_TYPE(event) == GST_EVENT_SEGMENT) {
+    GstSegment segment;
+    gst_segment_init(&segment, GST_FORMAT_TIME);
+    segment.start = segment.position = ENCODER_TIME_OFFSET;
+    GstEvent *replacement = gst_event_new_segment(&segment);
+    gst_event_set_seqnum(replacement, gst_event_get_seqnum(event));
+    gst_event_unref(event);
+    GST_PAD_PROBE_INFO_DATA(info) = replacement;
+    return GST_PAD_PROBE_OK;
+  }
+  if (gst_video_event_is_force_key_unit(event) && GST_EVENT_TYPE(event) == GST_EVENT_CUSTOM_DOWNSTREAM) {
+    /* the encoder's announcement of a forced keyframe, for sinks that cut
+     * on it: its times in our running time */
+    GstClockTime timestamp, stream_time, running_time;
+    gboolean all_headers;
+    guint count;
+    if (!gst_video_event_parse_downstream_force_key_unit(event, &timestamp, &stream_time, &running_time,
+                                                         &all_headers, &count))
+      return GST_PAD_PROBE_OK;
+    auto back = [](GstClockTime t) {
+      return GST_CLOCK_TIME_IS_VALID(t) && t >= ENCODER_TIME_OFFSET ? t - ENCODER_TIME_OFFSET : t;
+    };
+    GstEvent *replacement = gst_video_event_new_downstream_force_key_unit(
+        timestamp, back(stream_time), back(running_time), all_headers, count);
+    gst_event_set_seqnum(replacement, gst_event_get_seqnum(event));
+    gst_event_unref(event);
+    GST_PAD_PROBE_INFO_DATA(info) = replacement;
+    return GST_PAD_PROBE_OK;
+  }
   if (GST_EVENT_TYPE(event) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
 
   GstCaps *caps;
@@ -702,7 +751,7 @@ static gboolean gst_abr_ladder_build(GstAbrLadder *self, GstCaps *caps) {
       return fail();
     }
     GstPad *parser_src = gst_element_get_static_pad(parser, "src");
-    gst_pad_add_probe(parser_src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, gst_abr_ladder_rendition_caps_probe,
+    gst_pad_add_probe(parser_src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, gst_abr_ladder_rendition_event_probe,
                       new onair::Rung(r.rung), free_rung);
     gst_object_unref(parser_src);
     to_sync.insert(to_sync.begin(), {parser, encoder, queue});
@@ -845,6 +894,34 @@ static GstPadProbeReturn gst_abr_ladder_input_probe(GstPad *pad, GstPadProbeInfo
   return GST_PAD_PROBE_OK;
 }
 
+/* Segments and gaps reaching the source tee move to the encoders' time
+ * domain (running time + ENCODER_TIME_OFFSET, 0-based segment). */
+static void gst_abr_ladder_to_encoder_time(GstAbrLadder *self, GstPadProbeInfo *info) {
+  GstAbrLadderPrivate *priv = self->priv;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
+  if (GST_EVENT_TYPE(event) == GST_EVENT_SEGMENT) {
+    const GstSegment *segment;
+    gst_event_parse_segment(event, &segment);
+    if (segment->format != GST_FORMAT_TIME) return;
+    gst_segment_copy_into(segment, &priv->input_segment);
+    GstSegment encoder_segment;
+    gst_segment_init(&encoder_segment, GST_FORMAT_TIME);
+    GstEvent *replacement = gst_event_new_segment(&encoder_segment);
+    gst_event_set_seqnum(replacement, gst_event_get_seqnum(event));
+    gst_event_unref(event);
+    GST_PAD_PROBE_INFO_DATA(info) = replacement;
+  } else if (GST_EVENT_TYPE(event) == GST_EVENT_GAP) {
+    GstClockTime timestamp, duration;
+    gst_event_parse_gap(event, &timestamp, &duration);
+    GstClockTime running_time = gst_segment_to_running_time(&priv->input_segment, GST_FORMAT_TIME, timestamp);
+    if (!GST_CLOCK_TIME_IS_VALID(running_time)) return;
+    GstEvent *replacement = gst_event_new_gap(running_time + ENCODER_TIME_OFFSET, duration);
+    gst_event_set_seqnum(replacement, gst_event_get_seqnum(event));
+    gst_event_unref(event);
+    GST_PAD_PROBE_INFO_DATA(info) = replacement;
+  }
+}
+
 /* The one keyframe schedule: before the first frame at or past each multiple
  * of gop-duration (running time), a force-key-unit event goes down the tee
  * to every rung's encoder, so all rungs make that same frame a keyframe. */
@@ -852,18 +929,21 @@ static GstPadProbeReturn gst_abr_ladder_keyframe_probe(GstPad *pad, GstPadProbeI
                                                        gpointer user_data) {
   GstAbrLadder *self = GST_ABR_LADDER(user_data);
   GstAbrLadderPrivate *priv = self->priv;
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    gst_abr_ladder_to_encoder_time(self, info);
+    return GST_PAD_PROBE_OK;
+  }
+
   GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
-
   if (!GST_BUFFER_PTS_IS_VALID(buffer)) return GST_PAD_PROBE_OK;
-
-  GstEvent *segment_event = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
-  if (!segment_event) return GST_PAD_PROBE_OK;
-  const GstSegment *segment;
-  gst_event_parse_segment(segment_event, &segment);
-  GstClockTime running_time = gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
-  GstClockTime stream_time = gst_segment_to_stream_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
-  gst_event_unref(segment_event);
-  if (!GST_CLOCK_TIME_IS_VALID(running_time)) return GST_PAD_PROBE_OK;
+  GstClockTime running_time =
+      gst_segment_to_running_time(&priv->input_segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
+  if (!GST_CLOCK_TIME_IS_VALID(running_time)) return GST_PAD_PROBE_DROP; /* outside the segment */
+  GstClockTime encoder_time = running_time + ENCODER_TIME_OFFSET;
+  buffer = gst_buffer_make_writable(buffer);
+  GST_BUFFER_PTS(buffer) = encoder_time;
+  GST_BUFFER_DTS(buffer) = GST_CLOCK_TIME_NONE;
+  GST_PAD_PROBE_INFO_DATA(info) = buffer;
 
   guint count;
   {
@@ -884,13 +964,10 @@ static GstPadProbeReturn gst_abr_ladder_keyframe_probe(GstPad *pad, GstPadProbeI
   }
 
   GST_LOG_OBJECT(self, "forcing keyframe %u at %" GST_TIME_FORMAT, count, GST_TIME_ARGS(running_time));
-  /* The event asks for a keyframe on the next frame (running-time NONE)
-   * rather than at `running_time`: GstVideoEncoder 1.22 compares a request's
-   * running time with its own, which x264enc offsets by 1000 hours
-   * (set_min_pts), and then drops every request after the first. The frame
-   * right behind this event in every branch is this buffer. */
-  gst_pad_send_event(pad, gst_video_event_new_downstream_force_key_unit(GST_BUFFER_PTS(buffer), stream_time,
-                                                                        GST_CLOCK_TIME_NONE, TRUE, count));
+  /* The frame right behind this event in every branch is this buffer, and
+   * the request names its running time in the encoders' domain. */
+  gst_pad_send_event(pad, gst_video_event_new_downstream_force_key_unit(encoder_time, encoder_time,
+                                                                        encoder_time, TRUE, count));
   return GST_PAD_PROBE_OK;
 }
 
@@ -1088,6 +1165,7 @@ static GstStateChangeReturn gst_abr_ladder_change_state(GstElement *element, Gst
     std::lock_guard<std::mutex> lock(self->priv->state_lock);
     self->priv->next_keyframe = GST_CLOCK_TIME_NONE;
     self->priv->keyframe_count = 0;
+    gst_segment_init(&self->priv->input_segment, GST_FORMAT_TIME);
   }
   if (transition == GST_STATE_CHANGE_READY_TO_NULL) gst_abr_ladder_reset(self);
   return ret;

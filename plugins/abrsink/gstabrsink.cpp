@@ -81,7 +81,9 @@ typedef enum {
 #define TIMELINE_ORIGIN_SECONDS 10
 /* Audio has no keyframes to cut on: mp4mux makes fragments of this length
  * and they are grouped into segments as long as the video's. */
-#define AUDIO_FRAGMENT_MS 500
+/* Audio is cut at fragment boundaries: this bounds how far an audio segment
+ * ends from its video segment's end. */
+#define AUDIO_FRAGMENT_MS 200
 #define FALLBACK_SEGMENT_SECONDS 2.0
 
 #define GST_TYPE_ABR_SINK_MODE (gst_abr_sink_mode_get_type())
@@ -140,8 +142,9 @@ struct Stream {
   bool pending_valid = false;
   bool have_init = false;
   bool eos = false;
-  uint64_t end_time = 0; /* timescale units */
-  double last_segment_seconds = 0;
+  uint64_t end_time = 0;              /* timescale units */
+  double nominal_segment_seconds = 0; /* video: the longest of the last few segments */
+  std::deque<double> recent_segment_seconds;
 };
 
 }  // namespace
@@ -594,7 +597,10 @@ static void close_segment(GstAbrSink *self, Stream &stream) {
   if (!write_file(self, path, stream.pending.data(), stream.pending.size())) return;
 
   stream.timeline.push_back(onair::MpdSegment{sequence, stream.pending_start, stream.pending_duration});
-  stream.last_segment_seconds = segment.duration;
+  stream.recent_segment_seconds.push_back(segment.duration);
+  if (stream.recent_segment_seconds.size() > 3) stream.recent_segment_seconds.pop_front();
+  stream.nominal_segment_seconds =
+      *std::max_element(stream.recent_segment_seconds.begin(), stream.recent_segment_seconds.end());
   double duration = segment.duration;
   guint64 bytes = segment.bytes;
   auto removed = stream.playlist->append(std::move(segment));
@@ -651,7 +657,7 @@ static double segment_target(GstAbrSinkPrivate *priv, const Stream &stream) {
   if (!stream.is_audio) return 0; /* one segment per keyframe interval */
   /* audio follows the video's segment length */
   for (auto &s : priv->streams)
-    if (!s->is_audio && s->last_segment_seconds > 0) return s->last_segment_seconds;
+    if (!s->is_audio && s->nominal_segment_seconds > 0) return s->nominal_segment_seconds;
   return FALLBACK_SEGMENT_SECONDS;
 }
 
@@ -659,6 +665,9 @@ static void on_fragment(Stream *stream, onair::Fmp4Fragment fragment) {
   GstAbrSink *self = stream->sink;
   GstAbrSinkPrivate *priv = self->priv;
 
+  GST_LOG_OBJECT(self, "%s: fragment at %.3f s, %.3f s long, sync %d, discontinuity at %.3f",
+                 stream->name.c_str(), seconds(*stream, fragment.decode_time),
+                 seconds(*stream, fragment.duration), fragment.starts_with_sync, stream->discontinuity_at);
   /* An input switch: cut at the first keyframe at or after it, whatever the
    * segment's length, and mark the new segment as a discontinuity. */
   if (stream->discontinuity_at >= 0 && fragment.starts_with_sync &&
@@ -672,8 +681,13 @@ static void on_fragment(Stream *stream, onair::Fmp4Fragment fragment) {
   }
   if (stream->pending_valid && fragment.starts_with_sync) {
     double target = segment_target(priv, *stream);
-    /* a little slack: audio frames rarely land exactly on the target */
-    if (seconds(*stream, stream->pending_duration) >= target * 0.97) close_segment(self, *stream);
+    /* Video: a little slack for timestamp rounding. Audio, cut only between
+     * fragments: at the boundary nearest the target, so its segments stay
+     * close to the video's. */
+    double pending = seconds(*stream, stream->pending_duration);
+    bool close = stream->is_audio ? pending + seconds(*stream, fragment.duration) / 2 >= target
+                                  : pending >= target * 0.97;
+    if (close) close_segment(self, *stream);
   }
   if (!stream->pending_valid) {
     if (!fragment.starts_with_sync)
@@ -774,6 +788,7 @@ static GstPadProbeReturn mux_input_probe(GstPad *pad, GstPadProbeInfo *info, gpo
       /* the media timeline is running time + the origin (see the rebase) */
       stream->discontinuity_at = (double)signed_running / GST_SECOND + TIMELINE_ORIGIN_SECONDS;
       stream->discontinuity_armed = false;
+      GST_DEBUG_OBJECT(self, "%s: discontinuity at %.3f s", stream->name.c_str(), stream->discontinuity_at);
     }
     if (stream->have_first_dts) return GST_PAD_PROBE_OK;
     stream->first_dts = signed_running;

@@ -61,6 +61,11 @@
 #define DEFAULT_CHANNEL_NAME ""
 
 #define DEFAULT_RTMP_PORT 1935
+/* How far the live input's timestamps may wander from the clock before they
+ * are put back on it. */
+#define LIVE_MAX_DRIFT ((GstClockTimeDiff)GST_SECOND)
+#define AUDIO_RATE 48000
+#define AUDIO_BYTES_PER_FRAME 4 /* S16LE, stereo */
 #define AUDIO_CAPS "audio/x-raw,format=S16LE,rate=48000,channels=2,layout=interleaved"
 /* How often the watchdog looks at the input: bounds how late a switch is. */
 #define WATCHDOG_PERIOD std::chrono::milliseconds(40)
@@ -84,9 +89,21 @@ struct Output {
   std::atomic<bool> discontinuity_pending{false};
   std::atomic<bool> live{false};
   GstClockTime last_end = GST_CLOCK_TIME_NONE;
+  bool filling = false; /* pushing gap-filling buffers from the probe */
+  bool is_video = false;
+  GstClockTime frame_duration = GST_SECOND / 30; /* video: from the output framerate */
   /* Every caps event is replaced by these, so that both sources give
    * identical caps (they differ in optional fields such as chroma-site). */
   GstCaps *caps = nullptr;
+};
+
+/* One selector input's timing: its buffers leave on a 0-based segment,
+ * stamped with their running time; the live ones also with the offset
+ * that puts the publisher on the pipeline clock. */
+struct Branch {
+  GstLiveInput *self = nullptr;
+  bool live = false;
+  GstSegment segment;
 };
 
 }  // namespace
@@ -125,6 +142,13 @@ struct GstLiveInputPrivate {
 
   Output video_output;
   Output audio_output;
+
+  /* Live timeline: running time + this = output time, shared by audio and
+   * video so that they stay in sync; set by a live session's first buffer. */
+  std::mutex anchor_lock;
+  bool live_anchored = false;
+  GstClockTimeDiff live_offset = 0;
+  Branch branches[4]; /* video live, video slate, audio live, audio slate */
 };
 
 struct _GstLiveInput {
@@ -262,7 +286,100 @@ static void gst_live_input_class_init(GstLiveInputClass *klass) {
                                         "onair developers");
 }
 
+/* ---- Selector inputs: one timeline ---------------------------------------- */
+
+static GstClockTime clock_running_time(GstElement *element) {
+  GstClock *clock = gst_element_get_clock(element);
+  if (!clock) return GST_CLOCK_TIME_NONE;
+  GstClockTime now = gst_clock_get_time(clock);
+  gst_object_unref(clock);
+  GstClockTime base = gst_element_get_base_time(element);
+  return now > base ? now - base : 0;
+}
+
+/* The slate and the live decoder have segments of their own (a demuxer's
+ * starts at its first timestamp): every buffer is restamped with its running
+ * time on one 0-based segment. The live input's running time is moved onto
+ * the pipeline clock when a live session starts, and again whenever it
+ * drifts more than LIVE_MAX_DRIFT from it (a publisher that comes back,
+ * falls behind or jumps). */
+static GstPadProbeReturn branch_probe(GstPad *, GstPadProbeInfo *info, gpointer user_data) {
+  Branch *branch = static_cast<Branch *>(user_data);
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
+    if (GST_EVENT_TYPE(event) != GST_EVENT_SEGMENT) return GST_PAD_PROBE_OK;
+    const GstSegment *segment;
+    gst_event_parse_segment(event, &segment);
+    if (segment->format != GST_FORMAT_TIME) return GST_PAD_PROBE_DROP;
+    gst_segment_copy_into(segment, &branch->segment);
+    GstSegment output;
+    gst_segment_init(&output, GST_FORMAT_TIME);
+    GstEvent *replacement = gst_event_new_segment(&output);
+    gst_event_set_seqnum(replacement, gst_event_get_seqnum(event));
+    gst_event_unref(event);
+    GST_PAD_PROBE_INFO_DATA(info) = replacement;
+    return GST_PAD_PROBE_OK;
+  }
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+  if (!GST_BUFFER_PTS_IS_VALID(buffer)) return GST_PAD_PROBE_OK;
+  GstClockTime running =
+      gst_segment_to_running_time(&branch->segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
+  if (!GST_CLOCK_TIME_IS_VALID(running)) return GST_PAD_PROBE_DROP; /* clipped */
+  GstClockTimeDiff out = (GstClockTimeDiff)running;
+  if (branch->live) {
+    GstLiveInputPrivate *priv = branch->self->priv;
+    GstClockTime now = clock_running_time(GST_ELEMENT(branch->self));
+    std::lock_guard<std::mutex> lock(priv->anchor_lock);
+    if (GST_CLOCK_TIME_IS_VALID(now)) {
+      GstClockTimeDiff drift = (GstClockTimeDiff)running + priv->live_offset - (GstClockTimeDiff)now;
+      if (!priv->live_anchored || drift > LIVE_MAX_DRIFT || drift < -LIVE_MAX_DRIFT) {
+        GST_INFO_OBJECT(branch->self, "live input on the clock at %" GST_TIME_FORMAT "%s", GST_TIME_ARGS(now),
+                        priv->live_anchored ? " (it drifted)" : "");
+        priv->live_offset = (GstClockTimeDiff)now - (GstClockTimeDiff)running;
+        priv->live_anchored = true;
+      }
+    }
+    out += priv->live_offset;
+  }
+  if (out < 0) return GST_PAD_PROBE_DROP;
+  buffer = gst_buffer_make_writable(buffer);
+  GST_BUFFER_PTS(buffer) = (GstClockTime)out;
+  GST_BUFFER_DTS(buffer) = GST_CLOCK_TIME_NONE;
+  GST_PAD_PROBE_INFO_DATA(info) = buffer;
+  return GST_PAD_PROBE_OK;
+}
+
 /* ---- Output: monotonic timestamps and discontinuity events ------------------ */
+
+/* Fills [from, to) with copies of `frame` (video, one per frame duration)
+ * or with silence (audio), pushed ahead of the buffer being probed. */
+static void fill_gap(GstPad *pad, Output *output, GstBuffer *frame, GstClockTime from, GstClockTime to) {
+  output->filling = true;
+  for (GstClockTime t = from; t < to && GST_PAD_IS_ACTIVE(pad);) {
+    GstBuffer *fill;
+    GstClockTime duration;
+    if (output->is_video) {
+      duration = std::min(output->frame_duration, to - t);
+      fill = gst_buffer_copy(frame); /* shares the picture's memory */
+    } else {
+      /* at most 100 ms of silence per buffer */
+      duration = std::min<GstClockTime>(to - t, GST_SECOND / 10);
+      guint64 samples = gst_util_uint64_scale_round(duration, AUDIO_RATE, GST_SECOND);
+      if (!samples) break;
+      duration = gst_util_uint64_scale(samples, GST_SECOND, AUDIO_RATE);
+      fill = gst_buffer_new_allocate(nullptr, samples * AUDIO_BYTES_PER_FRAME, nullptr);
+      gst_buffer_memset(fill, 0, 0, samples * AUDIO_BYTES_PER_FRAME);
+    }
+    GST_BUFFER_PTS(fill) = t;
+    GST_BUFFER_DTS(fill) = GST_CLOCK_TIME_NONE;
+    GST_BUFFER_DURATION(fill) = duration;
+    GST_BUFFER_FLAG_SET(fill, GST_BUFFER_FLAG_GAP);
+    if (t != from) GST_BUFFER_FLAG_UNSET(fill, GST_BUFFER_FLAG_DISCONT);
+    if (gst_pad_push(pad, fill) != GST_FLOW_OK) break;
+    t += duration;
+  }
+  output->filling = false;
+}
 
 static GstPadProbeReturn output_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
   Output *output = static_cast<Output *>(user_data);
@@ -274,19 +391,27 @@ static GstPadProbeReturn output_probe(GstPad *pad, GstPadProbeInfo *info, gpoint
     }
     return GST_PAD_PROBE_OK;
   }
+  if (output->filling) return GST_PAD_PROBE_OK;
   GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
   GstClockTime pts = GST_BUFFER_PTS(buffer);
-  /* The two sources are not aligned: drop what would go backwards after a
-   * switch. */
+  bool switched = output->discontinuity_pending.exchange(false);
+  if (switched) {
+    GstStructure *structure = gst_structure_new("onair-discontinuity", "source", G_TYPE_STRING,
+                                                output->live ? "live" : "slate", nullptr);
+    gst_pad_push_event(pad, gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM, structure));
+    /* The time the input stalled before the switch is filled (repeated
+     * picture, silence), so the output has no hole. */
+    if (GST_CLOCK_TIME_IS_VALID(pts) && GST_CLOCK_TIME_IS_VALID(output->last_end) && pts > output->last_end) {
+      GST_DEBUG("filling %" GST_TIME_FORMAT " before the switch", GST_TIME_ARGS(pts - output->last_end));
+      fill_gap(pad, output, buffer, output->last_end, pts);
+    }
+  }
+  /* Whatever still goes backwards (the sources overlap around a switch) is
+   * dropped. */
   if (GST_CLOCK_TIME_IS_VALID(pts) && GST_CLOCK_TIME_IS_VALID(output->last_end) && pts < output->last_end)
     return GST_PAD_PROBE_DROP;
   if (GST_CLOCK_TIME_IS_VALID(pts))
     output->last_end = GST_BUFFER_DURATION_IS_VALID(buffer) ? pts + GST_BUFFER_DURATION(buffer) : pts + 1;
-  if (output->discontinuity_pending.exchange(false)) {
-    GstStructure *structure = gst_structure_new("onair-discontinuity", "source", G_TYPE_STRING,
-                                                output->live ? "live" : "slate", nullptr);
-    gst_pad_push_event(pad, gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM, structure));
-  }
   return GST_PAD_PROBE_OK;
 }
 
@@ -295,6 +420,11 @@ static GstPadProbeReturn output_probe(GstPad *pad, GstPadProbeInfo *info, gpoint
 static void switch_source(GstLiveInput *self, bool live) {
   GstLiveInputPrivate *priv = self->priv;
   GST_INFO_OBJECT(self, "switching to %s", live ? "live" : "slate");
+  if (!live) {
+    /* the next publish is put on the clock afresh */
+    std::lock_guard<std::mutex> lock(priv->anchor_lock);
+    priv->live_anchored = false;
+  }
   for (Output *output : {&priv->video_output, &priv->audio_output}) {
     output->live = live;
     output->discontinuity_pending = true;
@@ -429,6 +559,17 @@ static void gst_live_input_init(GstLiveInput *self) {
   priv->audio_slate_pad = link_to_selector(silence_filter, priv->audio_selector);
   g_object_set(priv->video_selector, "active-pad", priv->video_slate_pad, nullptr);
   g_object_set(priv->audio_selector, "active-pad", priv->audio_slate_pad, nullptr);
+  GstPad *selector_pads[4] = {priv->video_live_pad, priv->video_slate_pad, priv->audio_live_pad,
+                              priv->audio_slate_pad};
+  for (int i = 0; i < 4; i++) {
+    Branch &branch = priv->branches[i];
+    branch.self = self;
+    branch.live = i % 2 == 0;
+    gst_segment_init(&branch.segment, GST_FORMAT_TIME);
+    gst_pad_add_probe(selector_pads[i],
+                      (GstPadProbeType)(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+                      branch_probe, &branch, nullptr);
+  }
 
   GstPad *pad = gst_element_get_static_pad(priv->live_video_convert, "sink");
   gst_pad_add_probe(pad, (GstPadProbeType)(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
@@ -448,6 +589,7 @@ static void gst_live_input_init(GstLiveInput *self) {
   gst_pad_add_probe(pad, (GstPadProbeType)(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
                     output_probe, &priv->audio_output, nullptr);
   priv->audio_output.caps = gst_caps_from_string(AUDIO_CAPS);
+  priv->video_output.is_video = true;
   gst_object_unref(pad);
 }
 
@@ -655,6 +797,9 @@ static void apply_caps(GstLiveInput *self, const Settings &s) {
   g_object_set(self->priv->live_video_filter, "caps", caps, nullptr);
   g_object_set(self->priv->slate_video_filter, "caps", caps, nullptr);
   gst_caps_take(&self->priv->video_output.caps, caps);
+  self->priv->video_output.frame_duration =
+      s.framerate_n > 0 ? gst_util_uint64_scale_int(GST_SECOND, s.framerate_d, s.framerate_n)
+                        : GST_SECOND / 30;
 }
 
 static void start_watchdog(GstLiveInput *self) {
@@ -665,6 +810,10 @@ static void start_watchdog(GstLiveInput *self) {
     priv->live_active = false;
     priv->last_live_frame = -1;
     priv->switched_at = g_get_monotonic_time();
+  }
+  {
+    std::lock_guard<std::mutex> lock(priv->anchor_lock);
+    priv->live_anchored = false;
   }
   for (Output *output : {&priv->video_output, &priv->audio_output}) {
     output->last_end = GST_CLOCK_TIME_NONE;

@@ -41,10 +41,15 @@
  * message with `state` "started". Both carry `reason`, `stream-key`,
  * `application` and `address` (the publisher's IP address and port).
  *
- * Timestamps are the publisher's: the first message of a publish is stamped
- * with the running time at which it arrived and every later one with that
- * plus the publisher's own time difference, so the output lasts exactly as
- * long as what was published.
+ * Timestamps are the publisher's: the first audio or video frame of a
+ * publish is stamped with the running time at which it arrived and every
+ * later message with that plus the publisher's own time difference, so the
+ * output lasts exactly as long as what was published. (Metadata and codec
+ * headers, sent before the publisher's encoder delivers its first frame, do
+ * not set that origin.) A publisher that falls more than a second behind
+ * (its network stalled, then it sent its backlog) has its timeline moved
+ * forward to the running time, and the buffer carries the DISCONT flag, so
+ * the output never stays late.
  *
  * ## Example launch line
  * |[
@@ -94,6 +99,10 @@ GST_DEBUG_CATEGORY_STATIC(gst_rtmp_server_src_debug);
 #define DEFAULT_STREAM_KEY NULL
 #define DEFAULT_TIMEOUT 10
 #define DEFAULT_EOS_ON_DISCONNECT FALSE
+
+/* A message stamped this much earlier than the running time at which it
+ * arrives moves its publisher's timeline forward. */
+#define LATE_REANCHOR_MS 1000
 
 /* Reported as the source's minimum latency: how late a message may arrive
  * after the running time its publisher's clock gives it (network jitter,
@@ -807,6 +816,20 @@ static GstBuffer *make_flv_tag(uint8_t type, int64_t timestamp_ms, std::span<con
 }
 
 /* Running time now on the element's clock, in ms, or -1 without a clock. */
+/* Audio or video carrying media, as opposed to a codec configuration
+ * (AVC/HEVC/AAC sequence header) or an end-of-sequence marker. */
+static bool is_coded_media(uint8_t type, std::span<const uint8_t> payload) {
+  if (payload.size() < 2) return false;
+  if (type == 9) {
+    if (payload[0] & 0x80) return (payload[0] & 0x0f) != 0 && (payload[0] & 0x0f) != 2; /* enhanced RTMP */
+    uint8_t codec = payload[0] & 0x0f;
+    if (codec == 7 || codec == 12) return payload[1] == 1;
+    return true;
+  }
+  if (type == 8) return (payload[0] >> 4) != 10 || payload[1] == 1;
+  return false;
+}
+
 static int64_t running_time_ms(GstElement *element) {
   GstClock *clock = gst_element_get_clock(element);
   if (!clock) return -1;
@@ -829,16 +852,36 @@ static bool queue_tag(Session *session, uint8_t type, uint32_t timestamp, std::s
   session->last_raw = timestamp;
   session->last_extended = extended;
 
+  GstElement *element = element_of(endpoint);
+  int64_t now = element ? running_time_ms(element) : -1;
+  if (element) gst_object_unref(element);
+  int64_t tag_ms;
+  bool late_jump = false;
   if (!session->have_first) {
-    GstElement *element = element_of(endpoint);
-    int64_t now = element ? running_time_ms(element) : -1;
-    if (element) gst_object_unref(element);
     std::lock_guard<std::mutex> lock(endpoint->lock);
-    session->base_ms = std::max<int64_t>({now, endpoint->last_tag_ms + 1, 0});
-    session->first_ms = extended;
-    session->have_first = true;
+    int64_t earliest = std::max<int64_t>({now, endpoint->last_tag_ms, 0});
+    if (!is_coded_media(type, payload)) {
+      /* metadata and sequence headers come at connect time, before the
+       * encoder's first frame: they do not set the timeline */
+      tag_ms = earliest;
+    } else {
+      session->base_ms = std::max<int64_t>(earliest, endpoint->last_tag_ms + 1);
+      session->first_ms = extended;
+      session->have_first = true;
+      tag_ms = session->base_ms;
+    }
+  } else {
+    tag_ms = std::max<int64_t>(0, session->base_ms + (extended - session->first_ms));
+    if (now >= 0 && now - tag_ms > LATE_REANCHOR_MS) {
+      /* The publisher fell behind (its network stalled and it sent its
+       * backlog, or its clock runs slow): its timeline moves forward to now,
+       * with a discontinuity, rather than staying late for good. */
+      GST_INFO("publisher %" G_GINT64_FORMAT " ms late: moving its timeline forward", now - tag_ms);
+      session->base_ms += now - tag_ms;
+      tag_ms = now;
+      late_jump = true;
+    }
   }
-  int64_t tag_ms = std::max<int64_t>(0, session->base_ms + (extended - session->first_ms));
   GstBuffer *tag = make_flv_tag(type, tag_ms, payload);
 
   std::unique_lock<std::mutex> lock(endpoint->lock);
@@ -859,7 +902,7 @@ static bool queue_tag(Session *session, uint8_t type, uint32_t timestamp, std::s
     endpoint->queue.push_back(header);
     endpoint->queued_bytes += gst_buffer_get_size(header);
     endpoint->header_written = true;
-  } else if (endpoint->discont_next) {
+  } else if (endpoint->discont_next || late_jump) {
     GST_BUFFER_FLAG_SET(tag, GST_BUFFER_FLAG_DISCONT);
     endpoint->discont_next = false;
   }

@@ -27,11 +27,12 @@ static void link_rendition_to_harness(GstElement *ladder, GstPad *pad, gpointer 
     gst_harness_add_element_src_pad(static_cast<GstHarness *>(user_data), pad);
 }
 
-static GstHarness *new_single_rung_harness(const char *ladder, double gop, int width, int height) {
+static GstHarness *new_single_rung_harness(const char *ladder, double gop, int width, int height,
+                                           int preset = 1 /* ultrafast */) {
   GstHarness *h = gst_harness_new_full(gst_element_factory_make("abrladder", NULL), &harness_src, "sink",
                                        &harness_sink, NULL);
   g_signal_connect(h->element, "pad-added", G_CALLBACK(link_rendition_to_harness), h);
-  g_object_set(h->element, "ladder", ladder, "gop-duration", gop, "speed-preset", 1 /* ultrafast */, NULL);
+  g_object_set(h->element, "ladder", ladder, "gop-duration", gop, "speed-preset", preset, NULL);
   gchar *caps = g_strdup_printf("video/x-raw,format=I420,width=%d,height=%d,framerate=30/1", width, height);
   gst_harness_set_src_caps_str(h, caps);
   g_free(caps);
@@ -115,6 +116,28 @@ GST_START_TEST(test_harness_keyframe_after_gap) {
   fail_unless_equals_uint64(keyframes[2], 5500 * GST_MSECOND);
   /* first frame at or past 6 s: 5.5 s + 15 frames */
   fail_unless_equals_uint64(keyframes[3], 5500 * GST_MSECOND + gst_util_uint64_scale(15, GST_SECOND, 30));
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_harness_keyframe_at_switch_inside_lookahead) {
+  /* An input switch (liveinput's onair-discontinuity) half a GOP after a
+   * keyframe: with the medium preset the encoder still holds that keyframe
+   * in its lookahead (40 frames), and the switch must still get its own
+   * keyframe on the very next frame, then the grid restarts from it. */
+  GstHarness *h = new_single_rung_harness("144p:200", 1.0, 320, 180, 6 /* medium */);
+  for (int i = 0; i < 45; i++) push_frame(h, 320, 180, gst_util_uint64_scale(i, GST_SECOND, 30));
+  gst_harness_push_event(
+      h, gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM, gst_structure_new_empty("onair-discontinuity")));
+  for (int i = 45; i < 90; i++) push_frame(h, 320, 180, gst_util_uint64_scale(i, GST_SECOND, 30));
+  guint count;
+  auto keyframes = drain_keyframes(h, &count);
+  fail_unless_equals_int(count, 90);
+  fail_unless_equals_int(keyframes.size(), 4);
+  fail_unless_equals_uint64(keyframes[0], 0);
+  fail_unless_equals_uint64(keyframes[1], GST_SECOND);
+  fail_unless_equals_uint64(keyframes[2], GST_SECOND * 3 / 2);
+  fail_unless_equals_uint64(keyframes[3], GST_SECOND * 5 / 2);
   gst_harness_teardown(h);
 }
 GST_END_TEST;
@@ -470,6 +493,7 @@ static Suite *abrladder_suite(void) {
   suite_add_tcase(s, tc);
   tcase_add_test(tc, test_harness_keyframes_every_gop);
   tcase_add_test(tc, test_harness_keyframe_after_gap);
+  tcase_add_test(tc, test_harness_keyframe_at_switch_inside_lookahead);
   tcase_add_test(tc, test_harness_input_size_change_keeps_renditions);
   tcase_add_test(tc, test_rungs_above_source_are_dropped);
   tcase_add_test(tc, test_portrait_keeps_orientation);
