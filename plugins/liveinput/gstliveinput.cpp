@@ -48,6 +48,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "binchildren.h"
 
@@ -64,6 +65,9 @@
 /* How far the live input's timestamps may wander from the clock before they
  * are put back on it. */
 #define LIVE_MAX_DRIFT ((GstClockTimeDiff)GST_SECOND)
+/* A failed input (file missing, server unreachable) is tried again after
+ * this long; the slate stays on meanwhile. */
+#define INPUT_RETRY_US (5 * G_USEC_PER_SEC)
 #define AUDIO_RATE 48000
 #define AUDIO_BYTES_PER_FRAME 4 /* S16LE, stereo */
 #define AUDIO_CAPS "audio/x-raw,format=S16LE,rate=48000,channels=2,layout=interleaved"
@@ -134,7 +138,10 @@ struct GstLiveInputPrivate {
   std::mutex watchdog_lock;
   std::condition_variable watchdog_wake;
   std::thread watchdog;
-  bool stopping = false;
+  std::atomic<bool> stopping{false};
+  /* the live input failed (error from its elements): restarted after
+   * INPUT_RETRY by the watchdog; monotonic µs, -1: running */
+  gint64 input_failed_at = -1;
   bool live_active = false;
   gint64 last_live_frame = -1; /* monotonic µs */
   gint64 switched_at = 0;
@@ -149,6 +156,11 @@ struct GstLiveInputPrivate {
   bool live_anchored = false;
   GstClockTimeDiff live_offset = 0;
   Branch branches[4]; /* video live, video slate, audio live, audio slate */
+  /* A file or other non-live URI is paced to the clock; RTMP and SRT
+   * publishers are live already. */
+  bool pace_input = false;
+  bool managed_input = false;            /* input_chain in locked state, see set_input_state */
+  std::vector<GstElement *> input_chain; /* the live input's own elements (in input_elements) */
 };
 
 struct _GstLiveInput {
@@ -188,12 +200,14 @@ static void gst_live_input_set_property(GObject *object, guint prop_id, const GV
                                         GParamSpec *pspec);
 static void gst_live_input_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec);
 static GstStateChangeReturn gst_live_input_change_state(GstElement *element, GstStateChange transition);
+static void gst_live_input_handle_message(GstBin *bin, GstMessage *message);
 
 static void gst_live_input_class_init(GstLiveInputClass *klass) {
   GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
 
   gobject_class->finalize = gst_live_input_finalize;
+  GST_BIN_CLASS(klass)->handle_message = GST_DEBUG_FUNCPTR(gst_live_input_handle_message);
   gobject_class->set_property = gst_live_input_set_property;
   gobject_class->get_property = gst_live_input_get_property;
 
@@ -329,7 +343,7 @@ static GstPadProbeReturn branch_probe(GstPad *, GstPadProbeInfo *info, gpointer 
   if (branch->live) {
     GstLiveInputPrivate *priv = branch->self->priv;
     GstClockTime now = clock_running_time(GST_ELEMENT(branch->self));
-    std::lock_guard<std::mutex> lock(priv->anchor_lock);
+    std::unique_lock<std::mutex> lock(priv->anchor_lock);
     if (GST_CLOCK_TIME_IS_VALID(now)) {
       GstClockTimeDiff drift = (GstClockTimeDiff)running + priv->live_offset - (GstClockTimeDiff)now;
       if (!priv->live_anchored || drift > LIVE_MAX_DRIFT || drift < -LIVE_MAX_DRIFT) {
@@ -340,6 +354,14 @@ static GstPadProbeReturn branch_probe(GstPad *, GstPadProbeInfo *info, gpointer 
       }
     }
     out += priv->live_offset;
+    if (priv->pace_input && GST_CLOCK_TIME_IS_VALID(now) && out > (GstClockTimeDiff)now) {
+      /* a file decodes faster than real time: hold it to the clock */
+      GstClockTimeDiff ahead = out - (GstClockTimeDiff)now;
+      lock.unlock();
+      gint64 until = g_get_monotonic_time() + ahead / GST_USECOND;
+      while (!priv->stopping && g_get_monotonic_time() < until)
+        g_usleep(std::min<gint64>(10000, std::max<gint64>(until - g_get_monotonic_time(), 0)));
+    }
   }
   if (out < 0) return GST_PAD_PROBE_DROP;
   buffer = gst_buffer_make_writable(buffer);
@@ -439,6 +461,29 @@ static void switch_source(GstLiveInput *self, bool live) {
                                                                   live ? "live" : "slate", nullptr)));
 }
 
+static void set_input_state(GstLiveInput *self, GstState state);
+
+/* Brings the failed input's elements down and up again (watchdog thread). */
+static void restart_input(GstLiveInput *self) {
+  GstLiveInputPrivate *priv = self->priv;
+  GST_INFO_OBJECT(self, "restarting the input");
+  if (priv->managed_input) {
+    set_input_state(self, GST_STATE_NULL);
+    GstState current = GST_STATE(self);
+    if (!priv->stopping && current >= GST_STATE_PAUSED) set_input_state(self, current);
+    return;
+  }
+  std::vector<GstElement *> chain;
+  GST_OBJECT_LOCK(self);
+  for (GstElement *element : priv->input_chain) chain.push_back(GST_ELEMENT(gst_object_ref(element)));
+  GST_OBJECT_UNLOCK(self);
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) gst_element_set_state(*it, GST_STATE_NULL);
+  for (GstElement *element : chain) {
+    if (!priv->stopping) gst_element_sync_state_with_parent(element);
+    gst_object_unref(element);
+  }
+}
+
 static void watchdog_run(GstLiveInput *self) {
   GstLiveInputPrivate *priv = self->priv;
   std::unique_lock<std::mutex> lock(priv->watchdog_lock);
@@ -446,6 +491,13 @@ static void watchdog_run(GstLiveInput *self) {
     priv->watchdog_wake.wait_for(lock, WATCHDOG_PERIOD);
     if (priv->stopping) break;
     gint64 now = g_get_monotonic_time();
+    if (priv->input_failed_at >= 0 && now - priv->input_failed_at >= INPUT_RETRY_US) {
+      priv->input_failed_at = -1;
+      lock.unlock();
+      restart_input(self);
+      lock.lock();
+      continue;
+    }
     bool want_live = priv->live_active ? now - priv->last_live_frame < priv->timeout_us
                                        : priv->last_live_frame >= priv->switched_at;
     if (want_live == priv->live_active) continue;
@@ -479,6 +531,68 @@ static GstPadProbeReturn live_input_probe(GstPad *, GstPadProbeInfo *info, gpoin
 static GstPadProbeReturn drop_eos_probe(GstPad *, GstPadProbeInfo *info, gpointer) {
   if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_EOS) return GST_PAD_PROBE_DROP;
   return GST_PAD_PROBE_OK;
+}
+
+/* ---- Input errors ---------------------------------------------------------- */
+
+static bool from_input(GstLiveInputPrivate *priv, GstObject *source) {
+  for (GstElement *element : priv->input_chain)
+    for (GstObject *o = source; o; o = GST_OBJECT_PARENT(o))
+      if (o == GST_OBJECT(element)) return true;
+  return false;
+}
+
+/* An error of the input (a missing file, a refused connection, a stream the
+ * decoder cannot read) does not end the output: it is posted as a warning,
+ * the slate stays on and the input is tried again after INPUT_RETRY_US. */
+static void gst_live_input_handle_message(GstBin *bin, GstMessage *message) {
+  GstLiveInput *self = GST_LIVE_INPUT(bin);
+  GstLiveInputPrivate *priv = self->priv;
+  if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ASYNC_START ||
+      GST_MESSAGE_TYPE(message) == GST_MESSAGE_ASYNC_DONE) {
+    /* the input's elements change state on their own (set_input_state): the
+     * bin must not wait for them to preroll */
+    GST_OBJECT_LOCK(self);
+    bool input = from_input(priv, GST_MESSAGE_SRC(message));
+    GST_OBJECT_UNLOCK(self);
+    if (input) {
+      gst_message_unref(message);
+      return;
+    }
+  }
+  if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
+    GST_OBJECT_LOCK(self);
+    bool input = from_input(priv, GST_MESSAGE_SRC(message));
+    GST_OBJECT_UNLOCK(self);
+    if (input) {
+      GError *error = nullptr;
+      gchar *debug = nullptr;
+      gst_message_parse_error(message, &error, &debug);
+      GST_WARNING_OBJECT(self, "input failed: %s", error->message);
+      gchar *text = g_strdup_printf("%s (showing the slate; the input is tried again in %d s)",
+                                    error->message, (int)(INPUT_RETRY_US / G_USEC_PER_SEC));
+      GError *warning = g_error_new_literal(error->domain, error->code, text);
+      GstMessage *replacement = gst_message_new_warning(GST_OBJECT(self), warning, debug);
+      g_error_free(warning);
+      g_free(text);
+      g_error_free(error);
+      g_free(debug);
+      gst_message_unref(message);
+      bool first;
+      {
+        std::lock_guard<std::mutex> guard(priv->watchdog_lock);
+        first = priv->input_failed_at < 0;
+        if (first) priv->input_failed_at = g_get_monotonic_time();
+      }
+      /* one warning per failure, not one per element that echoes it */
+      if (first)
+        GST_BIN_CLASS(parent_class)->handle_message(bin, replacement);
+      else
+        gst_message_unref(replacement);
+      return;
+    }
+  }
+  GST_BIN_CLASS(parent_class)->handle_message(bin, message);
 }
 
 /* ---- Construction ---------------------------------------------------------- */
@@ -756,6 +870,8 @@ static bool build_input(GstLiveInput *self, const Settings &s) {
     g_object_set(priv->slate_text, "text", s.channel_name.c_str(), nullptr);
   }
 
+  priv->input_chain.clear();
+  priv->pace_input = false;
   if (s.uri.empty()) return true;
   GstElement *decode = nullptr;
   if (g_str_has_prefix(s.uri.c_str(), "rtmp://")) {
@@ -773,19 +889,57 @@ static bool build_input(GstLiveInput *self, const Settings &s) {
                  nullptr);
     if (!host.empty()) g_object_set(server, "address", host.c_str(), nullptr);
     gst_element_link(server, decode);
+    priv->input_chain = {server, decode};
   } else if (g_str_has_prefix(s.uri.c_str(), "srt://")) {
     GstElement *srt = make.make("srtsrc");
     decode = make.make("decodebin");
     if (!srt || !decode) return false;
     g_object_set(srt, "uri", s.uri.c_str(), nullptr);
     gst_element_link(srt, decode);
+    priv->input_chain = {srt, decode};
   } else {
     decode = make.make("uridecodebin");
     if (!decode) return false;
     g_object_set(decode, "uri", s.uri.c_str(), nullptr);
+    priv->input_chain = {decode};
+    priv->pace_input = true;
   }
   g_signal_connect(decode, "pad-added", G_CALLBACK(on_decoded_pad), self);
+  /* A URI's elements follow our state by hand (set_input_state), so that one
+   * that cannot start (a missing file) leaves us on the slate instead of
+   * failing the state change. The RTMP and SRT servers start with us. */
+  priv->managed_input = priv->pace_input;
+  if (priv->managed_input)
+    for (GstElement *element : priv->input_chain) gst_element_set_locked_state(element, TRUE);
   return true;
+}
+
+/* Moves the input's elements to `state`; a failure is the input's error
+ * (posted by the element, turned into a warning and a retry). */
+static void set_input_state(GstLiveInput *self, GstState state) {
+  GstLiveInputPrivate *priv = self->priv;
+  std::vector<GstElement *> chain;
+  GST_OBJECT_LOCK(self);
+  if (priv->managed_input)
+    for (GstElement *element : priv->input_chain) chain.push_back(GST_ELEMENT(gst_object_ref(element)));
+  GST_OBJECT_UNLOCK(self);
+  bool failed = false;
+  if (state > GST_STATE_READY) {
+    std::lock_guard<std::mutex> guard(priv->watchdog_lock);
+    failed = priv->input_failed_at >= 0; /* waiting for the retry */
+  }
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    if (state == GST_STATE_PLAYING) {
+      gst_element_set_start_time(*it, GST_CLOCK_TIME_NONE);
+      gst_element_set_base_time(*it, gst_element_get_base_time(GST_ELEMENT(self)));
+    }
+    if (!failed && gst_element_set_state(*it, state) == GST_STATE_CHANGE_FAILURE) failed = true;
+  }
+  for (GstElement *element : chain) gst_object_unref(element);
+  if (failed && state > GST_STATE_READY) {
+    std::lock_guard<std::mutex> guard(priv->watchdog_lock);
+    if (priv->input_failed_at < 0) priv->input_failed_at = g_get_monotonic_time();
+  }
 }
 
 static void apply_caps(GstLiveInput *self, const Settings &s) {
@@ -807,6 +961,7 @@ static void start_watchdog(GstLiveInput *self) {
   {
     std::lock_guard<std::mutex> guard(priv->watchdog_lock);
     priv->stopping = false;
+    priv->input_failed_at = -1;
     priv->live_active = false;
     priv->last_live_frame = -1;
     priv->switched_at = g_get_monotonic_time();
@@ -859,6 +1014,10 @@ static GstStateChangeReturn gst_live_input_change_state(GstElement *element, Gst
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       stop_watchdog(self);
+      set_input_state(self, GST_STATE_NULL);
+      break;
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      set_input_state(self, GST_STATE_PAUSED);
       break;
     default:
       break;
@@ -872,13 +1031,22 @@ static GstStateChangeReturn gst_live_input_change_state(GstElement *element, Gst
 
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_NULL:
+      GST_OBJECT_LOCK(self);
+      priv->input_chain.clear();
+      GST_OBJECT_UNLOCK(self);
       priv->input_elements->remove_all();
       priv->slate_freeze = nullptr;
       break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
-    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      set_input_state(self, GST_STATE_PAUSED);
       /* live: no preroll, whatever the children said */
       ret = GST_STATE_CHANGE_NO_PREROLL;
+      break;
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      ret = GST_STATE_CHANGE_NO_PREROLL;
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
+      set_input_state(self, GST_STATE_PLAYING);
       break;
     default:
       break;
