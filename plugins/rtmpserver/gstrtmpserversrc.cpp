@@ -954,6 +954,7 @@ static bool handle_message(Session *session, const Message &m, std::string *reas
         /* the publish ends here; the client closes the connection after
          * its last command, so it is read until then */
         if (session->endpoint) {
+          reply(session, make_unpublish_success(m.stream_id ? m.stream_id : 1, session->key));
           end_publish(session, "unpublished");
           session->unpublished = true;
         }
@@ -986,6 +987,17 @@ static bool handle_message(Session *session, const Message &m, std::string *reas
         *reason = "element stopped";
         return false;
       }
+      return true;
+    }
+    case MessageType::Aggregate: {
+      /* several audio/video/data tags in one message (FMLE, Wowza relays) */
+      std::vector<Message> parts;
+      if (!split_aggregate(m, &parts, &error)) {
+        *reason = "malformed aggregate message: " + error;
+        return false;
+      }
+      for (const Message &part : parts)
+        if (!handle_message(session, part, reason)) return false;
       return true;
     }
     case MessageType::Audio:

@@ -400,4 +400,51 @@ bool parse_data_message(const Message &message, DataMessage *data, std::string *
   return true;
 }
 
+bool split_aggregate(const Message &aggregate, std::vector<Message> *messages, std::string *error) {
+  std::span<const uint8_t> rest(aggregate.payload);
+  std::vector<Message> out;
+  bool have_first = false;
+  uint32_t first = 0;
+  while (!rest.empty()) {
+    if (rest.size() < 11) {
+      *error = "aggregate: truncated tag header";
+      return false;
+    }
+    uint8_t type = rest[0];
+    uint32_t size = uint32_t(rest[1]) << 16 | uint32_t(rest[2]) << 8 | rest[3];
+    uint32_t timestamp = uint32_t(rest[7]) << 24 | uint32_t(rest[4]) << 16 | uint32_t(rest[5]) << 8 | rest[6];
+    if (rest.size() < 11 + size_t(size) + 4) {
+      *error = "aggregate: tag of " + std::to_string(size) + " bytes overruns the message";
+      return false;
+    }
+    if (type == uint8_t(MessageType::Aggregate)) {
+      *error = "aggregate: nested aggregate";
+      return false;
+    }
+    std::span<const uint8_t> back = rest.subspan(11 + size, 4);
+    uint32_t back_pointer =
+        uint32_t(back[0]) << 24 | uint32_t(back[1]) << 16 | uint32_t(back[2]) << 8 | back[3];
+    if (back_pointer != size + 11) {
+      *error = "aggregate: back pointer " + std::to_string(back_pointer) + " for a tag of " +
+               std::to_string(size + 11) + " bytes";
+      return false;
+    }
+    if (!have_first) {
+      first = timestamp;
+      have_first = true;
+    }
+    Message m;
+    m.type = MessageType(type);
+    m.stream_id = aggregate.stream_id;
+    m.timestamp = aggregate.timestamp + (timestamp - first);
+    m.chunk_stream_id = aggregate.chunk_stream_id;
+    auto payload = rest.subspan(11, size);
+    m.payload.assign(payload.begin(), payload.end());
+    out.push_back(std::move(m));
+    rest = rest.subspan(11 + size + 4);
+  }
+  messages->insert(messages->end(), std::make_move_iterator(out.begin()), std::make_move_iterator(out.end()));
+  return true;
+}
+
 }  // namespace onair::rtmp

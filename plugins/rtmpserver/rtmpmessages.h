@@ -166,4 +166,13 @@ struct DataMessage {
 };
 bool parse_data_message(const Message &message, DataMessage *data, std::string *error);
 
+/* ---- Aggregate messages (type 22) ---- */
+
+/* An aggregate message carries FLV-style tags (type, 24-bit size, 32-bit
+ * timestamp, 24-bit stream id, payload, 32-bit back pointer). Returns them
+ * as messages on the aggregate's stream, their timestamps moved so that the
+ * first one has the aggregate's own. Fails on a truncated or inconsistent
+ * tag, or one that is itself an aggregate. */
+bool split_aggregate(const Message &aggregate, std::vector<Message> *messages, std::string *error);
+
 }  // namespace onair::rtmp

@@ -1182,6 +1182,66 @@ GST_START_TEST(test_client_commands) {
 }
 GST_END_TEST;
 
+/* An aggregate message: two FLV-style tags, written here byte by byte. */
+static void append_tag(std::vector<uint8_t> &out, uint8_t type, uint32_t timestamp,
+                       std::vector<uint8_t> payload, int back_pointer_error = 0) {
+  uint32_t size = payload.size();
+  uint8_t header[11] = {type,
+                        uint8_t(size >> 16),
+                        uint8_t(size >> 8),
+                        uint8_t(size),
+                        uint8_t(timestamp >> 16),
+                        uint8_t(timestamp >> 8),
+                        uint8_t(timestamp),
+                        uint8_t(timestamp >> 24),
+                        0,
+                        0,
+                        0};
+  out.insert(out.end(), header, header + 11);
+  out.insert(out.end(), payload.begin(), payload.end());
+  uint32_t back = size + 11 + back_pointer_error;
+  uint8_t trailer[4] = {uint8_t(back >> 24), uint8_t(back >> 16), uint8_t(back >> 8), uint8_t(back)};
+  out.insert(out.end(), trailer, trailer + 4);
+}
+
+GST_START_TEST(test_aggregate) {
+  Message aggregate;
+  aggregate.type = MessageType::Aggregate;
+  aggregate.stream_id = 1;
+  aggregate.timestamp = 5000;
+  /* the tags' own times start at 0x01000010 (uses the extended byte) */
+  append_tag(aggregate.payload, 9, 0x01000010, {0x17, 0x01, 0xaa, 0xbb});
+  append_tag(aggregate.payload, 8, 0x01000010 + 23, {0xaf, 0x01, 0xcc});
+  std::vector<Message> parts;
+  std::string error;
+  fail_unless(split_aggregate(aggregate, &parts, &error), "%s", error.c_str());
+  fail_unless_equals_int(parts.size(), 2);
+  fail_unless(parts[0].type == MessageType::Video);
+  fail_unless_equals_int(parts[0].timestamp, 5000);
+  fail_unless_equals_int(parts[0].stream_id, 1);
+  fail_unless(parts[0].payload == std::vector<uint8_t>({0x17, 0x01, 0xaa, 0xbb}));
+  fail_unless(parts[1].type == MessageType::Audio);
+  fail_unless_equals_int(parts[1].timestamp, 5023);
+  fail_unless(parts[1].payload == std::vector<uint8_t>({0xaf, 0x01, 0xcc}));
+
+  /* truncated, a wrong back pointer, a size past the end, nesting */
+  Message bad = aggregate;
+  bad.payload.resize(bad.payload.size() - 2);
+  fail_if(split_aggregate(bad, &parts, &error));
+  bad = aggregate;
+  bad.payload.clear();
+  append_tag(bad.payload, 9, 0, {1, 2, 3}, 1);
+  fail_if(split_aggregate(bad, &parts, &error));
+  fail_unless(error.find("back pointer") != std::string::npos, "%s", error.c_str());
+  bad.payload = {9, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 1, 2};
+  fail_if(split_aggregate(bad, &parts, &error));
+  bad.payload.clear();
+  append_tag(bad.payload, 22, 0, {1});
+  fail_if(split_aggregate(bad, &parts, &error));
+  fail_unless_equals_int(parts.size(), 2); /* failures add nothing */
+}
+GST_END_TEST;
+
 GST_START_TEST(test_stream_key) {
   StreamKey key = parse_stream_key("key");
   fail_unless(key.name == "key" && key.query.empty() && key.parameters.empty());
@@ -1878,6 +1938,7 @@ static Suite *rtmpprotocol_suite(void) {
   tcase_add_test(tc, test_server_commands);
   tcase_add_test(tc, test_client_commands);
   tcase_add_test(tc, test_stream_key);
+  tcase_add_test(tc, test_aggregate);
   tcase_add_test(tc, test_ffmpeg_publishes);
   tcase_add_test(tc, test_ffmpeg_refused_key);
   tcase_add_test(tc, test_rtmp2sink_publishes);

@@ -8,6 +8,7 @@
 #include "rtmpamf0.h"
 #include "rtmpchunk.h"
 #include "rtmphandshake.h"
+#include "rtmpmessages.h"
 
 using namespace onair::rtmp;
 
@@ -21,6 +22,10 @@ static void decode_bodies(const std::vector<Message> &messages) {
       std::vector<Amf0Value> values;
       std::string error;
       amf0_decode_all(message.payload, &values, &error);
+    } else if (message.type == MessageType::Aggregate) {
+      std::vector<Message> parts;
+      std::string error;
+      if (split_aggregate(message, &parts, &error)) decode_bodies(parts);
     }
   }
 }
