@@ -21,6 +21,7 @@ BUILD_PACKAGES=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev libxml2-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav libswscale-dev libavutil-dev ffmpeg python3 clang-format
+  libsoup-3.0-dev libjson-glib-dev libpq-dev postgresql
 )
 # What the tests need on top: Node.js for the manifest parsers and the browser
 # test, which drives Debian's Chromium (fonts so that pages render).
