@@ -107,7 +107,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_rtmp_server_src_debug);
 /* Reported as the source's minimum latency: how late a message may arrive
  * after the running time its publisher's clock gives it (network jitter,
  * encoders that send in bursts). */
-#define SOURCE_LATENCY (300 * GST_MSECOND)
+#define DEFAULT_LATENCY 300 /* ms */
 /* The queue between a connection and the streaming thread. */
 #define MAX_QUEUED_BUFFERS 2000
 #define MAX_QUEUED_BYTES (32 * 1024 * 1024)
@@ -129,6 +129,7 @@ struct Settings {
   std::optional<std::string> stream_key; /* nullopt: any key */
   guint timeout = DEFAULT_TIMEOUT;
   bool eos_on_disconnect = DEFAULT_EOS_ON_DISCONNECT;
+  guint latency = DEFAULT_LATENCY; /* ms */
 };
 
 /* What one element offers on a listener; shared by the element, the
@@ -244,6 +245,7 @@ enum {
   PROP_STREAM_KEY,
   PROP_TIMEOUT,
   PROP_EOS_ON_DISCONNECT,
+  PROP_LATENCY,
   PROP_STATS,
 };
 
@@ -365,6 +367,18 @@ static void gst_rtmp_server_src_class_init(GstRtmpServerSrcClass *klass) {
                            "Send EOS when the publisher leaves instead of waiting for the next one",
                            DEFAULT_EOS_ON_DISCONNECT, flags));
   /**
+   * GstRtmpServerSrc:latency:
+   *
+   * The source's latency in milliseconds, as reported to the pipeline: how
+   * late a message may arrive after the running time its publisher's
+   * clock gives it (network jitter, encoders that send in bursts). Sinks
+   * that synchronise wait this long; raise it for publishers on poor links.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_LATENCY,
+      g_param_spec_uint("latency", "Latency", "Latency reported to the pipeline, in milliseconds", 0, 60000,
+                        DEFAULT_LATENCY, (GParamFlags)(flags | GST_PARAM_MUTABLE_PLAYING)));
+  /**
    * GstRtmpServerSrc:stats:
    *
    * A "rtmpserversrc-stats" structure: `publishing` (boolean), `stream-key`
@@ -429,6 +443,15 @@ static void gst_rtmp_server_src_finalize(GObject *object) {
 static void gst_rtmp_server_src_set_property(GObject *object, guint prop_id, const GValue *value,
                                              GParamSpec *pspec) {
   GstRtmpServerSrc *self = GST_RTMP_SERVER_SRC(object);
+  if (prop_id == PROP_LATENCY) {
+    {
+      std::lock_guard<std::mutex> lock(self->priv->settings_lock);
+      self->priv->settings.latency = g_value_get_uint(value);
+    }
+    /* the pipeline asks everyone again */
+    gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
+    return;
+  }
   std::lock_guard<std::mutex> lock(self->priv->settings_lock);
   Settings &s = self->priv->settings;
   switch (prop_id) {
@@ -499,6 +522,9 @@ static void gst_rtmp_server_src_get_property(GObject *object, guint prop_id, GVa
       break;
     case PROP_EOS_ON_DISCONNECT:
       g_value_set_boolean(value, s.eos_on_disconnect);
+      break;
+    case PROP_LATENCY:
+      g_value_set_uint(value, s.latency);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -1232,7 +1258,13 @@ static gboolean gst_rtmp_server_src_unlock_stop(GstBaseSrc *src) {
 
 static gboolean gst_rtmp_server_src_query(GstBaseSrc *src, GstQuery *query) {
   if (GST_QUERY_TYPE(query) == GST_QUERY_LATENCY) {
-    gst_query_set_latency(query, TRUE, SOURCE_LATENCY, GST_CLOCK_TIME_NONE);
+    GstRtmpServerSrc *self = GST_RTMP_SERVER_SRC(src);
+    guint latency;
+    {
+      std::lock_guard<std::mutex> lock(self->priv->settings_lock);
+      latency = self->priv->settings.latency;
+    }
+    gst_query_set_latency(query, TRUE, latency * GST_MSECOND, GST_CLOCK_TIME_NONE);
     return TRUE;
   }
   return GST_BASE_SRC_CLASS(parent_class)->query(src, query);
