@@ -650,6 +650,9 @@ static void gst_live_input_init(GstLiveInput *self) {
   g_object_set(slate_scale, "add-borders", TRUE, nullptr);
   /* After a stall the slate covers the gap: no burst of repeated frames. */
   g_object_set(priv->live_video_rate, "max-duplication-time", GST_SECOND / 2, nullptr);
+  /* A live input starts at its first frame, not at its segment start: no
+   * copies of that frame from 0 up to it (tsdemux's segments start at 0). */
+  g_object_set(priv->live_video_rate, "skip-to-first", TRUE, nullptr);
   g_object_set(priv->slate_text, "valignment", 4 /* center */, "halignment", 1 /* center */, "font-desc",
                "Sans Bold 36", nullptr);
   g_object_set(silence, "wave", 4 /* silence */, "is-live", TRUE, nullptr);
@@ -895,6 +898,9 @@ static bool build_input(GstLiveInput *self, const Settings &s) {
     decode = make.make("decodebin");
     if (!srt || !decode) return false;
     g_object_set(srt, "uri", s.uri.c_str(), nullptr);
+    /* a listener takes the next caller after one hangs up (else srtsrc ends
+     * the stream and closes the port) */
+    g_object_set(srt, "keep-listening", TRUE, nullptr);
     gst_element_link(srt, decode);
     priv->input_chain = {srt, decode};
   } else {

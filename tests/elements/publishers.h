@@ -129,23 +129,44 @@ static inline bool ffmpeg_can_publish() {
     }                                                                        \
   } while (0)
 
+/* `seconds` of 25 fps H.264 (a keyframe a second) and AAC, paced in real
+ * time as a live encoder sends it, in `format` to `url`. */
+static inline Child *ffmpeg_publish_to(const std::string &url, const std::string &format, int seconds,
+                                       const std::string &size = "320x180") {
+  return start_child("ffmpeg -hide_banner -nostdin -loglevel warning -re -f lavfi -i testsrc=size=" + size +
+                     ":rate=25 -f lavfi -i sine -t " + std::to_string(seconds) +
+                     " -c:v libx264 -preset ultrafast -g 25 -pix_fmt yuv420p -c:a aac -f " + format + " " +
+                     url);
+}
+
 /* `seconds` of 320x180 25 fps H.264 (a keyframe a second) and AAC, paced in
  * real time as a live encoder sends it. */
 static inline Child *ffmpeg_publish(uint16_t port, const std::string &key, int seconds,
                                     const std::string &size = "320x180") {
-  return start_child(
-      "ffmpeg -hide_banner -nostdin -loglevel warning -re -f lavfi -i testsrc=size=" + size +
-      ":rate=25 "
-      "-f lavfi -i sine -t " +
-      std::to_string(seconds) +
-      " -c:v libx264 -preset ultrafast -g 25 -pix_fmt yuv420p -c:a aac -f flv -rw_timeout 20000000 "
-      "rtmp://127.0.0.1:" +
-      std::to_string(port) + "/live/" + key);
+  return ffmpeg_publish_to("-rw_timeout 20000000 rtmp://127.0.0.1:" + std::to_string(port) + "/live/" + key,
+                           "flv", seconds, size);
 }
 
-/* A TCP port free on loopback right now. */
-static inline uint16_t free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+/* The same media in MPEG-TS to an SRT listener on loopback, as an SRT
+ * caller (OBS, an encoder) sends it; linger: its last packets are delivered
+ * before it hangs up. */
+static inline Child *ffmpeg_publish_srt(uint16_t port, int seconds) {
+  return ffmpeg_publish_to("srt://127.0.0.1:" + std::to_string(port) + "?mode=caller&linger=2", "mpegts",
+                           seconds);
+}
+
+static inline bool ffmpeg_has_srt() {
+  gchar *protocols = nullptr;
+  gboolean ran =
+      g_spawn_command_line_sync("ffmpeg -hide_banner -protocols", &protocols, nullptr, nullptr, nullptr);
+  bool ok = ran && protocols && strstr(protocols, "\n  srt\n");
+  g_free(protocols);
+  return ok;
+}
+
+/* A TCP (or, with SOCK_DGRAM, UDP) port free on loopback right now. */
+static inline uint16_t free_port(int type = SOCK_STREAM) {
+  int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
   fail_unless(fd >= 0);
   struct sockaddr_in address = {};
   address.sin_family = AF_INET;

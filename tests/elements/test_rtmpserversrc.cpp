@@ -61,6 +61,7 @@ static GstFlowReturn on_sample(GstAppSink *sink, gpointer user_data) {
 
 struct PublishEvent {
   std::string element, state, reason, key, address;
+  gint64 at; /* monotonic µs when the bus gave it */
 };
 
 struct Harness {
@@ -131,6 +132,7 @@ struct Harness {
             event.reason = gst_structure_get_string(s, "reason");
             event.key = gst_structure_get_string(s, "stream-key");
             event.address = gst_structure_get_string(s, "address");
+            event.at = g_get_monotonic_time();
             events.push_back(event);
           }
           break;
@@ -157,6 +159,12 @@ struct Harness {
     for (const PublishEvent &e : events)
       if (e.state == state && (key.empty() || e.key == key)) n++;
     return n;
+  }
+
+  const PublishEvent *find_event(const char *state, unsigned nth = 0) {
+    for (const PublishEvent &e : events)
+      if (e.state == state && nth-- == 0) return &e;
+    return nullptr;
   }
 };
 
@@ -326,6 +334,62 @@ GST_START_TEST(test_publisher_killed) {
 }
 GST_END_TEST;
 
+/* A publisher that goes silent without closing its connection (its process
+ * stopped, the socket still open, as with a frozen encoder or a dead network
+ * path) is ended after `timeout` seconds without data — not before, and not
+ * after the default 10 s — and the key is free again for the next publisher,
+ * whose media flows. */
+GST_START_TEST(test_silent_publisher_timeout) {
+  SKIP_WITHOUT_FFMPEG();
+  uint16_t port = free_port();
+  Harness h(port, {"stream-key=key timeout=2"});
+  Child *silent = ffmpeg_publish(port, "key", 60);
+  /* 3 s of media first, longer than the timeout: a timeout counted from the
+   * publish (not from the last data) would end it here */
+  fail_unless(h.wait_for([&] { return h.frames[0].count() >= 75; }, 30), "no frames:\n%s",
+              child_log(silent).c_str());
+  fail_unless_equals_int(h.count_events("stopped"), 0);
+
+  fail_unless(kill(silent->pid, SIGSTOP) == 0);
+  gint64 silenced = g_get_monotonic_time();
+  fail_unless(h.wait_for([&] { return h.count_events("stopped", "key") == 1; }, 15),
+              "the silent publisher was not ended within 15 s");
+  const PublishEvent *stopped = h.find_event("stopped");
+  double after = (stopped->at - silenced) / 1e6;
+  g_print("silent publisher ended %.3f s after it stopped sending: %s\n", after, stopped->reason.c_str());
+  fail_unless(stopped->reason == "timeout", "reason \"%s\"", stopped->reason.c_str());
+  /* the last data came at most a frame or two before SIGSTOP */
+  fail_unless(after >= 1.5, "ended %.3f s after the publisher went silent, timeout is 2 s", after);
+  fail_unless(after <= 6.0, "ended %.3f s after the publisher went silent, timeout is 2 s", after);
+  fail_if(h.eos);
+  size_t before = h.frames[0].count();
+
+  /* the stalled connection still exists on the client side: had the element
+   * kept it as the publisher, this one would be refused */
+  Child *next = ffmpeg_publish(port, "key", 2);
+  fail_unless(h.wait_for([&] { return child_exited(next); }, 30), "the next publisher did not finish");
+  fail_unless(exited_ok(next), "the next publisher failed:\n%s", child_log(next).c_str());
+  fail_unless(h.wait_for([&] { return h.count_events("stopped", "key") == 2; }, 15));
+  fail_unless(h.wait_for([&] { return h.frames[0].count() >= before + 50; }, 10), "%u frames after %zu",
+              h.frames[0].count(), before);
+  fail_unless_equals_int(h.count_events("started", "key"), 2);
+  fail_unless_equals_int(h.frames[0].count(), before + 50);
+  fail_unless(h.find_event("stopped", 1)->reason == "unpublished", "%s",
+              h.find_event("stopped", 1)->reason.c_str());
+  double duration = h.frames[0].duration_seconds(before);
+  fail_unless(duration > 1.8 && duration < 2.2, "next publish lasted %.3f s", duration);
+
+  /* the silent one, resumed, finds its connection closed by the server */
+  fail_unless(kill(silent->pid, SIGCONT) == 0);
+  fail_unless(h.wait_for([&] { return child_exited(silent); }, 30), "the resumed publisher kept publishing");
+  fail_unless(exited_with_error(silent), "the resumed publisher ended well:\n%s", child_log(silent).c_str());
+  h.drain_bus(300 * GST_MSECOND);
+  fail_unless_equals_int(h.frames[0].count(), before + 50);
+  fail_unless_equals_int(h.count_events("started"), 2);
+  fail_if(h.eos);
+}
+GST_END_TEST;
+
 /* Connects, sends `bytes` and returns whether the server closed the
  * connection within `seconds`. */
 static bool server_drops(uint16_t port, const std::vector<uint8_t> &bytes, int seconds) {
@@ -410,6 +474,32 @@ GST_START_TEST(test_same_key_twice) {
 }
 GST_END_TEST;
 
+/* The latency the element reports is its property's, also when changed
+ * while playing. */
+GST_START_TEST(test_latency_property) {
+  std::string line = "rtmpserversrc name=src address=127.0.0.1 port=" + std::to_string(free_port()) +
+                     " ! fakesink sync=false";
+  GstElement *pipeline = gst_parse_launch(line.c_str(), nullptr);
+  fail_unless(pipeline != nullptr);
+  fail_if(gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE);
+  GstElement *src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+  for (guint ms : {300u, 1500u}) {
+    if (ms != 300) g_object_set(src, "latency", ms, nullptr);
+    GstQuery *query = gst_query_new_latency();
+    fail_unless(gst_element_query(src, query));
+    gboolean live;
+    GstClockTime min, max;
+    gst_query_parse_latency(query, &live, &min, &max);
+    fail_unless(live);
+    fail_unless_equals_uint64(min, ms * GST_MSECOND);
+    gst_query_unref(query);
+  }
+  gst_object_unref(src);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+}
+GST_END_TEST;
+
 static Suite *rtmpserversrc_suite(void) {
   Suite *s = suite_create("rtmpserversrc");
   TCase *tc = tcase_create("general");
@@ -421,7 +511,9 @@ static Suite *rtmpserversrc_suite(void) {
   tcase_add_test(tc, test_refused_publish);
   tcase_add_test(tc, test_shared_port);
   tcase_add_test(tc, test_publisher_killed);
+  tcase_add_test(tc, test_silent_publisher_timeout);
   tcase_add_test(tc, test_garbage);
+  tcase_add_test(tc, test_latency_property);
   tcase_add_test(tc, test_same_key_twice);
   return s;
 }
