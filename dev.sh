@@ -24,8 +24,10 @@ BUILD_PACKAGES=(
   libsoup-3.0-dev libjson-glib-dev libpq-dev postgresql
 )
 # What the tests need on top: Node.js for the manifest parsers and the browser
-# test, which drives Debian's Chromium (fonts so that pages render).
-TEST_PACKAGES=(nodejs npm chromium fonts-dejavu-core)
+# test, which drives Debian's Chromium (fonts so that pages render); nginx with
+# the RTMP module, the peer of the ingest benchmark (it starts its own nginx on
+# loopback; the package's system service is not used).
+TEST_PACKAGES=(nodejs npm chromium fonts-dejavu-core nginx libnginx-mod-rtmp)
 
 log() {
   if [ -t 2 ]; then

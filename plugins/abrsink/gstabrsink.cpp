@@ -54,6 +54,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "binchildren.h"
@@ -137,6 +138,9 @@ struct Stream {
   std::deque<onair::MpdSegment> timeline;
   std::deque<std::string> expired; /* left the window, deleted later */
   std::vector<uint8_t> pending;
+  /* Where each fragment of `pending` starts: byte offset and decode time. */
+  std::vector<std::pair<size_t, uint64_t>> pending_fragments;
+  double audio_cut_boundary = -1; /* audio: the video boundary it last cut at */
   uint64_t pending_start = 0;
   uint64_t pending_duration = 0;
   bool pending_valid = false;
@@ -159,6 +163,11 @@ struct GstAbrSinkPrivate {
   std::vector<std::unique_ptr<Stream>> streams;
   guint next_video = 0, next_audio = 0;
   int64_t availability_start_ms = -1; /* UTC of presentation time 0 */
+  /* Last contents written per text file: unchanged ones are not rewritten. */
+  std::unordered_map<std::string, std::string> written_text;
+  /* Where the reference video rendition (the first) ended its recent
+   * segments, in media seconds: audio is cut at the same places. */
+  std::deque<double> video_boundaries;
   int64_t wall_at_running_zero_ms = -1;
   bool finished = false;
   /* Messages are posted after state_lock is released: a bus sync handler
@@ -407,10 +416,29 @@ static void queue_problem(GstAbrSink *self, bool fatal, GQuark domain, gint code
 }
 
 /* Atomic replace: readers see the old file or the new one, never a part. */
-static bool write_file(GstAbrSink *self, const std::string &path, const void *data, size_t size) {
+/* Written to a temporary file and renamed over the old one, so readers (an
+ * HTTP server, a CDN) only ever see a whole file. `durable` also syncs it to
+ * disk first (the final VOD output); live files are rewritten every few
+ * seconds and are not worth an fsync each. */
+static bool write_file(GstAbrSink *self, const std::string &path, const void *data, size_t size,
+                       bool durable = false) {
   GError *error = NULL;
-  if (!g_file_set_contents_full(path.c_str(), (const gchar *)data, (gssize)size,
-                                G_FILE_SET_CONTENTS_CONSISTENT, 0644, &error)) {
+  bool ok;
+  if (durable) {
+    ok = g_file_set_contents_full(path.c_str(), (const gchar *)data, (gssize)size,
+                                  G_FILE_SET_CONTENTS_CONSISTENT, 0644, &error);
+  } else {
+    std::string temporary = path + ".tmp";
+    ok = g_file_set_contents_full(temporary.c_str(), (const gchar *)data, (gssize)size,
+                                  G_FILE_SET_CONTENTS_NONE, 0644, &error);
+    if (ok && g_rename(temporary.c_str(), path.c_str()) != 0) {
+      int code = errno;
+      g_unlink(temporary.c_str());
+      g_set_error(&error, G_FILE_ERROR, g_file_error_from_errno(code), "%s", g_strerror(code));
+      ok = false;
+    }
+  }
+  if (!ok) {
     queue_problem(self, true, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_WRITE,
                   "Could not write \"" + path + "\": " + error->message);
     g_error_free(error);
@@ -419,8 +447,15 @@ static bool write_file(GstAbrSink *self, const std::string &path, const void *da
   return true;
 }
 
+/* Text files (playlists, manifests): not rewritten when unchanged. */
 static bool write_text(GstAbrSink *self, const std::string &path, const std::string &text) {
-  return write_file(self, path, text.data(), text.size());
+  GstAbrSinkPrivate *priv = self->priv;
+  auto known = priv->written_text.find(path);
+  if (known != priv->written_text.end() && known->second == text) return true;
+  bool durable = priv->active.mode == GST_ABR_SINK_MODE_VOD;
+  if (!write_file(self, path, text.data(), text.size(), durable)) return false;
+  priv->written_text[path] = text;
+  return true;
 }
 
 static std::string segment_uri(guint64 number) {
@@ -559,16 +594,37 @@ static void post_messages(GstAbrSink *self, std::vector<GstMessage *> messages) 
 
 /* Closes the pending segment of `stream`: writes it, updates its playlist,
  * the multivariant playlist and the MPD. Called with state_lock held. */
+static void close_segment(GstAbrSink *self, Stream &stream, size_t fragments);
+
+/* The video rendition whose segment boundaries audio follows: the first. */
+static Stream *reference_video(GstAbrSinkPrivate *priv) {
+  for (auto &s : priv->streams)
+    if (!s->is_audio) return s.get();
+  return nullptr;
+}
+
+/* Closes the whole pending segment. */
 static void close_segment(GstAbrSink *self, Stream &stream) {
+  close_segment(self, stream, stream.pending_fragments.size());
+}
+
+/* Writes the first `fragments` fragments of the pending data as a segment;
+ * the rest stays pending. */
+static void close_segment(GstAbrSink *self, Stream &stream, size_t fragments) {
   GstAbrSinkPrivate *priv = self->priv;
   const Settings &settings = priv->active;
-  if (!stream.pending_valid || stream.pending.empty()) return;
+  if (!stream.pending_valid || stream.pending.empty() || fragments == 0) return;
+  size_t bytes = fragments < stream.pending_fragments.size() ? stream.pending_fragments[fragments].first
+                                                             : stream.pending.size();
+  uint64_t duration = fragments < stream.pending_fragments.size()
+                          ? stream.pending_fragments[fragments].second - stream.pending_start
+                          : stream.pending_duration;
 
   bool live = settings.mode == GST_ABR_SINK_MODE_LIVE;
   std::string dir = settings.location + "/" + stream.name;
   onair::MediaSegment segment;
-  segment.duration = seconds(stream, stream.pending_duration);
-  segment.bytes = stream.pending.size();
+  segment.duration = seconds(stream, duration);
+  segment.bytes = bytes;
 
   if (live) {
     if (priv->wall_at_running_zero_ms < 0) {
@@ -580,8 +636,7 @@ static void close_segment(GstAbrSink *self, Stream &stream) {
     if (priv->availability_start_ms < 0) {
       /* Presentation time 0 is running time 0; a segment becomes available
        * when written, so shift by how late this first one is. */
-      double end_running =
-          seconds(stream, stream.pending_start + stream.pending_duration) - TIMELINE_ORIGIN_SECONDS;
+      double end_running = seconds(stream, stream.pending_start + duration) - TIMELINE_ORIGIN_SECONDS;
       int64_t ideal = priv->wall_at_running_zero_ms + (int64_t)(end_running * 1000);
       int64_t lateness = std::max<int64_t>(0, g_get_real_time() / 1000 - ideal);
       priv->availability_start_ms = priv->wall_at_running_zero_ms + lateness;
@@ -594,15 +649,18 @@ static void close_segment(GstAbrSink *self, Stream &stream) {
   guint64 sequence = stream.playlist->next_sequence();
   segment.uri = segment_uri(sequence);
   std::string path = dir + "/" + segment.uri;
-  if (!write_file(self, path, stream.pending.data(), stream.pending.size())) return;
+  if (!write_file(self, path, stream.pending.data(), bytes)) return;
 
-  stream.timeline.push_back(onair::MpdSegment{sequence, stream.pending_start, stream.pending_duration});
+  stream.timeline.push_back(onair::MpdSegment{sequence, stream.pending_start, duration});
+  if (!stream.is_audio && !priv->streams.empty() && &stream == reference_video(priv)) {
+    priv->video_boundaries.push_back(seconds(stream, stream.pending_start + duration));
+    if (priv->video_boundaries.size() > 64) priv->video_boundaries.pop_front();
+  }
   stream.recent_segment_seconds.push_back(segment.duration);
   if (stream.recent_segment_seconds.size() > 3) stream.recent_segment_seconds.pop_front();
   stream.nominal_segment_seconds =
       *std::max_element(stream.recent_segment_seconds.begin(), stream.recent_segment_seconds.end());
-  double duration = segment.duration;
-  guint64 bytes = segment.bytes;
+  double segment_seconds = segment.duration;
   auto removed = stream.playlist->append(std::move(segment));
   for (auto &old : removed) {
     stream.timeline.pop_front();
@@ -614,9 +672,19 @@ static void close_segment(GstAbrSink *self, Stream &stream) {
       stream.expired.pop_front();
     }
   }
-  stream.pending.clear();
-  stream.pending_valid = false;
-  stream.pending_duration = 0;
+  if (fragments < stream.pending_fragments.size()) {
+    stream.pending.erase(stream.pending.begin(), stream.pending.begin() + bytes);
+    stream.pending_fragments.erase(stream.pending_fragments.begin(),
+                                   stream.pending_fragments.begin() + fragments);
+    for (auto &f : stream.pending_fragments) f.first -= bytes;
+    stream.pending_start += duration;
+    stream.pending_duration -= duration;
+  } else {
+    stream.pending.clear();
+    stream.pending_fragments.clear();
+    stream.pending_valid = false;
+    stream.pending_duration = 0;
+  }
 
   if (settings.hls && (live || !stream.playlist->ended()))
     write_text(self, dir + "/index.m3u8", stream.playlist->render());
@@ -624,7 +692,7 @@ static void close_segment(GstAbrSink *self, Stream &stream) {
     if (settings.hls) write_master(self);
     if (settings.dash && live) write_mpd(self, false);
   }
-  post_segment_message(self, stream, path, sequence, duration, bytes);
+  post_segment_message(self, stream, path, sequence, segment_seconds, bytes);
 }
 
 static void ensure_playlist(GstAbrSinkPrivate *priv, Stream &stream) {
@@ -661,6 +729,49 @@ static double segment_target(GstAbrSinkPrivate *priv, const Stream &stream) {
   return FALLBACK_SEGMENT_SECONDS;
 }
 
+/* Audio is cut between its fragments, at the boundary nearest each end of
+ * the reference video rendition's segments (every segment-duration when
+ * there is no video), so audio and video segments cover the same time. */
+static void cut_audio(GstAbrSink *self, Stream &stream) {
+  GstAbrSinkPrivate *priv = self->priv;
+  while (stream.pending_valid && !stream.pending_fragments.empty()) {
+    double start = seconds(stream, stream.pending_start);
+    double end = seconds(stream, stream.pending_start + stream.pending_duration);
+    double target = segment_target(priv, stream);
+    double boundary = -1;
+    if (reference_video(priv)) {
+      /* the next boundary not used yet (a cut lands up to half a fragment
+       * before its boundary) */
+      for (double b : priv->video_boundaries)
+        if (b > start + 0.05 && b > stream.audio_cut_boundary + 0.001) {
+          boundary = b;
+          break;
+        }
+      if (boundary < 0) {
+        /* the video is not there yet (its encoder runs behind); a video that
+         * stopped does not hold the audio back for long */
+        if (end - start < 3 * std::max(target, 1.0)) return;
+        boundary = start + target;
+      }
+    } else {
+      boundary = start + target;
+    }
+    double last = end - seconds(stream, stream.pending_fragments.back().second);
+    if (end < boundary - last / 2) return; /* a later fragment ends nearer */
+    size_t best = stream.pending_fragments.size();
+    double best_distance = std::fabs(end - boundary);
+    for (size_t k = 1; k < stream.pending_fragments.size(); k++) {
+      double distance = std::fabs(seconds(stream, stream.pending_fragments[k].second) - boundary);
+      if (distance < best_distance) {
+        best = k;
+        best_distance = distance;
+      }
+    }
+    stream.audio_cut_boundary = boundary;
+    close_segment(self, stream, best);
+  }
+}
+
 static void on_fragment(Stream *stream, onair::Fmp4Fragment fragment) {
   GstAbrSink *self = stream->sink;
   GstAbrSinkPrivate *priv = self->priv;
@@ -679,16 +790,6 @@ static void on_fragment(Stream *stream, onair::Fmp4Fragment fragment) {
     stream->playlist->queue_marker(marker);
     stream->discontinuity_at = -1;
   }
-  if (stream->pending_valid && fragment.starts_with_sync) {
-    double target = segment_target(priv, *stream);
-    /* Video: a little slack for timestamp rounding. Audio, cut only between
-     * fragments: at the boundary nearest the target, so its segments stay
-     * close to the video's. */
-    double pending = seconds(*stream, stream->pending_duration);
-    bool close = stream->is_audio ? pending + seconds(*stream, fragment.duration) / 2 >= target
-                                  : pending >= target * 0.97;
-    if (close) close_segment(self, *stream);
-  }
   if (!stream->pending_valid) {
     if (!fragment.starts_with_sync)
       GST_WARNING_OBJECT(self, "%s: segment does not start with a keyframe", stream->name.c_str());
@@ -696,9 +797,27 @@ static void on_fragment(Stream *stream, onair::Fmp4Fragment fragment) {
     stream->pending_start = fragment.decode_time;
     stream->pending_duration = 0;
   }
+  stream->pending_fragments.emplace_back(stream->pending.size(), fragment.decode_time);
   stream->pending.insert(stream->pending.end(), fragment.data.begin(), fragment.data.end());
   stream->pending_duration = fragment.decode_time + fragment.duration - stream->pending_start;
   stream->end_time = fragment.decode_time + fragment.duration;
+
+  /* Segments are closed as soon as they are complete, not when the next
+   * fragment arrives: a video fragment is a whole keyframe interval (the
+   * muxer emits it when the next keyframe comes), so a segment is written
+   * one frame after its last frame. */
+  if (stream->is_audio) {
+    cut_audio(self, *stream);
+    return;
+  }
+  double target = segment_target(priv, *stream);
+  /* a little slack for timestamp rounding */
+  if (seconds(*stream, stream->pending_duration) >= target * 0.97) {
+    close_segment(self, *stream);
+    if (stream == reference_video(priv))
+      for (auto &s : priv->streams)
+        if (s->is_audio) cut_audio(self, *s);
+  }
 }
 
 static void finish_output(GstAbrSink *self) {
@@ -1041,6 +1160,8 @@ static GstStateChangeReturn gst_abr_sink_change_state(GstElement *element, GstSt
     priv->availability_start_ms = -1;
     priv->wall_at_running_zero_ms = -1;
     priv->finished = false;
+    priv->written_text.clear();
+    priv->video_boundaries.clear();
   }
 
   GstStateChangeReturn ret = GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
@@ -1057,6 +1178,8 @@ static GstStateChangeReturn gst_abr_sink_change_state(GstElement *element, GstSt
       s->timeline.clear();
       s->expired.clear();
       s->pending.clear();
+      s->pending_fragments.clear();
+      s->audio_cut_boundary = -1;
       s->pending_valid = false;
       s->have_init = false;
       s->have_first_dts = false;

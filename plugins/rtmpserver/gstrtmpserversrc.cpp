@@ -936,7 +936,8 @@ static bool queue_tag(Session *session, uint8_t type, uint32_t timestamp, std::s
   endpoint->messages++;
   endpoint->queued_bytes += gst_buffer_get_size(tag);
   endpoint->queue.push_back(tag);
-  endpoint->changed.notify_all();
+  /* the streaming thread sleeps only on an empty queue, and takes all of it */
+  if (endpoint->queue.size() <= 2) endpoint->changed.notify_all();
   return true;
 }
 
@@ -1275,14 +1276,30 @@ static GstFlowReturn gst_rtmp_server_src_create(GstPushSrc *src, GstBuffer **buf
   std::unique_lock<std::mutex> lock(endpoint->lock);
   while (endpoint->queue.empty() && !endpoint->flushing) endpoint->changed.wait(lock);
   if (endpoint->flushing) return GST_FLOW_FLUSHING;
-  GstBuffer *next = endpoint->queue.front();
-  endpoint->queue.pop_front();
-  endpoint->changed.notify_all();
-  if (!next) {
+  if (!endpoint->queue.front()) {
+    endpoint->queue.pop_front();
+    endpoint->changed.notify_all();
     GST_INFO_OBJECT(src, "publisher left, end of stream");
     return GST_FLOW_EOS;
   }
-  endpoint->queued_bytes -= gst_buffer_get_size(next);
-  *buffer = next;
+  /* Everything queued leaves at once, as a buffer list (up to an end of
+   * stream): one wake-up of this thread per burst, not per message. */
+  bool was_full = endpoint->queue.size() >= MAX_QUEUED_BUFFERS || endpoint->queued_bytes >= MAX_QUEUED_BYTES;
+  GstBufferList *list = gst_buffer_list_new_sized(endpoint->queue.size());
+  while (!endpoint->queue.empty() && endpoint->queue.front()) {
+    GstBuffer *next = endpoint->queue.front();
+    endpoint->queue.pop_front();
+    endpoint->queued_bytes -= gst_buffer_get_size(next);
+    gst_buffer_list_add(list, next);
+  }
+  if (was_full) endpoint->changed.notify_all();
+  lock.unlock();
+  if (gst_buffer_list_length(list) == 1) {
+    *buffer = gst_buffer_ref(gst_buffer_list_get(list, 0));
+    gst_buffer_list_unref(list);
+  } else {
+    gst_base_src_submit_buffer_list(GST_BASE_SRC(src), list);
+    *buffer = NULL;
+  }
   return GST_FLOW_OK;
 }
