@@ -729,9 +729,10 @@ static double segment_target(GstAbrSinkPrivate *priv, const Stream &stream) {
   return FALLBACK_SEGMENT_SECONDS;
 }
 
-/* Audio is cut between its fragments, at the boundary nearest each end of
- * the reference video rendition's segments (every segment-duration when
- * there is no video), so audio and video segments cover the same time. */
+/* Audio is cut between its fragments, at the first boundary at or after each
+ * end of the reference video rendition's segments (every segment-duration
+ * when there is no video), so audio and video segments cover the same time
+ * (to within a fragment, AUDIO_FRAGMENT_MS). */
 static void cut_audio(GstAbrSink *self, Stream &stream) {
   GstAbrSinkPrivate *priv = self->priv;
   while (stream.pending_valid && !stream.pending_fragments.empty()) {
@@ -740,8 +741,7 @@ static void cut_audio(GstAbrSink *self, Stream &stream) {
     double target = segment_target(priv, stream);
     double boundary = -1;
     if (reference_video(priv)) {
-      /* the next boundary not used yet (a cut lands up to half a fragment
-       * before its boundary) */
+      /* the next boundary not used yet */
       for (double b : priv->video_boundaries)
         if (b > start + 0.05 && b > stream.audio_cut_boundary + 0.001) {
           boundary = b;
@@ -756,17 +756,16 @@ static void cut_audio(GstAbrSink *self, Stream &stream) {
     } else {
       boundary = start + target;
     }
-    double last = end - seconds(stream, stream.pending_fragments.back().second);
-    if (end < boundary - last / 2) return; /* a later fragment ends nearer */
+    /* the first fragment boundary at or after it: an audio segment always
+     * covers its video segment, so both can be listed together */
+    const double slack = 0.01;
+    if (end < boundary - slack) return; /* not there yet */
     size_t best = stream.pending_fragments.size();
-    double best_distance = std::fabs(end - boundary);
-    for (size_t k = 1; k < stream.pending_fragments.size(); k++) {
-      double distance = std::fabs(seconds(stream, stream.pending_fragments[k].second) - boundary);
-      if (distance < best_distance) {
+    for (size_t k = 1; k < stream.pending_fragments.size(); k++)
+      if (seconds(stream, stream.pending_fragments[k].second) >= boundary - slack) {
         best = k;
-        best_distance = distance;
+        break;
       }
-    }
     stream.audio_cut_boundary = boundary;
     close_segment(self, stream, best);
   }
