@@ -1,0 +1,80 @@
+/* onair
+ * Copyright (C) 2026 onair developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+#include <string>
+
+namespace onair {
+
+#define ONAIR_CONFIG_ERROR (onair::config_error_quark())
+GQuark config_error_quark();
+
+enum ConfigError {
+  CONFIG_ERROR_FILE,  /* unreadable or malformed, an unknown group or key */
+  CONFIG_ERROR_VALUE, /* a value out of range */
+  CONFIG_ERROR_USAGE, /* the command line */
+};
+
+/* onaird's settings: built-in defaults, then the config file, then the
+ * command line, each overriding the one before. */
+struct Config {
+  /* The file read, if any. */
+  std::string config_file;
+
+  /* [server] */
+  std::string listen_address = "127.0.0.1";
+  int port = 8080;
+  /* What clients are told to use (playback URLs, Location headers); default
+   * http://<listen_address>:<port>. No trailing slash. */
+  std::string public_base_url;
+
+  /* [storage] */
+  /* Default: /var/lib/onaird as root, else $XDG_STATE_HOME/onaird. */
+  std::string state_dir;
+  /* Default: <state_dir>/media. */
+  std::string media_root;
+
+  /* [database] */
+  /* A libpq URI or connection string; empty: the embedded cluster in <state_dir>/pg. */
+  std::string database_uri;
+  int pool_size = 4;
+  /* Default: $ONAIRD_MIGRATIONS_DIR, else the installed schemas/postgres. */
+  std::string migrations_dir;
+
+  /* Command line only: migrate, print the schema version and exit. */
+  bool migrate_only = false;
+};
+
+/* Reads the command line (removing what it understood from argc/argv) and
+ * the config file: --config FILE, else $ONAIRD_CONFIG, else
+ * /etc/onair/onaird.conf if it exists. An example:
+ *
+ *   [server]
+ *   listen_address = 0.0.0.0
+ *   port = 8080
+ *   public_base_url = https://live.example.com
+ *
+ *   [storage]
+ *   state_dir = /var/lib/onaird
+ *   media_root = /srv/onair
+ *
+ *   [database]
+ *   # uri = postgresql://onair@db.example.com/onair
+ *   pool_size = 4
+ *
+ * Relative paths in the file are relative to the file; on the command line,
+ * to the working directory. Unknown groups and keys are errors (a typo must
+ * not be ignored). */
+bool load_config(int *argc, char ***argv, Config *config, GError **error);
+
+/* Only the file (into `config`), then the derived defaults: for tests. */
+bool load_config_file(const std::string &path, Config *config, GError **error);
+
+/* Fills what is derived from other settings and checks ranges. */
+bool finish_config(Config *config, GError **error);
+
+}  // namespace onair

@@ -1,0 +1,106 @@
+/* onair
+ * Copyright (C) 2026 onair developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * onaird: for now the database part of startup and shutdown. It reads the
+ * configuration, starts the embedded PostgreSQL (without --db), migrates,
+ * opens the connection pool and runs until SIGINT or SIGTERM. The HTTP
+ * server and the channels come next.
+ */
+#include "config.h"
+#include "db/database.h"
+#include "db/embedded_postgres.h"
+#include "db/migrations.h"
+
+#include <glib-unix.h>
+#include <libpq-fe.h>
+
+#include <clocale>
+#include <cstring>
+#include <memory>
+#include <string>
+
+namespace {
+
+/* A connection string fit for a log: no password. */
+std::string describe_uri(const std::string &uri) {
+  PQconninfoOption *options = PQconninfoParse(uri.c_str(), nullptr);
+  if (!options) return "(an unreadable connection string)";
+  std::string out;
+  for (PQconninfoOption *option = options; option->keyword; option++) {
+    if (!option->val || !*option->val || strcmp(option->keyword, "password") == 0) continue;
+    if (strcmp(option->keyword, "host") && strcmp(option->keyword, "port") &&
+        strcmp(option->keyword, "dbname") && strcmp(option->keyword, "user"))
+      continue;
+    out += (out.empty() ? "" : " ") + std::string(option->keyword) + "=" + option->val;
+  }
+  PQconninfoFree(options);
+  return out.empty() ? "(libpq defaults)" : out;
+}
+
+gboolean quit_on_signal(gpointer loop) {
+  g_main_loop_quit(static_cast<GMainLoop *>(loop));
+  return G_SOURCE_CONTINUE;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  setlocale(LC_ALL, "");
+  onair::Config config;
+  GError *error = nullptr;
+  if (!onair::load_config(&argc, &argv, &config, &error)) {
+    g_printerr("onaird: %s\n", error->message);
+    g_error_free(error);
+    return 2;
+  }
+
+  std::unique_ptr<onair::db::EmbeddedPostgres> embedded;
+  std::string uri = config.database_uri;
+  if (uri.empty()) {
+    onair::db::EmbeddedPostgresOptions options;
+    options.state_dir = config.state_dir;
+    embedded = std::make_unique<onair::db::EmbeddedPostgres>(options);
+    if (!embedded->start(&error)) {
+      g_printerr("onaird: %s\n", error->message);
+      g_error_free(error);
+      return 1;
+    }
+    uri = embedded->uri();
+  }
+
+  onair::db::MigrationReport report;
+  if (!onair::db::migrate(uri, config.migrations_dir, &report, &error)) {
+    g_printerr("onaird: %s\n", error->message);
+    g_error_free(error);
+    return 1;
+  }
+  g_print("onaird: database %s, schema version %d (%zu migrations applied now)\n", describe_uri(uri).c_str(),
+          report.version, report.applied.size());
+  if (config.migrate_only) return 0;
+
+  GMainLoop *loop = g_main_loop_new(nullptr, FALSE);
+  onair::db::DatabaseOptions options;
+  options.uri = uri;
+  options.pool_size = config.pool_size;
+  int status = 0;
+  {
+    onair::db::Database database(options);
+    database.open([&](const onair::db::Error &failure) {
+      if (!failure) {
+        g_print("onaird: connected; Ctrl-C stops\n");
+        return;
+      }
+      g_printerr("onaird: %s\n", failure.message.c_str());
+      status = 1;
+      g_main_loop_quit(loop);
+    });
+    g_unix_signal_add(SIGINT, quit_on_signal, loop);
+    g_unix_signal_add(SIGTERM, quit_on_signal, loop);
+    g_main_loop_run(loop);
+    database.close();
+  }
+  g_main_loop_unref(loop);
+  /* The embedded cluster is stopped when `embedded` goes. */
+  return status;
+}
