@@ -132,6 +132,8 @@ import tempfile
 import threading
 import time
 
+from benchutil import env_number, fmt, log, print_table, ratio
+
 SEGMENT_SECONDS = 2
 WINDOW_SEGMENTS = 10
 FPS = 30
@@ -155,23 +157,6 @@ CASES = {
     "single": (1920, 1080, 7872, 128, "1 publish, 1080p30 8 Mbit/s"),
     "multi": (1280, 720, 1872, 128, "{n} publishes, 720p30 2 Mbit/s each"),
 }
-
-
-def log(*args):
-    print(*args, flush=True)
-
-
-def env_number(name, default, kind=float, minimum=None):
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = kind(text)
-    except ValueError:
-        sys.exit(f"bench_ingest: {name}={text!r} is not a number")
-    if minimum is not None and value < minimum:
-        sys.exit(f"bench_ingest: {name} must be >= {minimum}")
-    return value
 
 
 def env_flag(name):
@@ -1103,25 +1088,6 @@ def stats_ms(values):
             f"{min(values) * 1000:.0f}", f"{max(values) * 1000:.0f}")
 
 
-def fmt(value, spec=".2f", missing="-"):
-    return missing if value is None else format(value, spec)
-
-
-def ratio(a, b):
-    return a / b if a is not None and b else None
-
-
-def print_table(header, rows):
-    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
-
-    def line(r):
-        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
-    log(line(header))
-    log("  ".join("-" * w for w in widths))
-    for r in rows:
-        log(line(r))
-
-
 # --------------------------------------------------------------------------
 # checking what was written
 
@@ -1217,8 +1183,8 @@ def verify(run, keys, size, workdir):
 
 
 def main():
-    seconds = env_number("ONAIR_BENCH_SECONDS", 60.0, float, minimum=10)
-    channels = env_number("ONAIR_BENCH_CHANNELS", 20, int, minimum=1)
+    seconds = env_number("ONAIR_BENCH_SECONDS", 60.0, float, minimum=10, program="bench_ingest")
+    channels = env_number("ONAIR_BENCH_CHANNELS", 20, int, minimum=1, program="bench_ingest")
     cases = [c.strip() for c in os.environ.get("ONAIR_BENCH_CASES", "single,multi").split(",") if c.strip()]
     for c in cases:
         if c not in CASES:

@@ -55,6 +55,8 @@ import threading
 import time
 import urllib.parse
 
+from benchutil import env_number, fmt, log, print_table, ratio
+
 # The ladder as abrladder's `ladder` property spells it: name, short side, kbit/s.
 LADDER = [("1080p", 1080, 5000), ("720p", 720, 2800), ("480p", 480, 1400), ("144p", 144, 200)]
 PRESET = "veryfast"
@@ -72,23 +74,6 @@ DEFAULT_ONAIR_PIPELINE = (
 
 # x264 options that differ for reasons that do not change the work done.
 INERT_WHEN_NO_SCENECUT = {"keyint_min"}
-
-
-def log(*args):
-    print(*args, flush=True)
-
-
-def env_number(name, default, kind=float, minimum=None):
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = kind(text)
-    except ValueError:
-        sys.exit(f"bench_ladder: {name}={text!r} is not a number")
-    if minimum is not None and value < minimum:
-        sys.exit(f"bench_ladder: {name} must be >= {minimum}")
-    return value
 
 
 # --------------------------------------------------------------------------
@@ -646,24 +631,6 @@ def floor_encode_command(rung):
 # report
 
 
-def fmt(value, spec=".2f", missing="-"):
-    return missing if value is None else format(value, spec)
-
-
-def ratio(a, b):
-    return a / b if a is not None and b else None
-
-
-def print_table(header, rows):
-    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
-    def line(r):
-        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
-    log(line(header))
-    log("  ".join("-" * w for w in widths))
-    for r in rows:
-        log(line(r))
-
-
 def summarize(measures):
     cpus = [m.cpu for m in measures]
     walls = [m.wall for m in measures]
@@ -692,8 +659,8 @@ def diff_x264(a, b):
 
 
 def main():
-    seconds = env_number("ONAIR_BENCH_SECONDS", 20.0, float, minimum=2)
-    rounds = env_number("ONAIR_BENCH_ROUNDS", 2, int, minimum=1)
+    seconds = env_number("ONAIR_BENCH_SECONDS", 20.0, float, minimum=2, program="bench_ladder")
+    rounds = env_number("ONAIR_BENCH_ROUNDS", 2, int, minimum=1, program="bench_ladder")
     keep = os.environ.get("ONAIR_BENCH_KEEP", "") not in ("", "0")
     skip_onair = os.environ.get("ONAIR_BENCH_SKIP_ONAIR", "") not in ("", "0")
     given_input = os.environ.get("ONAIR_BENCH_INPUT", "").strip()
