@@ -16,14 +16,8 @@ SECONDS = 12
 GOP = 2.0
 SOURCE_ROOT = os.environ.get("ONAIR_SOURCE_ROOT", os.path.join(os.path.dirname(__file__), "..", ".."))
 
-failures = []
-
-
-def check(condition, message):
-    if not condition:
-        failures.append(message)
-        print("FAIL:", message, flush=True)
-    return condition
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from checks import check, failures  # noqa: E402
 
 
 def run(args, **kwargs):

@@ -45,14 +45,8 @@ def at_switch(segment, switch_wall):
     delay before the message."""
     return segment["pdt"] is not None and switch_wall - TIMEOUT - 1.0 <= segment["pdt"] <= switch_wall + 1.5
 
-failures = []
-
-
-def check(condition, message):
-    if not condition:
-        failures.append(message)
-        print("FAIL:", message, flush=True)
-    return condition
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from checks import check, failures  # noqa: E402
 
 
 def fatal(message):

@@ -25,14 +25,8 @@ PIPELINES = os.path.join(SOURCE_ROOT, "pipelines")
 SMALL = ["ladder=360p:800,144p:200", "width=640", "height=360", "speed-preset=ultrafast"]
 TIMEOUT = 240
 
-failures = []
-
-
-def check(condition, message):
-    if not condition:
-        failures.append(message)
-        print("FAIL:", message, flush=True)
-    return condition
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from checks import check, failures  # noqa: E402
 
 
 def launch(*args, timeout=TIMEOUT):
