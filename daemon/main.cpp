@@ -2,15 +2,15 @@
  * Copyright (C) 2026 onair developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * onaird: for now the database part of startup and shutdown. It reads the
- * configuration, starts the embedded PostgreSQL (without --db), migrates,
- * opens the connection pool and runs until SIGINT or SIGTERM. The HTTP
- * server and the channels come next.
+ * onaird: reads the configuration, starts the embedded PostgreSQL (without
+ * --db), migrates, opens the connection pool, serves the REST API on the
+ * listen address and runs until SIGINT or SIGTERM. The channels come next.
  */
 #include "config.h"
 #include "db/database.h"
 #include "db/embedded_postgres.h"
 #include "db/migrations.h"
+#include "http/api.h"
 
 #include <glib-unix.h>
 #include <libpq-fe.h>
@@ -95,9 +95,29 @@ int main(int argc, char **argv) {
       status = 1;
       g_main_loop_quit(loop);
     });
-    g_unix_signal_add(SIGINT, quit_on_signal, loop);
-    g_unix_signal_add(SIGTERM, quit_on_signal, loop);
-    g_main_loop_run(loop);
+    onair::http::Api api(database, config.public_base_url);
+    SoupServer *server = soup_server_new("server-header", "onaird", nullptr);
+    api.mount(server);
+    GInetAddress *address = g_inet_address_new_from_string(config.listen_address.c_str());
+    GSocketAddress *socket_address = address ? g_inet_socket_address_new(address, config.port) : nullptr;
+    if (!socket_address ||
+        !soup_server_listen(server, socket_address, static_cast<SoupServerListenOptions>(0), &error)) {
+      g_printerr("onaird: cannot listen on %s:%d: %s\n", config.listen_address.c_str(), config.port,
+                 error ? error->message : "not an IP address");
+      g_clear_error(&error);
+      status = 1;
+    } else {
+      g_print("onaird: serving http://%s:%d/api/v1\n", config.listen_address.c_str(), config.port);
+      g_unix_signal_add(SIGINT, quit_on_signal, loop);
+      g_unix_signal_add(SIGTERM, quit_on_signal, loop);
+      g_main_loop_run(loop);
+    }
+    g_clear_object(&socket_address);
+    g_clear_object(&address);
+    /* Stop accepting, drop the connections (their pending queries are
+     * cancelled), then the pool. */
+    soup_server_disconnect(server);
+    g_object_unref(server);
     database.close();
   }
   g_main_loop_unref(loop);

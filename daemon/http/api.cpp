@@ -1,0 +1,323 @@
+/* onair
+ * Copyright (C) 2026 onair developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "http/api.h"
+
+#include "http/fields.h"
+
+namespace onair::http {
+
+namespace {
+
+constexpr db::Statement ping{"healthz_ping", "SELECT 1 AS one"};
+
+const std::initializer_list<const char *> visibilities = {"public", "unlisted", "private"};
+const std::initializer_list<const char *> statuses = {"pending", "live",  "processing",
+                                                      "ready",   "ended", "failed"};
+const std::initializer_list<const char *> kinds = {"live", "vod"};
+
+/* A path id: false (and 400 answered) when not a UUID. */
+bool valid_id(Request &request, const char *name) {
+  if (g_uuid_string_is_valid(request.param(name).c_str())) return true;
+  request.problem({400, {}, "not a valid id", {{name, "must be a UUID"}}});
+  return false;
+}
+
+void add_string(JsonBuilder *builder, const char *name, const std::string &value) {
+  json_builder_set_member_name(builder, name);
+  json_builder_add_string_value(builder, value.c_str());
+}
+
+void add_optional_string(JsonBuilder *builder, const char *name, const std::optional<std::string> &value) {
+  json_builder_set_member_name(builder, name);
+  if (value)
+    json_builder_add_string_value(builder, value->c_str());
+  else
+    json_builder_add_null_value(builder);
+}
+
+void add_time(JsonBuilder *builder, const char *name, const std::string &value) {
+  add_optional_string(builder, name, value.empty() ? std::nullopt : std::optional<std::string>(value));
+}
+
+void add_optional_int(JsonBuilder *builder, const char *name, const std::optional<int64_t> &value) {
+  json_builder_set_member_name(builder, name);
+  if (value)
+    json_builder_add_int_value(builder, *value);
+  else
+    json_builder_add_null_value(builder);
+}
+
+void add_video(JsonBuilder *builder, const store::Video &video) {
+  json_builder_begin_object(builder);
+  add_string(builder, "id", video.id);
+  add_optional_string(builder, "channel_id", video.channel_id);
+  add_string(builder, "kind", video.kind);
+  add_string(builder, "title", video.title);
+  add_string(builder, "description", video.description);
+  json_builder_set_member_name(builder, "tags");
+  json_builder_begin_array(builder);
+  for (const std::string &tag : video.tags) json_builder_add_string_value(builder, tag.c_str());
+  json_builder_end_array(builder);
+  add_string(builder, "visibility", video.visibility);
+  add_string(builder, "status", video.status);
+  add_optional_string(builder, "error", video.error);
+  add_optional_int(builder, "duration_ms", video.duration_ms);
+  json_builder_set_member_name(builder, "renditions");
+  json_builder_add_value(builder, json_node_copy(video.renditions.get()));
+  json_builder_set_member_name(builder, "playback");
+  json_builder_begin_object(builder);
+  add_string(builder, "hls", video.hls_url);
+  add_string(builder, "dash", video.dash_url);
+  json_builder_end_object(builder);
+  add_string(builder, "created_at", video.created_at);
+  add_string(builder, "updated_at", video.updated_at);
+  add_time(builder, "started_at", video.started_at);
+  add_time(builder, "ended_at", video.ended_at);
+  json_builder_end_object(builder);
+}
+
+void add_comment(JsonBuilder *builder, const store::Comment &comment) {
+  json_builder_begin_object(builder);
+  add_string(builder, "id", comment.id);
+  add_string(builder, "video_id", comment.video_id);
+  add_string(builder, "author", comment.author);
+  add_string(builder, "body", comment.body);
+  add_optional_int(builder, "media_time_ms", comment.media_time_ms);
+  add_string(builder, "created_at", comment.created_at);
+  json_builder_end_object(builder);
+}
+
+template <typename Item, typename Add>
+JsonNode *page_json(const store::Page<Item> &page, Add add, const std::string &next_link) {
+  JsonBuilder *builder = json_builder_new();
+  json_builder_begin_object(builder);
+  json_builder_set_member_name(builder, "items");
+  json_builder_begin_array(builder);
+  for (const Item &item : page.items) add(builder, item);
+  json_builder_end_array(builder);
+  add_optional_string(builder, "next_cursor", page.next_cursor);
+  add_optional_string(builder, "next",
+                      page.next_cursor ? std::optional<std::string>(next_link) : std::nullopt);
+  json_builder_end_object(builder);
+  JsonNode *root = json_builder_get_root(builder);
+  g_object_unref(builder);
+  return root;
+}
+
+template <typename Item, typename Add>
+JsonNode *one_json(const Item &item, Add add) {
+  JsonBuilder *builder = json_builder_new();
+  add(builder, item);
+  JsonNode *root = json_builder_get_root(builder);
+  g_object_unref(builder);
+  return root;
+}
+
+/* The link to the next page: the same query with `after` replaced. */
+std::string next_link(const std::string &path, const std::map<std::string, std::string> &query,
+                      const std::optional<std::string> &cursor) {
+  if (!cursor) return {};
+  GString *link = g_string_new(path.c_str());
+  char separator = '?';
+  for (const auto &[name, value] : query) {
+    if (name == "after") continue;
+    g_string_append_c(link, separator);
+    g_string_append_uri_escaped(link, name.c_str(), nullptr, FALSE);
+    g_string_append_c(link, '=');
+    g_string_append_uri_escaped(link, value.c_str(), nullptr, FALSE);
+    separator = '&';
+  }
+  g_string_append_printf(link, "%cafter=%s", separator, cursor->c_str());
+  gchar *text = g_string_free(link, FALSE);
+  std::string out(text);
+  g_free(text);
+  return out;
+}
+
+Problem not_found(const char *what) {
+  return {404, {}, std::string(what) + " not found", {}};
+}
+
+}  // namespace
+
+Api::Api(db::Database &database, std::string public_base_url)
+    : database_(database),
+      base_(std::move(public_base_url)),
+      videos_(database, store::MediaLinks(base_)),
+      comments_(database) {
+  router_.add("GET", "/healthz", [this](Request &request) { healthz(request); });
+  router_.add("POST", "/api/v1/videos", [this](Request &request) { create_video(request); });
+  router_.add("GET", "/api/v1/videos", [this](Request &request) { list_videos(request); });
+  router_.add("GET", "/api/v1/videos/{id}", [this](Request &request) { get_video(request); });
+  router_.add("PATCH", "/api/v1/videos/{id}", [this](Request &request) { update_video(request); });
+  router_.add("DELETE", "/api/v1/videos/{id}", [this](Request &request) { delete_video(request); });
+  router_.add("POST", "/api/v1/videos/{id}/comments", [this](Request &request) { create_comment(request); });
+  router_.add("GET", "/api/v1/videos/{id}/comments", [this](Request &request) { list_comments(request); });
+}
+
+void Api::healthz(Request &request) {
+  if (!database_.available()) {
+    request.problem({503, {}, "the database is unavailable", {}, 1});
+    return;
+  }
+  auto pending = request.defer();
+  pending->watch(database_.query(ping, {}, [pending](const db::Result &result) {
+    if (!result.ok()) return pending->problem({503, {}, "the database is unavailable", {}, 1});
+    JsonBuilder *builder = json_builder_new();
+    json_builder_begin_object(builder);
+    add_string(builder, "status", "ok");
+    json_builder_end_object(builder);
+    pending->json(200, json_builder_get_root(builder));
+    g_object_unref(builder);
+  }));
+}
+
+void Api::create_video(Request &request) {
+  JsonNode *body = request.json_body();
+  if (!body) return;
+  Fields fields(body);
+  store::VideoCreate video;
+  video.title = fields.string("title", 1, 200, true).value_or("");
+  video.description = fields.string("description", 0, 5000, false).value_or("");
+  video.tags = fields.strings("tags", 32, 1, 64).value_or(std::vector<std::string>{});
+  video.visibility = fields.one_of("visibility", visibilities, false).value_or("private");
+  video.kind = fields.one_of("kind", kinds, false).value_or("vod");
+  video.channel_id = fields.uuid_or_null("channel_id");
+  bool ok = fields.finish();
+  json_node_unref(body);
+  if (!ok) return request.problem(fields.problem());
+
+  auto pending = request.defer();
+  std::string base = base_;
+  pending->watch(
+      videos_.create(video, [pending, base](const db::Error &error, std::optional<store::Video> video) {
+        if (error) return pending->problem(problem_from_db_error(error));
+        std::string location = base + "/api/v1/videos/" + video->id;
+        pending->json(201, one_json(*video, add_video), location);
+      }));
+}
+
+void Api::get_video(Request &request) {
+  if (!valid_id(request, "id")) return;
+  auto pending = request.defer();
+  pending->watch(
+      videos_.get(request.param("id"), [pending](const db::Error &error, std::optional<store::Video> video) {
+        if (error) return pending->problem(problem_from_db_error(error));
+        if (!video) return pending->problem(not_found("video"));
+        pending->json(200, one_json(*video, add_video));
+      }));
+}
+
+void Api::list_videos(Request &request) {
+  QueryFields query(request.query());
+  store::VideoFilter filter;
+  filter.channel_id = query.uuid("channel_id");
+  filter.status = query.one_of("status", statuses);
+  filter.visibility = query.one_of("visibility", visibilities);
+  filter.kind = query.one_of("kind", kinds);
+  filter.tag = query.text("tag");
+  filter.limit = query.integer("limit", 20, 1, 100);
+  if (std::optional<std::string> after = query.text("after")) {
+    filter.after = store::Cursor::decode(*after, "t");
+    if (!filter.after) query.fail("after", "is not a cursor of this list");
+  }
+  if (!query.finish()) return request.problem(query.problem());
+
+  auto pending = request.defer();
+  std::map<std::string, std::string> params = request.query();
+  pending->watch(
+      videos_.list(filter, [pending, params](const db::Error &error, store::Page<store::Video> page) {
+        if (error) return pending->problem(problem_from_db_error(error));
+        pending->json(200, page_json(page, add_video, next_link("/api/v1/videos", params, page.next_cursor)));
+      }));
+}
+
+void Api::update_video(Request &request) {
+  if (!valid_id(request, "id")) return;
+  JsonNode *body = request.json_body();
+  if (!body) return;
+  Fields fields(body);
+  store::VideoUpdate update;
+  update.title = fields.string("title", 1, 200, false);
+  update.description = fields.string("description", 0, 5000, false);
+  update.tags = fields.strings("tags", 32, 1, 64);
+  update.visibility = fields.one_of("visibility", visibilities, false);
+  bool ok = fields.finish();
+  json_node_unref(body);
+  if (!ok) return request.problem(fields.problem());
+  if (fields.present() == 0)
+    return request.problem({422, {}, "nothing to update: give title, description, tags or visibility", {}});
+
+  auto pending = request.defer();
+  pending->watch(videos_.update(request.param("id"), update,
+                                [pending](const db::Error &error, std::optional<store::Video> video) {
+                                  if (error) return pending->problem(problem_from_db_error(error));
+                                  if (!video) return pending->problem(not_found("video"));
+                                  pending->json(200, one_json(*video, add_video));
+                                }));
+}
+
+void Api::delete_video(Request &request) {
+  if (!valid_id(request, "id")) return;
+  auto pending = request.defer();
+  pending->watch(videos_.remove(request.param("id"), [pending](const db::Error &error, bool found) {
+    if (error) return pending->problem(problem_from_db_error(error));
+    if (!found) return pending->problem(not_found("video"));
+    pending->empty(204);
+  }));
+}
+
+void Api::create_comment(Request &request) {
+  if (!valid_id(request, "id")) return;
+  JsonNode *body = request.json_body();
+  if (!body) return;
+  Fields fields(body);
+  store::CommentCreate comment;
+  comment.video_id = request.param("id");
+  comment.author = fields.string("author", 1, 64, true).value_or("");
+  comment.body = fields.string("body", 1, 2000, true).value_or("");
+  comment.media_time_ms = fields.integer_or_null("media_time_ms", 0);
+  bool ok = fields.finish();
+  json_node_unref(body);
+  if (!ok) return request.problem(fields.problem());
+
+  auto pending = request.defer();
+  std::string base = base_;
+  pending->watch(comments_.create(
+      comment, [pending, base](const db::Error &error, std::optional<store::Comment> comment) {
+        if (error && error.sqlstate == "23503") return pending->problem(not_found("video"));
+        if (error) return pending->problem(problem_from_db_error(error));
+        std::string location = base + "/api/v1/videos/" + comment->video_id + "/comments";
+        pending->json(201, one_json(*comment, add_comment), location);
+      }));
+}
+
+void Api::list_comments(Request &request) {
+  if (!valid_id(request, "id")) return;
+  QueryFields query(request.query());
+  store::CommentFilter filter;
+  filter.video_id = request.param("id");
+  std::optional<std::string> order = query.one_of("order", {"newest", "media_time"});
+  filter.order =
+      order && *order == "media_time" ? store::CommentOrder::media_time : store::CommentOrder::newest;
+  filter.limit = query.integer("limit", 50, 1, 200);
+  if (std::optional<std::string> after = query.text("after")) {
+    filter.after = store::Cursor::decode(*after, comments_.cursor_kind(filter.order));
+    if (!filter.after) query.fail("after", "is not a cursor of this list");
+  }
+  if (!query.finish()) return request.problem(query.problem());
+
+  auto pending = request.defer();
+  std::string path = "/api/v1/videos/" + filter.video_id + "/comments";
+  std::map<std::string, std::string> params = request.query();
+  pending->watch(comments_.list(
+      filter, [pending, path, params](const db::Error &error, bool found, store::Page<store::Comment> page) {
+        if (error) return pending->problem(problem_from_db_error(error));
+        if (!found) return pending->problem(not_found("video"));
+        pending->json(200, page_json(page, add_comment, next_link(path, params, page.next_cursor)));
+      }));
+}
+
+}  // namespace onair::http

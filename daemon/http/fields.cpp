@@ -1,0 +1,196 @@
+/* onair
+ * Copyright (C) 2026 onair developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "http/fields.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+namespace onair::http {
+
+namespace {
+
+std::string describe_choices(std::initializer_list<const char *> values) {
+  std::string out;
+  for (const char *value : values) out += std::string(out.empty() ? "" : ", ") + value;
+  return "one of " + out;
+}
+
+bool is_one_of(const char *value, std::initializer_list<const char *> values) {
+  for (const char *candidate : values)
+    if (strcmp(value, candidate) == 0) return true;
+  return false;
+}
+
+const char *string_value(JsonNode *node) {
+  if (!node || !JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING)
+    return nullptr;
+  return json_node_get_string(node);
+}
+
+}  // namespace
+
+JsonNode *Fields::member(const char *name) {
+  JsonNode *node = json_object_get_member(object_, name);
+  if (node) seen_.insert(name);
+  return node;
+}
+
+bool Fields::check_length(const char *name, const char *value, size_t min_length, size_t max_length) {
+  size_t length = g_utf8_strlen(value, -1);
+  if (length < min_length || length > max_length) {
+    errors_.push_back({name, min_length == max_length
+                                 ? "must be " + std::to_string(min_length) + " characters"
+                                 : "must be " + std::to_string(min_length) + " to " +
+                                       std::to_string(max_length) + " characters long"});
+    return false;
+  }
+  return true;
+}
+
+std::optional<std::string> Fields::string(const char *name, size_t min_length, size_t max_length,
+                                          bool required) {
+  JsonNode *node = member(name);
+  if (!node) {
+    if (required) errors_.push_back({name, "is required"});
+    return std::nullopt;
+  }
+  const char *value = string_value(node);
+  if (!value) {
+    errors_.push_back({name, "must be a string"});
+    return std::nullopt;
+  }
+  if (!check_length(name, value, min_length, max_length)) return std::nullopt;
+  return std::string(value);
+}
+
+std::optional<std::string> Fields::one_of(const char *name, std::initializer_list<const char *> values,
+                                          bool required) {
+  JsonNode *node = member(name);
+  if (!node) {
+    if (required) errors_.push_back({name, "is required"});
+    return std::nullopt;
+  }
+  const char *value = string_value(node);
+  if (!value || !is_one_of(value, values)) {
+    errors_.push_back({name, "must be " + describe_choices(values)});
+    return std::nullopt;
+  }
+  return std::string(value);
+}
+
+std::optional<std::string> Fields::uuid_or_null(const char *name) {
+  JsonNode *node = member(name);
+  if (!node || JSON_NODE_HOLDS_NULL(node)) return std::nullopt;
+  const char *value = string_value(node);
+  if (!value || !g_uuid_string_is_valid(value)) {
+    errors_.push_back({name, "must be a UUID or null"});
+    return std::nullopt;
+  }
+  return std::string(value);
+}
+
+std::optional<int64_t> Fields::integer_or_null(const char *name, int64_t minimum) {
+  JsonNode *node = member(name);
+  if (!node || JSON_NODE_HOLDS_NULL(node)) return std::nullopt;
+  if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_INT64) {
+    errors_.push_back({name, "must be an integer or null"});
+    return std::nullopt;
+  }
+  int64_t value = json_node_get_int(node);
+  if (value < minimum) {
+    errors_.push_back({name, "must be at least " + std::to_string(minimum)});
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<std::vector<std::string>> Fields::strings(const char *name, size_t max_items, size_t min_length,
+                                                        size_t max_length) {
+  JsonNode *node = member(name);
+  if (!node) return std::nullopt;
+  if (!JSON_NODE_HOLDS_ARRAY(node)) {
+    errors_.push_back({name, "must be an array of strings"});
+    return std::nullopt;
+  }
+  JsonArray *array = json_node_get_array(node);
+  guint count = json_array_get_length(array);
+  if (count > max_items) {
+    errors_.push_back({name, "must have at most " + std::to_string(max_items) + " items"});
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  bool ok = true;
+  for (guint i = 0; i < count; i++) {
+    std::string item_name = std::string(name) + "[" + std::to_string(i) + "]";
+    const char *value = string_value(json_array_get_element(array, i));
+    if (!value) {
+      errors_.push_back({item_name, "must be a string"});
+      ok = false;
+    } else if (check_length(item_name.c_str(), value, min_length, max_length)) {
+      out.emplace_back(value);
+    } else {
+      ok = false;
+    }
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+bool Fields::finish() {
+  GList *members = json_object_get_members(object_);
+  for (GList *item = members; item; item = item->next) {
+    const char *name = static_cast<const char *>(item->data);
+    if (!seen_.count(name)) errors_.push_back({name, "is not a known field"});
+  }
+  g_list_free(members);
+  return errors_.empty();
+}
+
+std::optional<std::string> QueryFields::text(const char *name) {
+  auto found = query_.find(name);
+  if (found == query_.end()) return std::nullopt;
+  seen_.insert(name);
+  return found->second;
+}
+
+std::optional<std::string> QueryFields::one_of(const char *name, std::initializer_list<const char *> values) {
+  std::optional<std::string> value = text(name);
+  if (value && !is_one_of(value->c_str(), values)) {
+    fail(name, "must be " + describe_choices(values));
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<std::string> QueryFields::uuid(const char *name) {
+  std::optional<std::string> value = text(name);
+  if (value && !g_uuid_string_is_valid(value->c_str())) {
+    fail(name, "must be a UUID");
+    return std::nullopt;
+  }
+  return value;
+}
+
+int64_t QueryFields::integer(const char *name, int64_t fallback, int64_t minimum, int64_t maximum) {
+  std::optional<std::string> value = text(name);
+  if (!value) return fallback;
+  char *end = nullptr;
+  errno = 0;
+  long long parsed = strtoll(value->c_str(), &end, 10);
+  if (value->empty() || *end || errno || parsed < minimum || parsed > maximum) {
+    fail(name, "must be an integer from " + std::to_string(minimum) + " to " + std::to_string(maximum));
+    return fallback;
+  }
+  return parsed;
+}
+
+bool QueryFields::finish() {
+  for (const auto &[name, value] : query_)
+    if (!seen_.count(name)) errors_.push_back({name, "is not a known parameter"});
+  return errors_.empty();
+}
+
+}  // namespace onair::http

@@ -1,0 +1,38 @@
+/* onair
+ * Copyright (C) 2026 onair developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "db/result.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace onair::store {
+
+/* The request field a failed statement points at, from the constraint (or
+ * column) named by the server; empty when unknown. */
+std::string field_of(const db::Error &error);
+
+/* A keyset position, opaque to clients: base64url of "kind|key|id". `kind`
+ * tells which order it belongs to ("t": created_at, "m": media time). */
+struct Cursor {
+  std::string kind;
+  std::string key;
+  std::string id;
+
+  std::string encode() const;
+  /* nullopt when malformed (not ours, or for another kind). */
+  static std::optional<Cursor> decode(const std::string &text, const std::string &kind);
+};
+
+/* One page of a list: the rows and the cursor of the next page, if any. */
+template <typename Item>
+struct Page {
+  std::vector<Item> items;
+  std::optional<std::string> next_cursor;
+};
+
+}  // namespace onair::store

@@ -1,0 +1,443 @@
+/* onair — the REST API (videos, comments, /healthz) over HTTP against a real
+ * PostgreSQL: every route, pagination walks, filters, every class of error,
+ * and a database outage (503 + Retry-After, nothing acknowledged lost).
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "harness.h"
+#include "http/api.h"
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+using namespace onair;
+
+namespace {
+
+struct Response {
+  guint status = 0;
+  std::string body;
+  std::string content_type;
+  std::string retry_after;
+  std::string location;
+  std::string allow;
+  JsonNode *json = nullptr;
+  ~Response() {
+    if (json) json_node_unref(json);
+  }
+  JsonObject *object() const {
+    g_assert_nonnull(json);
+    g_assert_true(JSON_NODE_HOLDS_OBJECT(json));
+    return json_node_get_object(json);
+  }
+  std::string string(const char *name) const {
+    JsonNode *node = json_object_get_member(object(), name);
+    return node && !JSON_NODE_HOLDS_NULL(node) ? json_node_get_string(node) : "";
+  }
+  /* The field named by the problem's first error. */
+  std::string error_field(size_t index = 0) const {
+    JsonArray *errors = json_object_get_array_member(object(), "errors");
+    g_assert_nonnull(errors);
+    g_assert_cmpuint(json_array_get_length(errors), >, index);
+    return json_object_get_string_member(json_array_get_object_element(errors, index), "field");
+  }
+};
+
+/* The API served on a free loopback port of an in-process SoupServer. */
+class Server {
+ public:
+  explicit Server(db::Database &database) {
+    server_ = soup_server_new(nullptr, nullptr);
+    GError *error = nullptr;
+    g_assert_true(soup_server_listen_local(server_, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+    g_assert_no_error(error);
+    GSList *uris = soup_server_get_uris(server_);
+    char *text = g_uri_to_string(static_cast<GUri *>(uris->data));
+    base_ = text;
+    if (!base_.empty() && base_.back() == '/') base_.pop_back();
+    g_free(text);
+    g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
+    api_ = std::make_unique<http::Api>(database, base_);
+    api_->mount(server_);
+    session_ = soup_session_new();
+  }
+  ~Server() {
+    g_object_unref(session_);
+    soup_server_disconnect(server_);
+    g_object_unref(server_);
+  }
+
+  std::unique_ptr<Response> request(const char *method, const std::string &path, const std::string &body = {},
+                                    const char *content_type = "application/json") {
+    std::string uri = path.rfind("http", 0) == 0 ? path : base_ + path;
+    SoupMessage *message = soup_message_new(method, uri.c_str());
+    g_assert_nonnull(message);
+    if (!body.empty()) {
+      GBytes *bytes = g_bytes_new(body.data(), body.size());
+      soup_message_set_request_body_from_bytes(message, content_type, bytes);
+      g_bytes_unref(bytes);
+    }
+    struct State {
+      GBytes *bytes = nullptr;
+      bool done = false;
+    } state;
+    soup_session_send_and_read_async(
+        session_, message, G_PRIORITY_DEFAULT, nullptr,
+        [](GObject *source, GAsyncResult *result, gpointer data) {
+          auto *state = static_cast<State *>(data);
+          GError *error = nullptr;
+          state->bytes = soup_session_send_and_read_finish(SOUP_SESSION(source), result, &error);
+          if (error) g_printerr("# request failed: %s\n", error->message);
+          g_clear_error(&error);
+          state->done = true;
+        },
+        &state);
+    test::run_until([&] { return state.done; }, 60, "an HTTP answer");
+    auto response = std::make_unique<Response>();
+    response->status = soup_message_get_status(message);
+    SoupMessageHeaders *headers = soup_message_get_response_headers(message);
+    auto header = [&](const char *name) {
+      const char *value = soup_message_headers_get_one(headers, name);
+      return std::string(value ? value : "");
+    };
+    response->content_type = header("Content-Type");
+    response->retry_after = header("Retry-After");
+    response->location = header("Location");
+    response->allow = header("Allow");
+    if (state.bytes) {
+      gsize size = 0;
+      const char *data = static_cast<const char *>(g_bytes_get_data(state.bytes, &size));
+      response->body.assign(data ? data : "", size);
+      g_bytes_unref(state.bytes);
+    }
+    if (!response->body.empty()) {
+      JsonParser *parser = json_parser_new();
+      if (json_parser_load_from_data(parser, response->body.data(), response->body.size(), nullptr))
+        response->json = json_node_copy(json_parser_get_root(parser));
+      g_object_unref(parser);
+    }
+    g_object_unref(message);
+    return response;
+  }
+
+  const std::string &base() const { return base_; }
+
+ private:
+  SoupServer *server_;
+  SoupSession *session_;
+  std::string base_;
+  std::unique_ptr<http::Api> api_;
+};
+
+#define assert_status(response, expected)                                                  \
+  do {                                                                                     \
+    if ((response)->status != (expected))                                                  \
+      g_error("%s:%d: status %u, expected %u: %s", __FILE__, __LINE__, (response)->status, \
+              (guint)(expected), (response)->body.c_str());                                \
+  } while (0)
+
+struct Fixture {
+  test::TestDatabase database;
+  std::unique_ptr<db::Database> pool;
+  std::unique_ptr<Server> server;
+  Fixture() {
+    test::migrate_schema(database.uri());
+    pool = test::open_pool(database.uri());
+    server = std::make_unique<Server>(*pool);
+  }
+  ~Fixture() {
+    server.reset();
+    pool->close();
+    test::run_for(10);
+    pool.reset();
+  }
+  std::string create_video(const std::string &body) {
+    auto response = server->request("POST", "/api/v1/videos", body);
+    assert_status(response, 201);
+    return response->string("id");
+  }
+};
+
+void test_videos_crud() {
+  Fixture f;
+  auto created = f.server->request(
+      "POST", "/api/v1/videos",
+      R"({"title": "Launch", "description": "d", "tags": ["news", "space"], "visibility": "public", "kind": "live"})");
+  assert_status(created, 201);
+  std::string id = created->string("id");
+  g_assert_true(g_uuid_string_is_valid(id.c_str()));
+  assert_string(created->location, ==, f.server->base() + "/api/v1/videos/" + id);
+  assert_string(created->string("status"), ==, "pending");
+  assert_string(created->string("visibility"), ==, "public");
+  JsonObject *playback = json_object_get_object_member(created->object(), "playback");
+  assert_string(json_object_get_string_member(playback, "hls"), ==,
+                f.server->base() + "/media/videos/" + id + "/master.m3u8");
+  assert_string(json_object_get_string_member(playback, "dash"), ==,
+                f.server->base() + "/media/videos/" + id + "/manifest.mpd");
+
+  auto got = f.server->request("GET", "/api/v1/videos/" + id);
+  assert_status(got, 200);
+  assert_string(got->string("title"), ==, "Launch");
+  g_assert_cmpuint(json_array_get_length(json_object_get_array_member(got->object(), "tags")), ==, 2);
+
+  auto updated = f.server->request("PATCH", "/api/v1/videos/" + id, R"({"title": "Landing", "tags": []})");
+  assert_status(updated, 200);
+  assert_string(updated->string("title"), ==, "Landing");
+  assert_string(updated->string("description"), ==, "d");
+  g_assert_cmpuint(json_array_get_length(json_object_get_array_member(updated->object(), "tags")), ==, 0);
+
+  assert_status(f.server->request("DELETE", "/api/v1/videos/" + id), 204);
+  assert_status(f.server->request("GET", "/api/v1/videos/" + id), 404);
+  assert_status(f.server->request("DELETE", "/api/v1/videos/" + id), 404);
+  assert_status(f.server->request("PATCH", "/api/v1/videos/" + id, R"({"title": "x"})"), 404);
+
+  auto health = f.server->request("GET", "/healthz");
+  assert_status(health, 200);
+}
+
+/* Walks every page of a list; checks no duplicates, returns the ids in order. */
+std::vector<std::string> walk(Server &server, std::string path, int *pages) {
+  std::vector<std::string> ids;
+  std::set<std::string> seen;
+  *pages = 0;
+  while (true) {
+    auto page = server.request("GET", path);
+    assert_status(page, 200);
+    (*pages)++;
+    JsonArray *items = json_object_get_array_member(page->object(), "items");
+    for (guint i = 0; i < json_array_get_length(items); i++) {
+      std::string id = json_object_get_string_member(json_array_get_object_element(items, i), "id");
+      g_assert_true(seen.insert(id).second);
+      ids.push_back(id);
+    }
+    std::string next = page->string("next");
+    if (next.empty()) {
+      g_assert_true(JSON_NODE_HOLDS_NULL(json_object_get_member(page->object(), "next_cursor")));
+      break;
+    }
+    path = next;
+    g_assert_cmpint(*pages, <, 1000);
+  }
+  return ids;
+}
+
+void test_videos_list() {
+  Fixture f;
+  std::vector<std::string> all;
+  for (int i = 0; i < 23; i++) {
+    std::string body = std::string(R"({"title": "v)") + std::to_string(i) + R"(", "visibility": ")" +
+                       (i % 2 ? "public" : "private") + R"(", "tags": [")" + (i % 3 ? "a" : "b") + R"("]})";
+    all.push_back(f.create_video(body));
+  }
+  test::Peer peer(f.database.uri());
+  /* Equal created_at for several rows: the id breaks ties. */
+  peer.exec("UPDATE videos SET created_at = '2026-01-01T00:00:00Z' WHERE title IN ('v3', 'v4', 'v5', 'v6')");
+  peer.exec("UPDATE videos SET status = 'ready' WHERE title = 'v7'");
+  int pages = 0;
+  std::vector<std::string> ids = walk(*f.server, "/api/v1/videos?limit=5", &pages);
+  g_assert_cmpuint(ids.size(), ==, 23);
+  g_assert_cmpint(pages, ==, 5);
+  std::vector<std::string> expected =
+      peer.column("SELECT id::text FROM videos ORDER BY created_at DESC, id DESC");
+  g_assert_true(ids == expected);
+
+  g_assert_cmpuint(walk(*f.server, "/api/v1/videos?visibility=public&limit=3", &pages).size(), ==, 11);
+  g_assert_cmpuint(walk(*f.server, "/api/v1/videos?tag=b&limit=2", &pages).size(), ==, 8);
+  g_assert_cmpuint(walk(*f.server, "/api/v1/videos?tag=b&visibility=private", &pages).size(), ==, 4);
+  g_assert_cmpuint(walk(*f.server, "/api/v1/videos?status=ready", &pages).size(), ==, 1);
+  g_assert_cmpuint(walk(*f.server, "/api/v1/videos?kind=live", &pages).size(), ==, 0);
+  g_assert_cmpuint(walk(*f.server, "/api/v1/videos?kind=vod", &pages).size(), ==, 23);
+  std::string channel = *peer.value(
+      "INSERT INTO channels (name, pipeline, stream_key) VALUES ('c', 'p', 'abcdefghijklmnopq') RETURNING "
+      "id");
+  peer.exec("UPDATE videos SET channel_id = '" + channel + "' WHERE title IN ('v1', 'v2')");
+  g_assert_cmpuint(walk(*f.server, "/api/v1/videos?channel_id=" + channel, &pages).size(), ==, 2);
+
+  auto bad = f.server->request("GET", "/api/v1/videos?status=bogus&limit=0&colour=red&after=xyz");
+  assert_status(bad, 400);
+  std::set<std::string> fields;
+  JsonArray *errors = json_object_get_array_member(bad->object(), "errors");
+  for (guint i = 0; i < json_array_get_length(errors); i++)
+    fields.insert(json_object_get_string_member(json_array_get_object_element(errors, i), "field"));
+  g_assert_true(fields == (std::set<std::string>{"status", "limit", "colour", "after"}));
+  assert_status(f.server->request("GET", "/api/v1/videos?channel_id=nope"), 400);
+}
+
+void test_comments() {
+  Fixture f;
+  std::string video = f.create_video(R"({"title": "Talk"})");
+  std::string path = "/api/v1/videos/" + video + "/comments";
+  for (int i = 0; i < 17; i++) {
+    std::string body = R"({"author": "a)" + std::to_string(i) + R"(", "body": "hello )" + std::to_string(i) +
+                       "\"" +
+                       (i % 4 == 3 ? "" : ", \"media_time_ms\": " + std::to_string((i * 7919) % 1000)) + "}";
+    auto created = f.server->request("POST", path, body);
+    assert_status(created, 201);
+    assert_string(created->string("video_id"), ==, video);
+  }
+  test::Peer peer(f.database.uri());
+  int pages = 0;
+  std::vector<std::string> newest = walk(*f.server, path + "?limit=4", &pages);
+  g_assert_cmpuint(newest.size(), ==, 17);
+  g_assert_true(newest == peer.column("SELECT id::text FROM comments ORDER BY created_at DESC, id DESC"));
+  std::vector<std::string> by_time = walk(*f.server, path + "?order=media_time&limit=5", &pages);
+  g_assert_cmpuint(by_time.size(), ==, 13);
+  g_assert_true(by_time == peer.column("SELECT id::text FROM comments WHERE media_time_ms IS NOT NULL "
+                                       "ORDER BY media_time_ms, id"));
+
+  /* A newest-order cursor is refused by the media-time order. */
+  auto first = f.server->request("GET", path + "?limit=2");
+  std::string cursor = first->string("next_cursor");
+  auto mixed = f.server->request("GET", path + "?order=media_time&after=" + cursor);
+  assert_status(mixed, 400);
+  assert_string(mixed->error_field(), ==, "after");
+
+  auto empty =
+      f.server->request("GET", "/api/v1/videos/" + f.create_video(R"({"title": "x"})") + "/comments");
+  assert_status(empty, 200);
+  g_assert_cmpuint(json_array_get_length(json_object_get_array_member(empty->object(), "items")), ==, 0);
+
+  std::string unknown = "/api/v1/videos/01890000-0000-7000-8000-000000000000/comments";
+  assert_status(f.server->request("GET", unknown), 404);
+  assert_status(f.server->request("POST", unknown, R"({"author": "a", "body": "b"})"), 404);
+  assert_status(f.server->request("GET", "/api/v1/videos/123/comments"), 400);
+
+  auto missing = f.server->request("POST", path, R"({"body": "b"})");
+  assert_status(missing, 422);
+  assert_string(missing->error_field(), ==, "author");
+  auto long_body =
+      f.server->request("POST", path, R"({"author": "a", "body": ")" + std::string(2001, 'x') + "\"}");
+  assert_status(long_body, 422);
+  assert_string(long_body->error_field(), ==, "body");
+  auto negative = f.server->request("POST", path, R"({"author": "a", "body": "b", "media_time_ms": -1})");
+  assert_status(negative, 422);
+  assert_string(negative->error_field(), ==, "media_time_ms");
+  g_assert_cmpint(peer.integer("SELECT count(*) FROM comments"), ==, 17);
+}
+
+void test_errors() {
+  Fixture f;
+  auto malformed = f.server->request("POST", "/api/v1/videos", "{\"title\": ");
+  assert_status(malformed, 400);
+  g_assert_true(g_str_has_prefix(malformed->content_type.c_str(), "application/problem+json"));
+  g_assert_cmpint(json_object_get_int_member(malformed->object(), "status"), ==, 400);
+  assert_status(f.server->request("POST", "/api/v1/videos", "[1, 2]"), 400);
+
+  auto wrong_type = f.server->request("POST", "/api/v1/videos", R"({"title": 5})");
+  assert_status(wrong_type, 422);
+  assert_string(wrong_type->error_field(), ==, "title");
+  auto unknown = f.server->request("POST", "/api/v1/videos", R"({"title": "t", "status": "ready"})");
+  assert_status(unknown, 422);
+  assert_string(unknown->error_field(), ==, "status");
+  auto too_long =
+      f.server->request("POST", "/api/v1/videos", R"({"title": ")" + std::string(201, 'x') + "\"}");
+  assert_status(too_long, 422);
+  assert_string(too_long->error_field(), ==, "title");
+  /* 200 characters of 2 bytes each: within the limit, counted in characters. */
+  std::string accents;
+  for (int i = 0; i < 200; i++) accents += "é";
+  assert_status(f.server->request("POST", "/api/v1/videos", R"({"title": ")" + accents + "\"}"), 201);
+  auto bad_tag = f.server->request("POST", "/api/v1/videos", R"({"title": "t", "tags": ["ok", ""]})");
+  assert_status(bad_tag, 422);
+  assert_string(bad_tag->error_field(), ==, "tags[1]");
+  auto bad_enum = f.server->request("POST", "/api/v1/videos", R"({"title": "t", "visibility": "secret"})");
+  assert_status(bad_enum, 422);
+  assert_string(bad_enum->error_field(), ==, "visibility");
+  auto fk = f.server->request("POST", "/api/v1/videos",
+                              R"({"title": "t", "channel_id": "01890000-0000-7000-8000-000000000000"})");
+  assert_status(fk, 422);
+  assert_string(fk->error_field(), ==, "channel_id");
+  assert_status(f.server->request("POST", "/api/v1/videos", "title=x", "application/x-www-form-urlencoded"),
+                415);
+
+  std::string huge = R"({"title": "t", "description": ")" + std::string(70 * 1024, 'x') + "\"}";
+  auto oversized = f.server->request("POST", "/api/v1/videos", huge);
+  assert_status(oversized, 413);
+
+  assert_status(f.server->request("GET", "/api/v1/videos/not-a-uuid"), 400);
+  assert_status(f.server->request("GET", "/api/v1/videos/01890000-0000-7000-8000-000000000000"), 404);
+  assert_status(f.server->request("GET", "/api/v1/nothing"), 404);
+  auto not_allowed = f.server->request("PUT", "/api/v1/videos");
+  assert_status(not_allowed, 405);
+  assert_string(not_allowed->allow, ==, "GET, POST");
+
+  std::string id = f.create_video(R"({"title": "t"})");
+  auto nothing = f.server->request("PATCH", "/api/v1/videos/" + id, "{}");
+  assert_status(nothing, 422);
+  auto null_title = f.server->request("PATCH", "/api/v1/videos/" + id, R"({"title": null})");
+  assert_status(null_title, 422);
+  assert_string(null_title->error_field(), ==, "title");
+  auto kind = f.server->request("PATCH", "/api/v1/videos/" + id, R"({"kind": "live"})");
+  assert_status(kind, 422);
+  assert_string(kind->error_field(), ==, "kind");
+}
+
+/* PostgreSQL stopped: writes answer 503 with Retry-After, /healthz 503; once
+ * it is back, every comment that was answered 201 is in the database. */
+void test_outage() {
+  std::string state = test::make_dir("http-outage");
+  auto options = test::cluster_options(state);
+  options.database = "onair";
+  db::EmbeddedPostgres postgres(options);
+  GError *error = nullptr;
+  if (!postgres.start(&error)) g_error("%s", error->message);
+  test::migrate_schema(postgres.uri());
+  auto pool = test::open_pool(postgres.uri());
+  test::wait_all_connected(*pool);
+  auto server = std::make_unique<Server>(*pool);
+  std::string video = server->request("POST", "/api/v1/videos", R"({"title": "o"})")->string("id");
+  std::string path = "/api/v1/videos/" + video + "/comments";
+  std::vector<std::string> acknowledged;
+  auto post = [&](int i) {
+    auto response =
+        server->request("POST", path, R"({"author": "a", "body": "c)" + std::to_string(i) + "\"}");
+    if (response->status == 201)
+      acknowledged.push_back(response->string("id"));
+    else {
+      assert_status(response, 503);
+      assert_string(response->retry_after, ==, "1");
+    }
+    return response->status;
+  };
+  for (int i = 0; i < 10; i++) g_assert_cmpuint(post(i), ==, 201);
+
+  if (!postgres.stop(&error)) g_error("%s", error->message);
+  int unavailable = 0;
+  for (int i = 10; i < 20; i++) unavailable += post(i) == 503;
+  g_assert_cmpint(unavailable, ==, 10);
+  auto health = server->request("GET", "/healthz");
+  assert_status(health, 503);
+  assert_string(health->retry_after, ==, "1");
+  auto write = server->request("POST", "/api/v1/videos", R"({"title": "during"})");
+  assert_status(write, 503);
+  assert_string(write->retry_after, ==, "1");
+
+  if (!postgres.start(&error)) g_error("%s", error->message);
+  test::run_until([&] { return server->request("GET", "/healthz")->status == 200; }, 120, "healthz back");
+  for (int i = 20; i < 30; i++) post(i);
+  g_assert_cmpuint(acknowledged.size(), >=, 20);
+
+  test::Peer peer(postgres.uri());
+  std::vector<std::string> stored = peer.column("SELECT id::text FROM comments");
+  std::set<std::string> in_db(stored.begin(), stored.end());
+  for (const std::string &id : acknowledged) g_assert_true(in_db.count(id));
+  server.reset();
+  pool->close();
+  test::run_for(10);
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  test::init(&argc, &argv);
+  g_test_add_func("/http/videos/crud", test_videos_crud);
+  g_test_add_func("/http/videos/list", test_videos_list);
+  g_test_add_func("/http/comments", test_comments);
+  g_test_add_func("/http/errors", test_errors);
+  g_test_add_func("/http/outage", test_outage);
+  return g_test_run();
+}
