@@ -1018,7 +1018,16 @@ static GstPad *gst_abr_sink_request_new_pad(GstElement *element, GstPadTemplate 
   if (!queue || !mux || !appsink) return NULL;
 
   g_object_set(mux, "fragment-duration", is_audio ? AUDIO_FRAGMENT_MS : G_MAXINT32, "streamable", TRUE, NULL);
-  g_object_set(appsink, "sync", FALSE, "async", FALSE, "max-buffers", 0, "enable-last-sample", FALSE, NULL);
+  /* VOD: the sinks preroll, so a pipeline goes to PLAYING only once its
+   * source has started (with non-prerolling sinks, a short file could end
+   * while a decodebin's own preroll was still completing, and GstBin 1.22
+   * then lost the end of stream in the race). Live: no preroll. */
+  bool vod;
+  {
+    std::lock_guard<std::mutex> lock(priv->settings_lock);
+    vod = priv->settings.mode == GST_ABR_SINK_MODE_VOD;
+  }
+  g_object_set(appsink, "sync", FALSE, "async", vod, "max-buffers", 0, "enable-last-sample", FALSE, NULL);
   GstAppSinkCallbacks callbacks = {};
   callbacks.eos = on_eos;
   callbacks.new_sample = on_new_sample;
