@@ -132,7 +132,7 @@ import tempfile
 import threading
 import time
 
-from benchutil import env_number, fmt, log, print_table, ratio
+from benchutil import adopt, env_number, fmt, forget, kill, kill_children, log, print_table, ratio, run_main
 
 SEGMENT_SECONDS = 2
 WINDOW_SEGMENTS = 10
@@ -179,50 +179,21 @@ class Broken(Exception):
         return "\n".join([f"bench_ingest: {self.what}"] + ["    " + line for line in self.lines])
 
 
-_children_lock = threading.Lock()
-_children = set()
-
-
 def spawn(cmd, err_path, env=None, stdin=subprocess.DEVNULL):
     with open(err_path, "wb") as err:
         proc = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=err, env=env,
                                 start_new_session=True)
-    with _children_lock:
-        _children.add(proc)
-    return proc
-
-
-def forget(proc):
-    with _children_lock:
-        _children.discard(proc)
-
-
-def _kill(proc, sig=signal.SIGKILL):
-    try:
-        os.killpg(proc.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def kill_children():
-    with _children_lock:
-        for proc in list(_children):
-            _kill(proc)
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
-        _children.clear()
+    return adopt(proc)
 
 
 def stop(proc, sig, grace):
     """Sends sig, waits up to grace seconds, then kills; returns the exit code."""
     if proc.poll() is None:
-        _kill(proc, sig)
+        kill(proc, sig)
         try:
             proc.wait(timeout=grace)
         except subprocess.TimeoutExpired:
-            _kill(proc)
+            kill(proc)
             proc.wait()
     forget(proc)
     return proc.returncode
@@ -1397,12 +1368,5 @@ def report(case, runs, figures, verify_lines, n):
     return lat_ok, cpu_ok, verdict
 
 
-def _terminate(signum, _frame):
-    kill_children()
-    raise SystemExit(128 + signum)
-
-
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, _terminate)
-    signal.signal(signal.SIGINT, _terminate)
-    sys.exit(main())
+    run_main(main)

@@ -55,7 +55,7 @@ import threading
 import time
 import urllib.parse
 
-from benchutil import env_number, fmt, log, print_table, ratio
+from benchutil import adopt, env_number, fmt, forget, kill, kill_children, log, print_table, ratio, run_main
 
 # The ladder as abrladder's `ladder` property spells it: name, short side, kbit/s.
 LADDER = [("1080p", 1080, 5000), ("720p", 720, 2800), ("480p", 480, 1400), ("144p", 144, 200)]
@@ -138,10 +138,6 @@ class Measure:
                        add(self.steal, other.steal))
 
 
-_children_lock = threading.Lock()
-_children = set()
-
-
 def _tail(path, lines=40):
     try:
         with open(path, "rb") as f:
@@ -178,15 +174,14 @@ def run_timed_together(jobs, workdir, env=None, timeout=None):
             with open(err_path, "wb") as err:
                 proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
                                         env=env, start_new_session=True)
-            with _children_lock:
-                _children.add(proc)
+            adopt(proc)
             running.append((proc, cmd, label, err_path))
         if timeout:
-            def kill():
+            def on_timeout():
                 timed_out.set()
                 for proc, *_ in running:
-                    _kill(proc)
-            timer = threading.Timer(timeout, kill)
+                    kill(proc)
+            timer = threading.Timer(timeout, on_timeout)
             timer.daemon = True
             timer.start()
         finished = []
@@ -198,8 +193,7 @@ def run_timed_together(jobs, workdir, env=None, timeout=None):
                 except InterruptedError:
                     continue
             proc.returncode = os.waitstatus_to_exitcode(status)
-            with _children_lock:
-                _children.discard(proc)
+            forget(proc)
             if proc.returncode != 0:
                 what = (f"timed out after {timeout:.0f} s" if timed_out.is_set()
                         else describe_status(proc.returncode))
@@ -212,14 +206,13 @@ def run_timed_together(jobs, workdir, env=None, timeout=None):
             timer.cancel()
         for proc, *_ in running:
             if proc.returncode is None:
-                _kill(proc)
+                kill(proc)
                 try:
                     os.waitpid(proc.pid, 0)
                 except ChildProcessError:
                     pass
                 proc.returncode = -9
-            with _children_lock:
-                _children.discard(proc)
+            forget(proc)
     other = steal = None
     if busy_before is not None and busy_after is not None:
         own = sum(u.ru_utime + u.ru_stime for u in finished)
@@ -232,18 +225,16 @@ def run(cmd, label, env=None, timeout=None):
     """Runs an untimed helper command; returns (stdout, stderr) as text."""
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=env, start_new_session=True)
-    with _children_lock:
-        _children.add(proc)
+    adopt(proc)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        _kill(proc)
+        kill(proc)
         out, err = proc.communicate()
         raise CommandFailed(label, cmd, f"timed out after {timeout:.0f} s",
                             err.decode("utf-8", "replace").splitlines()[-40:])
     finally:
-        with _children_lock:
-            _children.discard(proc)
+        forget(proc)
     out = out.decode("utf-8", "replace")
     err = err.decode("utf-8", "replace")
     if proc.returncode != 0:
@@ -259,19 +250,6 @@ def describe_status(code):
         except ValueError:
             return f"killed by signal {-code}"
     return f"exit status {code}"
-
-
-def _kill(proc):
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def kill_children():
-    with _children_lock:
-        for proc in list(_children):
-            _kill(proc)
 
 
 # --------------------------------------------------------------------------
@@ -952,12 +930,5 @@ def bench(workdir, env, seconds, rounds, skip_onair, given_input):
     return 0
 
 
-def _terminate(signum, _frame):
-    kill_children()
-    raise SystemExit(128 + signum)
-
-
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, _terminate)
-    signal.signal(signal.SIGINT, _terminate)
-    sys.exit(main())
+    run_main(main)

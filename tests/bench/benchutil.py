@@ -2,7 +2,10 @@
 environment and the result tables."""
 
 import os
+import signal
+import subprocess
 import sys
+import threading
 
 
 def log(*args):
@@ -41,3 +44,56 @@ def print_table(header, rows):
     log("  ".join("-" * w for w in widths))
     for r in rows:
         log(line(r))
+
+
+# --------------------------------------------------------------------------
+# children: every process a benchmark starts is registered, so that a
+# failure or Ctrl-C never leaves one running
+
+
+_children_lock = threading.Lock()
+_children = set()
+
+
+def adopt(proc):
+    """Registers a started process (in its own session) for kill_children."""
+    with _children_lock:
+        _children.add(proc)
+    return proc
+
+
+def forget(proc):
+    with _children_lock:
+        _children.discard(proc)
+
+
+def kill(proc, sig=signal.SIGKILL):
+    """Signals the process's whole session."""
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def kill_children():
+    with _children_lock:
+        for proc in list(_children):
+            kill(proc)
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        _children.clear()
+
+
+def _terminate(signum, _frame):
+    kill_children()
+    raise SystemExit(128 + signum)
+
+
+def run_main(main):
+    """Runs main() and exits with its status; SIGTERM/SIGINT kill the
+    children first."""
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
+    sys.exit(main())
