@@ -98,4 +98,18 @@ class Peer {
   PGconn *connection_;
 };
 
+/* A batch insert of comments as the comments route makes it: ids made in the
+ * statement, each returned row naming its input row (ord). Parameters:
+ * video ids, authors, bodies, media times (one array each). */
+inline constexpr db::Statement insert_comments{"test_insert_comments", R"(
+  WITH input AS (
+    SELECT onair_uuid_v7() AS id, t.*
+    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[])
+         WITH ORDINALITY AS t(video_id, author, body, media_time_ms, ord)),
+  inserted AS (
+    INSERT INTO comments (id, video_id, author, body, media_time_ms)
+    SELECT id, video_id, author, body, media_time_ms FROM input
+    RETURNING id, body, created_at)
+  SELECT input.ord, inserted.* FROM inserted JOIN input USING (id))"};
+
 }  // namespace onair::test

@@ -15,21 +15,9 @@ using onair::db::BatchInserter;
 using onair::db::BatchOptions;
 using onair::db::Result;
 using onair::db::Statement;
+using onair::test::insert_comments;
 
 namespace {
-
-/* What the comments route will use: ids made in the statement so that each
- * returned row names its input row (ord). */
-constexpr Statement insert_comments{"test_insert_comments", R"(
-  WITH input AS (
-    SELECT onair_uuid_v7() AS id, t.*
-    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[])
-         WITH ORDINALITY AS t(video_id, author, body, media_time_ms, ord)),
-  inserted AS (
-    INSERT INTO comments (id, video_id, author, body, media_time_ms)
-    SELECT id, video_id, author, body, media_time_ms FROM input
-    RETURNING id, body, created_at)
-  SELECT input.ord, inserted.* FROM inserted JOIN input USING (id))"};
 
 /* The same without ord: rows matched by position. */
 constexpr Statement insert_comments_in_order{"test_insert_comments_in_order", R"(

@@ -17,19 +17,10 @@ using namespace onair;
 using onair::db::BatchInserter;
 using onair::db::Result;
 using onair::db::Statement;
+using onair::test::insert_comments;
 
 namespace {
 
-constexpr Statement insert_comments{"test_insert_comments", R"(
-  WITH input AS (
-    SELECT onair_uuid_v7() AS id, t.*
-    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[])
-         WITH ORDINALITY AS t(video_id, author, body, media_time_ms, ord)),
-  inserted AS (
-    INSERT INTO comments (id, video_id, author, body, media_time_ms)
-    SELECT id, video_id, author, body, media_time_ms FROM input
-    RETURNING id)
-  SELECT input.ord, inserted.id FROM inserted JOIN input USING (id))"};
 constexpr Statement insert_comment{
     "test_insert_comment",
     "INSERT INTO comments (video_id, author, body) VALUES ($1, 'single', $2) RETURNING id"};
