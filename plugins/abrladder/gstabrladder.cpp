@@ -49,6 +49,7 @@
 #include <vector>
 
 #include "binchildren.h"
+#include "probeevents.h"
 #include "gstonairswscale.h"
 #include "ladderspec.h"
 
@@ -589,10 +590,7 @@ static GstPadProbeReturn gst_abr_ladder_rendition_event_probe(GstPad *pad, GstPa
     GstSegment segment;
     gst_segment_init(&segment, GST_FORMAT_TIME);
     segment.start = segment.position = ENCODER_TIME_OFFSET;
-    GstEvent *replacement = gst_event_new_segment(&segment);
-    gst_event_set_seqnum(replacement, gst_event_get_seqnum(event));
-    gst_event_unref(event);
-    GST_PAD_PROBE_INFO_DATA(info) = replacement;
+    onair::replace_probe_event(info, gst_event_new_segment(&segment));
     return GST_PAD_PROBE_OK;
   }
   if (gst_video_event_is_force_key_unit(event) && GST_EVENT_TYPE(event) == GST_EVENT_CUSTOM_DOWNSTREAM) {
@@ -607,11 +605,9 @@ static GstPadProbeReturn gst_abr_ladder_rendition_event_probe(GstPad *pad, GstPa
     auto back = [](GstClockTime t) {
       return GST_CLOCK_TIME_IS_VALID(t) && t >= ENCODER_TIME_OFFSET ? t - ENCODER_TIME_OFFSET : t;
     };
-    GstEvent *replacement = gst_video_event_new_downstream_force_key_unit(
-        timestamp, back(stream_time), back(running_time), all_headers, count);
-    gst_event_set_seqnum(replacement, gst_event_get_seqnum(event));
-    gst_event_unref(event);
-    GST_PAD_PROBE_INFO_DATA(info) = replacement;
+    onair::replace_probe_event(
+        info, gst_video_event_new_downstream_force_key_unit(timestamp, back(stream_time), back(running_time),
+                                                            all_headers, count));
     return GST_PAD_PROBE_OK;
   }
   if (GST_EVENT_TYPE(event) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
@@ -900,25 +896,13 @@ static void gst_abr_ladder_to_encoder_time(GstAbrLadder *self, GstPadProbeInfo *
   GstAbrLadderPrivate *priv = self->priv;
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
   if (GST_EVENT_TYPE(event) == GST_EVENT_SEGMENT) {
-    const GstSegment *segment;
-    gst_event_parse_segment(event, &segment);
-    if (segment->format != GST_FORMAT_TIME) return;
-    gst_segment_copy_into(segment, &priv->input_segment);
-    GstSegment encoder_segment;
-    gst_segment_init(&encoder_segment, GST_FORMAT_TIME);
-    GstEvent *replacement = gst_event_new_segment(&encoder_segment);
-    gst_event_set_seqnum(replacement, gst_event_get_seqnum(event));
-    gst_event_unref(event);
-    GST_PAD_PROBE_INFO_DATA(info) = replacement;
+    onair::take_time_segment(info, &priv->input_segment);
   } else if (GST_EVENT_TYPE(event) == GST_EVENT_GAP) {
     GstClockTime timestamp, duration;
     gst_event_parse_gap(event, &timestamp, &duration);
     GstClockTime running_time = gst_segment_to_running_time(&priv->input_segment, GST_FORMAT_TIME, timestamp);
     if (!GST_CLOCK_TIME_IS_VALID(running_time)) return;
-    GstEvent *replacement = gst_event_new_gap(running_time + ENCODER_TIME_OFFSET, duration);
-    gst_event_set_seqnum(replacement, gst_event_get_seqnum(event));
-    gst_event_unref(event);
-    GST_PAD_PROBE_INFO_DATA(info) = replacement;
+    onair::replace_probe_event(info, gst_event_new_gap(running_time + ENCODER_TIME_OFFSET, duration));
   }
 }
 

@@ -51,6 +51,7 @@
 #include <vector>
 
 #include "binchildren.h"
+#include "probeevents.h"
 
 #define DEFAULT_URI ""
 #define DEFAULT_WIDTH 1280
@@ -322,17 +323,7 @@ static GstPadProbeReturn branch_probe(GstPad *, GstPadProbeInfo *info, gpointer 
   if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
     GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
     if (GST_EVENT_TYPE(event) != GST_EVENT_SEGMENT) return GST_PAD_PROBE_OK;
-    const GstSegment *segment;
-    gst_event_parse_segment(event, &segment);
-    if (segment->format != GST_FORMAT_TIME) return GST_PAD_PROBE_DROP;
-    gst_segment_copy_into(segment, &branch->segment);
-    GstSegment output;
-    gst_segment_init(&output, GST_FORMAT_TIME);
-    GstEvent *replacement = gst_event_new_segment(&output);
-    gst_event_set_seqnum(replacement, gst_event_get_seqnum(event));
-    gst_event_unref(event);
-    GST_PAD_PROBE_INFO_DATA(info) = replacement;
-    return GST_PAD_PROBE_OK;
+    return onair::take_time_segment(info, &branch->segment) ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
   }
   GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
   if (!GST_BUFFER_PTS_IS_VALID(buffer)) return GST_PAD_PROBE_OK;
