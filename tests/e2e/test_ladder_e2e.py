@@ -17,7 +17,7 @@ GOP = 2.0
 SOURCE_ROOT = os.environ.get("ONAIR_SOURCE_ROOT", os.path.join(os.path.dirname(__file__), "..", ".."))
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
-from checks import check, failures  # noqa: E402
+from checks import check, finish  # noqa: E402
 
 
 def run(args, **kwargs):
@@ -175,10 +175,7 @@ def main():
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    if failures:
-        print(f"{len(failures)} check(s) failed", flush=True)
-        sys.exit(1)
-    print("all checks passed", flush=True)
+    finish()
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ def at_switch(segment, switch_wall):
     return segment["pdt"] is not None and switch_wall - TIMEOUT - 1.0 <= segment["pdt"] <= switch_wall + 1.5
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
-from checks import check, failures  # noqa: E402
+from checks import check, failures, finish  # noqa: E402
 
 
 def fatal(message):
@@ -400,10 +400,7 @@ def main():
         else:
             shutil.rmtree(work, ignore_errors=True)
 
-    if failures:
-        print(f"{len(failures)} check(s) failed", flush=True)
-        sys.exit(1)
-    print("all checks passed", flush=True)
+    finish()
 
 
 if __name__ == "__main__":

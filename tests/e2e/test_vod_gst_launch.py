@@ -14,7 +14,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
-from checks import check, failures  # noqa: E402
+from checks import check, finish  # noqa: E402
 
 RUNS = 8
 
@@ -40,11 +40,9 @@ def main():
             check(result.returncode == 0, f"run {run}: exit {result.returncode}: {result.stderr[-500:]}")
             with open(os.path.join(out, "144p", "index.m3u8")) as playlist:
                 check("#EXT-X-ENDLIST" in playlist.read(), f"run {run}: no ENDLIST")
-        print(f"{RUNS} runs, {len(failures)} failure(s)", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    if failures:
-        sys.exit(1)
+    finish()
 
 
 if __name__ == "__main__":

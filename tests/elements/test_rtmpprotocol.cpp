@@ -36,6 +36,8 @@
 #include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
 
+#include "publishers.h"
+
 using namespace onair::rtmp;
 
 /* ---- Heap accounting ------------------------------------------------------
@@ -1538,22 +1540,6 @@ static void serve_publish(int listen_fd, bool accept_publish, int seconds, Publi
     out.clear();
   }
   close(fd);
-}
-
-static bool have_program(const char *name) {
-  gchar *path = g_find_program_in_path(name);
-  g_free(path);
-  return path != nullptr;
-}
-
-static bool ffmpeg_can_publish() {
-  if (!have_program("ffmpeg")) return false;
-  gchar *encoders = nullptr;
-  gboolean ran =
-      g_spawn_command_line_sync("ffmpeg -hide_banner -encoders", &encoders, nullptr, nullptr, nullptr);
-  bool ok = ran && encoders && strstr(encoders, "libx264") && strstr(encoders, " aac ");
-  g_free(encoders);
-  return ok;
 }
 
 /* Splits a command line at spaces (no argument here contains one). */

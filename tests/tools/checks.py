@@ -1,9 +1,11 @@
 """What the Python tests share: soft checks, all reported before the test
-fails (it fails at the end when `failures` is not empty).
+fails at the end.
 
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools"))
-    from checks import check, failures
+    from checks import check, failures, finish
 """
+
+import sys
 
 failures = []
 
@@ -15,3 +17,11 @@ def check(condition, message):
         print("FAIL:", message, flush=True)
     return condition
 
+
+
+def finish():
+    """Ends the test: exit status 1 if any check failed."""
+    if failures:
+        print(f"{len(failures)} check(s) failed", flush=True)
+        sys.exit(1)
+    print("all checks passed", flush=True)
