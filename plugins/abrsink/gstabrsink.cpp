@@ -652,7 +652,7 @@ static void close_segment(GstAbrSink *self, Stream &stream, size_t fragments) {
   if (!write_file(self, path, stream.pending.data(), bytes)) return;
 
   stream.timeline.push_back(onair::MpdSegment{sequence, stream.pending_start, duration});
-  if (!stream.is_audio && !priv->streams.empty() && &stream == reference_video(priv)) {
+  if (&stream == reference_video(priv)) {
     priv->video_boundaries.push_back(seconds(stream, stream.pending_start + duration));
     if (priv->video_boundaries.size() > 64) priv->video_boundaries.pop_front();
   }

@@ -157,10 +157,10 @@ struct GstLiveInputPrivate {
   bool live_anchored = false;
   GstClockTimeDiff live_offset = 0;
   Branch branches[4]; /* video live, video slate, audio live, audio slate */
-  /* A file or other non-live URI is paced to the clock; RTMP and SRT
-   * publishers are live already. */
-  bool pace_input = false;
-  bool managed_input = false;            /* input_chain in locked state, see set_input_state */
+  /* A file or other URI (not an RTMP or SRT server, which are live and
+   * start with us): paced to the clock, and its elements are in locked
+   * state, following ours by hand (set_input_state). */
+  bool uri_input = false;
   std::vector<GstElement *> input_chain; /* the live input's own elements (in input_elements) */
 };
 
@@ -345,7 +345,7 @@ static GstPadProbeReturn branch_probe(GstPad *, GstPadProbeInfo *info, gpointer 
       }
     }
     out += priv->live_offset;
-    if (priv->pace_input && GST_CLOCK_TIME_IS_VALID(now) && out > (GstClockTimeDiff)now) {
+    if (priv->uri_input && GST_CLOCK_TIME_IS_VALID(now) && out > (GstClockTimeDiff)now) {
       /* a file decodes faster than real time: hold it to the clock */
       GstClockTimeDiff ahead = out - (GstClockTimeDiff)now;
       lock.unlock();
@@ -454,20 +454,26 @@ static void switch_source(GstLiveInput *self, bool live) {
 
 static void set_input_state(GstLiveInput *self, GstState state);
 
+/* References to the live input's own elements, from source to decoder. */
+static std::vector<GstElement *> ref_input_chain(GstLiveInput *self) {
+  std::vector<GstElement *> chain;
+  GST_OBJECT_LOCK(self);
+  for (GstElement *element : self->priv->input_chain) chain.push_back(GST_ELEMENT(gst_object_ref(element)));
+  GST_OBJECT_UNLOCK(self);
+  return chain;
+}
+
 /* Brings the failed input's elements down and up again (watchdog thread). */
 static void restart_input(GstLiveInput *self) {
   GstLiveInputPrivate *priv = self->priv;
   GST_INFO_OBJECT(self, "restarting the input");
-  if (priv->managed_input) {
+  if (priv->uri_input) {
     set_input_state(self, GST_STATE_NULL);
     GstState current = GST_STATE(self);
     if (!priv->stopping && current >= GST_STATE_PAUSED) set_input_state(self, current);
     return;
   }
-  std::vector<GstElement *> chain;
-  GST_OBJECT_LOCK(self);
-  for (GstElement *element : priv->input_chain) chain.push_back(GST_ELEMENT(gst_object_ref(element)));
-  GST_OBJECT_UNLOCK(self);
+  std::vector<GstElement *> chain = ref_input_chain(self);
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) gst_element_set_state(*it, GST_STATE_NULL);
   for (GstElement *element : chain) {
     if (!priv->stopping) gst_element_sync_state_with_parent(element);
@@ -865,7 +871,7 @@ static bool build_input(GstLiveInput *self, const Settings &s) {
   }
 
   priv->input_chain.clear();
-  priv->pace_input = false;
+  priv->uri_input = false;
   if (s.uri.empty()) return true;
   GstElement *decode = nullptr;
   if (g_str_has_prefix(s.uri.c_str(), "rtmp://")) {
@@ -899,14 +905,13 @@ static bool build_input(GstLiveInput *self, const Settings &s) {
     if (!decode) return false;
     g_object_set(decode, "uri", s.uri.c_str(), nullptr);
     priv->input_chain = {decode};
-    priv->pace_input = true;
+    priv->uri_input = true;
   }
   g_signal_connect(decode, "pad-added", G_CALLBACK(on_decoded_pad), self);
   /* A URI's elements follow our state by hand (set_input_state), so that one
    * that cannot start (a missing file) leaves us on the slate instead of
    * failing the state change. The RTMP and SRT servers start with us. */
-  priv->managed_input = priv->pace_input;
-  if (priv->managed_input)
+  if (priv->uri_input)
     for (GstElement *element : priv->input_chain) gst_element_set_locked_state(element, TRUE);
   return true;
 }
@@ -915,11 +920,8 @@ static bool build_input(GstLiveInput *self, const Settings &s) {
  * (posted by the element, turned into a warning and a retry). */
 static void set_input_state(GstLiveInput *self, GstState state) {
   GstLiveInputPrivate *priv = self->priv;
-  std::vector<GstElement *> chain;
-  GST_OBJECT_LOCK(self);
-  if (priv->managed_input)
-    for (GstElement *element : priv->input_chain) chain.push_back(GST_ELEMENT(gst_object_ref(element)));
-  GST_OBJECT_UNLOCK(self);
+  if (!priv->uri_input) return;
+  std::vector<GstElement *> chain = ref_input_chain(self);
   bool failed = false;
   if (state > GST_STATE_READY) {
     std::lock_guard<std::mutex> guard(priv->watchdog_lock);
