@@ -11,10 +11,12 @@
 #include "db/embedded_postgres.h"
 #include "db/migrations.h"
 #include "http/api.h"
+#include "store/tokens.h"
 
 #include <glib-unix.h>
 #include <libpq-fe.h>
 
+#include <cerrno>
 #include <clocale>
 #include <cstring>
 #include <memory>
@@ -38,6 +40,37 @@ std::string describe_uri(const std::string &uri) {
   return out.empty() ? "(libpq defaults)" : out;
 }
 
+/* A first admin token, so that a new installation can be administered: made
+ * when there is no usable admin token, its secret written (0600) to
+ * <state>/admin.token and never shown again. */
+void ensure_admin_token(onair::store::TokenStore &tokens, const std::string &state_dir) {
+  tokens.count_admins([&tokens, state_dir](const onair::db::Error &error, int64_t admins) {
+    if (error) {
+      g_printerr("onaird: cannot check for an admin token: %s\n", error.describe().c_str());
+      return;
+    }
+    if (admins > 0) return;
+    std::string secret = onair::store::make_token_secret();
+    tokens.create("bootstrap admin", onair::store::Role::admin, secret, "",
+                  [secret, state_dir](const onair::db::Error &error, std::optional<onair::store::Token>) {
+                    if (error) {
+                      g_printerr("onaird: cannot make an admin token: %s\n", error.describe().c_str());
+                      return;
+                    }
+                    std::string path = state_dir + "/admin.token";
+                    GError *failure = nullptr;
+                    std::string text = secret + "\n";
+                    if (!g_file_set_contents_full(path.c_str(), text.c_str(), text.size(),
+                                                  G_FILE_SET_CONTENTS_CONSISTENT, 0600, &failure)) {
+                      g_printerr("onaird: cannot write %s: %s\n", path.c_str(), failure->message);
+                      g_error_free(failure);
+                      return;
+                    }
+                    g_print("onaird: made an admin API token; its secret is in %s\n", path.c_str());
+                  });
+  });
+}
+
 gboolean quit_on_signal(gpointer loop) {
   g_main_loop_quit(static_cast<GMainLoop *>(loop));
   return G_SOURCE_CONTINUE;
@@ -53,6 +86,11 @@ int main(int argc, char **argv) {
     g_printerr("onaird: %s\n", error->message);
     g_error_free(error);
     return 2;
+  }
+
+  if (g_mkdir_with_parents(config.state_dir.c_str(), 0700) != 0) {
+    g_printerr("onaird: cannot make the state directory %s: %s\n", config.state_dir.c_str(), g_strerror(errno));
+    return 1;
   }
 
   std::unique_ptr<onair::db::EmbeddedPostgres> embedded;
@@ -86,16 +124,17 @@ int main(int argc, char **argv) {
   int status = 0;
   {
     onair::db::Database database(options);
+    onair::http::Api api(database, config.public_base_url);
     database.open([&](const onair::db::Error &failure) {
       if (!failure) {
         g_print("onaird: connected; Ctrl-C stops\n");
+        ensure_admin_token(api.authenticator().tokens(), config.state_dir);
         return;
       }
       g_printerr("onaird: %s\n", failure.message.c_str());
       status = 1;
       g_main_loop_quit(loop);
     });
-    onair::http::Api api(database, config.public_base_url);
     SoupServer *server = soup_server_new("server-header", "onaird", nullptr);
     api.mount(server);
     GInetAddress *address = g_inet_address_new_from_string(config.listen_address.c_str());

@@ -89,6 +89,17 @@ void add_comment(JsonBuilder *builder, const store::Comment &comment) {
   json_builder_end_object(builder);
 }
 
+void add_token(JsonBuilder *builder, const store::Token &token) {
+  json_builder_begin_object(builder);
+  add_string(builder, "id", token.id);
+  add_string(builder, "name", token.name);
+  add_string(builder, "role", store::role_name(token.role));
+  add_string(builder, "created_at", token.created_at);
+  add_time(builder, "expires_at", token.expires_at);
+  add_time(builder, "last_used_at", token.last_used_at);
+  json_builder_end_object(builder);
+}
+
 template <typename Item, typename Add>
 JsonNode *page_json(const store::Page<Item> &page, Add add, const std::string &next_link) {
   JsonBuilder *builder = json_builder_new();
@@ -146,15 +157,22 @@ Api::Api(db::Database &database, std::string public_base_url)
     : database_(database),
       base_(std::move(public_base_url)),
       videos_(database, store::MediaLinks(base_)),
-      comments_(database) {
+      comments_(database),
+      auth_(database),
+      router_(&auth_) {
+  using enum Access;
   router_.add("GET", "/healthz", [this](Request &request) { healthz(request); });
-  router_.add("POST", "/api/v1/videos", [this](Request &request) { create_video(request); });
+  router_.add("POST", "/api/v1/videos", [this](Request &request) { create_video(request); }, operator_);
   router_.add("GET", "/api/v1/videos", [this](Request &request) { list_videos(request); });
   router_.add("GET", "/api/v1/videos/{id}", [this](Request &request) { get_video(request); });
-  router_.add("PATCH", "/api/v1/videos/{id}", [this](Request &request) { update_video(request); });
-  router_.add("DELETE", "/api/v1/videos/{id}", [this](Request &request) { delete_video(request); });
-  router_.add("POST", "/api/v1/videos/{id}/comments", [this](Request &request) { create_comment(request); });
+  router_.add("PATCH", "/api/v1/videos/{id}", [this](Request &request) { update_video(request); }, operator_);
+  router_.add("DELETE", "/api/v1/videos/{id}", [this](Request &request) { delete_video(request); }, operator_);
+  router_.add(
+      "POST", "/api/v1/videos/{id}/comments", [this](Request &request) { create_comment(request); }, viewer);
   router_.add("GET", "/api/v1/videos/{id}/comments", [this](Request &request) { list_comments(request); });
+  router_.add("POST", "/api/v1/tokens", [this](Request &request) { create_token(request); }, admin);
+  router_.add("GET", "/api/v1/tokens", [this](Request &request) { list_tokens(request); }, admin);
+  router_.add("DELETE", "/api/v1/tokens/{id}", [this](Request &request) { revoke_token(request); }, admin);
 }
 
 void Api::healthz(Request &request) {
@@ -202,10 +220,12 @@ void Api::create_video(Request &request) {
 void Api::get_video(Request &request) {
   if (!valid_id(request, "id")) return;
   auto pending = request.defer();
-  pending->watch(
-      videos_.get(request.param("id"), [pending](const db::Error &error, std::optional<store::Video> video) {
+  bool see_private = request.has_role(store::Role::operator_);
+  pending->watch(videos_.get(
+      request.param("id"), [pending, see_private](const db::Error &error, std::optional<store::Video> video) {
         if (error) return pending->problem(problem_from_db_error(error));
-        if (!video) return pending->problem(not_found("video"));
+        /* A private video does not exist for whoever may not see it. */
+        if (!video || (video->visibility == "private" && !see_private)) return pending->problem(not_found("video"));
         pending->json(200, one_json(*video, add_video));
       }));
 }
@@ -224,6 +244,13 @@ void Api::list_videos(Request &request) {
     if (!filter.after) query.fail("after", "is not a cursor of this list");
   }
   if (!query.finish()) return request.problem(query.problem());
+  /* Without an operator token, the list is the public catalogue. */
+  if (!request.has_role(store::Role::operator_)) {
+    if (filter.visibility && *filter.visibility != "public")
+      return request.problem({403, {}, "only operators may list videos that are not public",
+                              {{"visibility", "needs an operator token unless public"}}});
+    filter.visibility = "public";
+  }
 
   auto pending = request.defer();
   std::map<std::string, std::string> params = request.query();
@@ -318,6 +345,72 @@ void Api::list_comments(Request &request) {
         if (!found) return pending->problem(not_found("video"));
         pending->json(200, page_json(page, add_comment, next_link(path, params, page.next_cursor)));
       }));
+}
+
+void Api::create_token(Request &request) {
+  JsonNode *body = request.json_body();
+  if (!body) return;
+  Fields fields(body);
+  std::string name = fields.string("name", 1, 100, true).value_or("");
+  std::string role = fields.one_of("role", {"admin", "operator", "viewer"}, true).value_or("viewer");
+  std::optional<std::string> expires_at = fields.string("expires_at", 1, 64, false);
+  if (expires_at) {
+    GDateTime *parsed = g_date_time_new_from_iso8601(expires_at->c_str(), nullptr);
+    if (!parsed) {
+      fields.fail("expires_at", "must be an RFC 3339 date-time with a time zone");
+    } else {
+      if (g_date_time_to_unix(parsed) <= g_get_real_time() / G_USEC_PER_SEC)
+        fields.fail("expires_at", "must be in the future");
+      g_date_time_unref(parsed);
+    }
+  }
+  bool ok = fields.finish();
+  json_node_unref(body);
+  if (!ok) return request.problem(fields.problem());
+
+  std::string secret = store::make_token_secret();
+  auto pending = request.defer();
+  std::string base = base_;
+  pending->watch(auth_.tokens().create(
+      name, *store::role_from_name(role), secret, expires_at.value_or(""),
+      [pending, base, secret](const db::Error &error, std::optional<store::Token> token) {
+        if (error) return pending->problem(problem_from_db_error(error));
+        JsonNode *node = one_json(*token, add_token);
+        /* The secret is shown this once. */
+        json_object_set_string_member(json_node_get_object(node), "token", secret.c_str());
+        pending->json(201, node, base + "/api/v1/tokens/" + token->id);
+      }));
+}
+
+void Api::list_tokens(Request &request) {
+  QueryFields query(request.query());
+  int64_t limit = query.integer("limit", 100, 1, 1000);
+  if (!query.finish()) return request.problem(query.problem());
+  auto pending = request.defer();
+  pending->watch(auth_.tokens().list(limit, [pending](const db::Error &error, std::vector<store::Token> tokens) {
+    if (error) return pending->problem(problem_from_db_error(error));
+    JsonBuilder *builder = json_builder_new();
+    json_builder_begin_object(builder);
+    json_builder_set_member_name(builder, "items");
+    json_builder_begin_array(builder);
+    for (const store::Token &token : tokens) add_token(builder, token);
+    json_builder_end_array(builder);
+    json_builder_end_object(builder);
+    pending->json(200, json_builder_get_root(builder));
+    g_object_unref(builder);
+  }));
+}
+
+void Api::revoke_token(Request &request) {
+  if (!valid_id(request, "id")) return;
+  auto pending = request.defer();
+  std::string id = request.param("id");
+  pending->watch(auth_.tokens().revoke(id, [this, pending, id](const db::Error &error, bool found) {
+    if (error) return pending->problem(problem_from_db_error(error));
+    if (!found) return pending->problem(not_found("token"));
+    auth_.forget(id);
+    pending->empty(204);
+  }));
 }
 
 }  // namespace onair::http

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "db/database.h"
+#include "http/auth.h"
 #include "http/router.h"
 #include "store/comments.h"
 #include "store/videos.h"
@@ -24,6 +25,7 @@ class Api {
   /* `public_base_url`: no trailing slash; playback URLs and Location headers. */
   Api(db::Database &database, std::string public_base_url);
   void mount(SoupServer *server) { router_.mount(server); }
+  Authenticator &authenticator() { return auth_; }
 
  private:
   void healthz(Request &request);
@@ -34,11 +36,15 @@ class Api {
   void delete_video(Request &request);
   void create_comment(Request &request);
   void list_comments(Request &request);
+  void create_token(Request &request);
+  void list_tokens(Request &request);
+  void revoke_token(Request &request);
 
   db::Database &database_;
   std::string base_;
   store::VideoStore videos_;
   store::CommentStore comments_;
+  Authenticator auth_;
   Router router_;
 };
 

@@ -36,6 +36,9 @@ class Fields {
   std::optional<std::vector<std::string>> strings(const char *name, size_t max_items, size_t min_length,
                                                   size_t max_length);
 
+  /* A member that passed its getter but breaks a rule of the caller's. */
+  void fail(const char *name, const std::string &message) { errors_.push_back({name, message}); }
+
   /* Unknown members become errors; true when there is none at all. */
   bool finish();
   /* Members present (known ones). */

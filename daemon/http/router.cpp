@@ -219,6 +219,7 @@ void Request::empty(guint status) {
 }
 
 std::shared_ptr<Pending> Request::defer() {
+  deferred_ = true;
   return std::make_shared<Pending>(message_);
 }
 
@@ -261,8 +262,8 @@ JsonNode *Request::json_body() {
 
 /* Router */
 
-void Router::add(const std::string &method, const std::string &pattern, Handler handler) {
-  routes_.push_back({method, split_path(pattern.c_str()), std::move(handler)});
+void Router::add(const std::string &method, const std::string &pattern, Handler handler, Access access) {
+  routes_.push_back({method, split_path(pattern.c_str()), std::move(handler), access});
 }
 
 void Router::mount(SoupServer *server) {
@@ -314,8 +315,7 @@ void Router::dispatch(SoupServerMessage *message, const char *path, GHashTable *
       while (g_hash_table_iter_next(&iter, &key, &value))
         query_map[static_cast<const char *>(key)] = value ? static_cast<const char *>(value) : "";
     }
-    Request request(message, std::move(params), std::move(query_map));
-    route.handler(request);
+    authorize_and_run(message, route, Request(message, std::move(params), std::move(query_map)));
     return;
   }
   if (allowed.empty()) {
@@ -326,6 +326,85 @@ void Router::dispatch(SoupServerMessage *message, const char *path, GHashTable *
   for (const std::string &name : allowed) allow += (allow.empty() ? "" : ", ") + name;
   set_problem(message, {405, {}, std::string(method) + " is not allowed here", {}});
   soup_message_headers_replace(soup_server_message_get_response_headers(message), "Allow", allow.c_str());
+}
+
+namespace {
+
+/* The secret of "Authorization: Bearer <secret>"; "" when the header is
+ * absent, nullopt when it is there but not a bearer token. */
+std::optional<std::string> bearer_token(SoupServerMessage *message) {
+  const char *header =
+      soup_message_headers_get_one(soup_server_message_get_request_headers(message), "Authorization");
+  if (!header) return std::string();
+  if (g_ascii_strncasecmp(header, "Bearer ", 7) != 0) return std::nullopt;
+  const char *secret = header + 7;
+  while (*secret == ' ') secret++;
+  if (!*secret || strlen(secret) > 256) return std::nullopt;
+  return std::string(secret);
+}
+
+void unauthorized(SoupServerMessage *message, const std::string &detail) {
+  set_problem(message, {401, {}, detail, {}});
+  soup_message_headers_replace(soup_server_message_get_response_headers(message), "WWW-Authenticate",
+                               "Bearer realm=\"onair\"");
+}
+
+}  // namespace
+
+void Router::authorize_and_run(SoupServerMessage *message, const Route &route, Request request) {
+  std::optional<std::string> secret = bearer_token(message);
+  if (!secret) return unauthorized(message, "the Authorization header must be \"Bearer <token>\"");
+  if (secret->empty()) {
+    if (route.access == Access::anyone) return route.handler(request);
+    return unauthorized(message, "this call needs an API token (Authorization: Bearer <token>)");
+  }
+  if (!authenticator_) return unauthorized(message, "API tokens are not accepted here");
+
+  /* Usually answered from the cache at once; otherwise the message waits,
+   * paused, for the lookup. */
+  struct Waiting {
+    SoupServerMessage *message = nullptr;
+    bool done = false;
+    bool paused = false;
+    bool gone = false;
+    gulong disconnected = 0;
+  };
+  auto waiting = std::make_shared<Waiting>();
+  waiting->message = SOUP_SERVER_MESSAGE(g_object_ref(message));
+  Access access = route.access;
+  Handler handler = route.handler;
+  authenticator_->authenticate(*secret, [waiting, access, handler, request](const AuthResult &result) {
+    SoupServerMessage *message = waiting->message;
+    waiting->done = true;
+    if (waiting->disconnected) g_signal_handler_disconnect(message, waiting->disconnected);
+    bool unpause = waiting->paused;
+    if (waiting->gone) {
+      unpause = false;
+    } else if (result.kind == AuthResult::Kind::unavailable) {
+      set_problem(message, {503, {}, "the database is unavailable; retry later", {}, 1});
+    } else if (result.kind != AuthResult::Kind::granted) {
+      unauthorized(message, "the API token is unknown, revoked or expired");
+    } else if (static_cast<int>(result.grant.role) < static_cast<int>(access)) {
+      set_problem(message, {403,
+                            {},
+                            std::string("this call needs a token of role ") +
+                                store::role_name(static_cast<store::Role>(access)) + " or above",
+                            {}});
+    } else {
+      Request authorized(message, request.path_params(), request.query(), result.grant);
+      handler(authorized);
+      /* A deferred answer unpauses the message itself. */
+      if (authorized.deferred()) unpause = false;
+    }
+    if (unpause) soup_server_message_unpause(message);
+    g_object_unref(message);
+  });
+  if (!waiting->done) {
+    waiting->paused = true;
+    soup_server_message_pause(message);
+    waiting->disconnected = g_signal_connect_swapped(
+        message, "disconnected", G_CALLBACK(+[](Waiting *waiting) { waiting->gone = true; }), waiting.get());
+  }
 }
 
 }  // namespace onair::http

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "db/database.h"
+#include "http/auth.h"
 
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
@@ -73,12 +74,20 @@ class Pending {
 class Request {
  public:
   Request(SoupServerMessage *message, std::map<std::string, std::string> path_params,
-          std::map<std::string, std::string> query)
-      : message_(message), path_params_(std::move(path_params)), query_(std::move(query)) {}
+          std::map<std::string, std::string> query, std::optional<store::TokenGrant> grant = std::nullopt)
+      : message_(message),
+        path_params_(std::move(path_params)),
+        query_(std::move(query)),
+        grant_(std::move(grant)) {}
 
   SoupServerMessage *message() const { return message_; }
   const std::string &param(const std::string &name) const { return path_params_.at(name); }
+  const std::map<std::string, std::string> &path_params() const { return path_params_; }
   const std::map<std::string, std::string> &query() const { return query_; }
+  /* The caller's token, when it sent a valid one. */
+  const std::optional<store::TokenGrant> &grant() const { return grant_; }
+  /* The caller holds a token of at least `role`. */
+  bool has_role(store::Role role) const { return grant_ && grant_->role >= role; }
 
   /* Answers at once. */
   void json(guint status, JsonNode *body, const std::string &location = {});
@@ -87,6 +96,7 @@ class Request {
 
   /* Pauses the message until the returned Pending answers. */
   std::shared_ptr<Pending> defer();
+  bool deferred() const { return deferred_; }
 
   /* The body parsed as a JSON object; otherwise answers 400 / 413 / 415 and
    * returns nullptr. The node is owned by the caller. */
@@ -96,16 +106,28 @@ class Request {
   SoupServerMessage *message_;
   std::map<std::string, std::string> path_params_;
   std::map<std::string, std::string> query_;
+  std::optional<store::TokenGrant> grant_;
+  bool deferred_ = false;
 };
 
 using Handler = std::function<void(Request &)>;
 
 /* Method + path pattern ("/api/v1/videos/{id}") dispatch on a SoupServer:
  * unknown paths answer 404, known paths with another method 405 with Allow,
- * oversized bodies 413; every error is application/problem+json. */
+ * oversized bodies 413; every error is application/problem+json.
+ *
+ * Access: a route open to anyone still reads a bearer token when one is
+ * sent (a handler may show more to a token holder), and refuses an invalid
+ * one (401) rather than silently treating the caller as anonymous. Other
+ * routes answer 401 (with WWW-Authenticate) without a valid token and 403
+ * when its role is too low. */
 class Router {
  public:
-  void add(const std::string &method, const std::string &pattern, Handler handler);
+  /* Bearer tokens are checked through `authenticator` (which must outlive
+   * the router); without one, only routes open to anyone can be called. */
+  explicit Router(Authenticator *authenticator = nullptr) : authenticator_(authenticator) {}
+  void add(const std::string &method, const std::string &pattern, Handler handler,
+           Access access = Access::anyone);
   /* Installs the handlers on `server` (the router must outlive it). */
   void mount(SoupServer *server);
 
@@ -114,13 +136,16 @@ class Router {
     std::string method;
     std::vector<std::string> segments;
     Handler handler;
+    Access access;
   };
   static void on_request(SoupServer *, SoupServerMessage *message, const char *path, GHashTable *query,
                          gpointer self);
   static void on_early(SoupServer *, SoupServerMessage *message, const char *path, GHashTable *query,
                        gpointer self);
   void dispatch(SoupServerMessage *message, const char *path, GHashTable *query);
+  void authorize_and_run(SoupServerMessage *message, const Route &route, Request request);
 
+  Authenticator *authenticator_;
   std::vector<Route> routes_;
 };
 

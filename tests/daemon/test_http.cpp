@@ -25,6 +25,7 @@ struct Response {
   std::string retry_after;
   std::string location;
   std::string allow;
+  std::string www_authenticate;
   JsonNode *json = nullptr;
   ~Response() {
     if (json) json_node_unref(json);
@@ -64,7 +65,24 @@ class Server {
     api_ = std::make_unique<http::Api>(database, base_);
     api_->mount(server_);
     session_ = soup_session_new();
+    token = make_token(store::Role::admin);
   }
+
+  /* A new token of `role`, made through the store as onaird's bootstrap does. */
+  std::string make_token(store::Role role, const std::string &expires_at = {}) {
+    std::string secret = store::make_token_secret();
+    bool done = false;
+    api_->authenticator().tokens().create("test", role, secret, expires_at,
+                                          [&](const db::Error &error, std::optional<store::Token>) {
+                                            g_assert_false(error);
+                                            done = true;
+                                          });
+    test::run_until([&] { return done; }, 60, "a token");
+    return secret;
+  }
+
+  /* Sent as "Authorization: Bearer <token>"; empty: no header. */
+  std::string token;
   ~Server() {
     g_object_unref(session_);
     soup_server_disconnect(server_);
@@ -76,6 +94,9 @@ class Server {
     std::string uri = path.rfind("http", 0) == 0 ? path : base_ + path;
     SoupMessage *message = soup_message_new(method, uri.c_str());
     g_assert_nonnull(message);
+    if (!token.empty())
+      soup_message_headers_replace(soup_message_get_request_headers(message), "Authorization",
+                                   ("Bearer " + token).c_str());
     if (!body.empty()) {
       GBytes *bytes = g_bytes_new(body.data(), body.size());
       soup_message_set_request_body_from_bytes(message, content_type, bytes);
@@ -108,6 +129,7 @@ class Server {
     response->retry_after = header("Retry-After");
     response->location = header("Location");
     response->allow = header("Allow");
+    response->www_authenticate = header("WWW-Authenticate");
     if (state.bytes) {
       gsize size = 0;
       const char *data = static_cast<const char *>(g_bytes_get_data(state.bytes, &size));
@@ -430,6 +452,113 @@ void test_outage() {
   test::run_for(10);
 }
 
+/* Tokens and roles: who may call what, 401 against 403, revocation taking
+ * effect at once, expiry, the secret shown once and stored hashed. */
+void test_auth() {
+  Fixture f;
+  Server &server = *f.server;
+  std::string admin = server.token;
+  std::string viewer = server.make_token(store::Role::viewer);
+  std::string operator_token = server.make_token(store::Role::operator_);
+
+  std::string public_video = f.create_video(R"({"title": "pub", "visibility": "public"})");
+  std::string private_video = f.create_video(R"({"title": "priv", "visibility": "private"})");
+
+  /* Anonymous: reads of public videos, nothing else. */
+  server.token.clear();
+  auto anonymous_write = server.request("POST", "/api/v1/videos", R"({"title": "x"})");
+  assert_status(anonymous_write, 401);
+  assert_string(anonymous_write->content_type, ==, "application/problem+json");
+  g_assert_true(anonymous_write->www_authenticate.rfind("Bearer", 0) == 0);
+  assert_status(server.request("GET", "/api/v1/videos/" + public_video), 200);
+  assert_status(server.request("GET", "/api/v1/videos/" + private_video), 404);
+  auto catalogue = server.request("GET", "/api/v1/videos");
+  assert_status(catalogue, 200);
+  g_assert_cmpuint(json_array_get_length(json_object_get_array_member(catalogue->object(), "items")), ==, 1);
+  auto private_list = server.request("GET", "/api/v1/videos?visibility=private");
+  assert_status(private_list, 403);
+  assert_string(private_list->error_field(), ==, "visibility");
+  assert_status(server.request("POST", "/api/v1/videos/" + public_video + "/comments",
+                               R"({"author": "a", "body": "b"})"),
+                401);
+  assert_status(server.request("GET", "/api/v1/tokens"), 401);
+
+  /* A malformed or unknown token is refused even where none is needed. */
+  server.token = "not-a-token";
+  assert_status(server.request("GET", "/api/v1/videos/" + public_video), 401);
+  server.token = store::make_token_secret();
+  assert_status(server.request("GET", "/api/v1/videos"), 401);
+
+  /* Viewer: comments, not writes of videos. */
+  server.token = viewer;
+  assert_status(server.request("POST", "/api/v1/videos/" + public_video + "/comments",
+                               R"({"author": "a", "body": "b"})"),
+                201);
+  auto viewer_write = server.request("POST", "/api/v1/videos", R"({"title": "x"})");
+  assert_status(viewer_write, 403);
+  g_assert_true(viewer_write->body.find("operator") != std::string::npos);
+  assert_status(server.request("GET", "/api/v1/videos/" + private_video), 404);
+
+  /* Operator: videos, private ones included; not tokens. */
+  server.token = operator_token;
+  assert_status(server.request("GET", "/api/v1/videos/" + private_video), 200);
+  assert_status(server.request("PATCH", "/api/v1/videos/" + private_video, R"({"title": "p2"})"), 200);
+  assert_status(server.request("GET", "/api/v1/tokens"), 403);
+
+  /* Admin: tokens. The secret is shown once, never listed, and only its hash is stored. */
+  server.token = admin;
+  auto created = server.request("POST", "/api/v1/tokens", R"({"name": "encoder", "role": "operator"})");
+  assert_status(created, 201);
+  std::string secret = created->string("token");
+  std::string id = created->string("id");
+  g_assert_true(secret.rfind("onair_", 0) == 0);
+  g_assert_cmpuint(secret.size(), ==, 6 + 43);
+  auto listed = server.request("GET", "/api/v1/tokens");
+  assert_status(listed, 200);
+  g_assert_true(listed->body.find(id) != std::string::npos);
+  g_assert_true(listed->body.find(secret) == std::string::npos);
+  test::Peer peer(f.database.uri());
+  g_assert_cmpint(peer.integer("SELECT count(*) FROM api_tokens WHERE token_hash = sha256(convert_to($1, 'UTF8'))",
+                               {secret}),
+                  ==, 1);
+
+  auto bad = server.request("POST", "/api/v1/tokens", R"({"name": "", "role": "root", "extra": 1})");
+  assert_status(bad, 422);
+  std::set<std::string> fields;
+  for (size_t i = 0; i < 3; i++) fields.insert(bad->error_field(i));
+  g_assert_true(fields == std::set<std::string>({"name", "role", "extra"}));
+  auto past = server.request("POST", "/api/v1/tokens",
+                             R"({"name": "old", "role": "viewer", "expires_at": "2001-01-01T00:00:00Z"})");
+  assert_status(past, 422);
+  assert_string(past->error_field(), ==, "expires_at");
+  assert_status(server.request("POST", "/api/v1/tokens", R"({"name": "n", "role": "viewer", "expires_at": "soon"})"),
+                422);
+
+  /* The new token works; revoked, it stops at once (cached or not). */
+  server.token = secret;
+  assert_status(server.request("GET", "/api/v1/videos/" + private_video), 200);
+  server.token = admin;
+  assert_status(server.request("DELETE", "/api/v1/tokens/" + id), 204);
+  assert_status(server.request("DELETE", "/api/v1/tokens/" + id), 404);
+  assert_status(server.request("DELETE", "/api/v1/tokens/nope"), 400);
+  server.token = secret;
+  assert_status(server.request("GET", "/api/v1/videos/" + private_video), 401);
+
+  /* An expired token is refused. */
+  server.token = server.make_token(store::Role::admin, "2001-01-01T00:00:00Z");
+  assert_status(server.request("GET", "/api/v1/tokens"), 401);
+  /* One that expires while cached too: its expiry is checked on every use. */
+  GDateTime *soon = g_date_time_add_seconds(g_date_time_new_now_utc(), 2);
+  gchar *soon_text = g_date_time_format_iso8601(soon);
+  server.token = server.make_token(store::Role::admin, soon_text);
+  g_free(soon_text);
+  g_date_time_unref(soon);
+  assert_status(server.request("GET", "/api/v1/tokens"), 200);
+  test::run_for(2500);
+  assert_status(server.request("GET", "/api/v1/tokens"), 401);
+  server.token = admin;
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -439,5 +568,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/http/comments", test_comments);
   g_test_add_func("/http/errors", test_errors);
   g_test_add_func("/http/outage", test_outage);
+  g_test_add_func("/http/auth", test_auth);
   return g_test_run();
 }
