@@ -89,7 +89,8 @@ int main(int argc, char **argv) {
   }
 
   if (g_mkdir_with_parents(config.state_dir.c_str(), 0700) != 0) {
-    g_printerr("onaird: cannot make the state directory %s: %s\n", config.state_dir.c_str(), g_strerror(errno));
+    g_printerr("onaird: cannot make the state directory %s: %s\n", config.state_dir.c_str(),
+               g_strerror(errno));
     return 1;
   }
 

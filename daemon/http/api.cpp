@@ -162,17 +162,23 @@ Api::Api(db::Database &database, std::string public_base_url)
       router_(&auth_) {
   using enum Access;
   router_.add("GET", "/healthz", [this](Request &request) { healthz(request); });
-  router_.add("POST", "/api/v1/videos", [this](Request &request) { create_video(request); }, operator_);
+  router_.add(
+      "POST", "/api/v1/videos", [this](Request &request) { create_video(request); }, operator_);
   router_.add("GET", "/api/v1/videos", [this](Request &request) { list_videos(request); });
   router_.add("GET", "/api/v1/videos/{id}", [this](Request &request) { get_video(request); });
-  router_.add("PATCH", "/api/v1/videos/{id}", [this](Request &request) { update_video(request); }, operator_);
-  router_.add("DELETE", "/api/v1/videos/{id}", [this](Request &request) { delete_video(request); }, operator_);
+  router_.add(
+      "PATCH", "/api/v1/videos/{id}", [this](Request &request) { update_video(request); }, operator_);
+  router_.add(
+      "DELETE", "/api/v1/videos/{id}", [this](Request &request) { delete_video(request); }, operator_);
   router_.add(
       "POST", "/api/v1/videos/{id}/comments", [this](Request &request) { create_comment(request); }, viewer);
   router_.add("GET", "/api/v1/videos/{id}/comments", [this](Request &request) { list_comments(request); });
-  router_.add("POST", "/api/v1/tokens", [this](Request &request) { create_token(request); }, admin);
-  router_.add("GET", "/api/v1/tokens", [this](Request &request) { list_tokens(request); }, admin);
-  router_.add("DELETE", "/api/v1/tokens/{id}", [this](Request &request) { revoke_token(request); }, admin);
+  router_.add(
+      "POST", "/api/v1/tokens", [this](Request &request) { create_token(request); }, admin);
+  router_.add(
+      "GET", "/api/v1/tokens", [this](Request &request) { list_tokens(request); }, admin);
+  router_.add(
+      "DELETE", "/api/v1/tokens/{id}", [this](Request &request) { revoke_token(request); }, admin);
 }
 
 void Api::healthz(Request &request) {
@@ -225,7 +231,8 @@ void Api::get_video(Request &request) {
       request.param("id"), [pending, see_private](const db::Error &error, std::optional<store::Video> video) {
         if (error) return pending->problem(problem_from_db_error(error));
         /* A private video does not exist for whoever may not see it. */
-        if (!video || (video->visibility == "private" && !see_private)) return pending->problem(not_found("video"));
+        if (!video || (video->visibility == "private" && !see_private))
+          return pending->problem(not_found("video"));
         pending->json(200, one_json(*video, add_video));
       }));
 }
@@ -247,7 +254,9 @@ void Api::list_videos(Request &request) {
   /* Without an operator token, the list is the public catalogue. */
   if (!request.has_role(store::Role::operator_)) {
     if (filter.visibility && *filter.visibility != "public")
-      return request.problem({403, {}, "only operators may list videos that are not public",
+      return request.problem({403,
+                              {},
+                              "only operators may list videos that are not public",
                               {{"visibility", "needs an operator token unless public"}}});
     filter.visibility = "public";
   }
@@ -387,18 +396,19 @@ void Api::list_tokens(Request &request) {
   int64_t limit = query.integer("limit", 100, 1, 1000);
   if (!query.finish()) return request.problem(query.problem());
   auto pending = request.defer();
-  pending->watch(auth_.tokens().list(limit, [pending](const db::Error &error, std::vector<store::Token> tokens) {
-    if (error) return pending->problem(problem_from_db_error(error));
-    JsonBuilder *builder = json_builder_new();
-    json_builder_begin_object(builder);
-    json_builder_set_member_name(builder, "items");
-    json_builder_begin_array(builder);
-    for (const store::Token &token : tokens) add_token(builder, token);
-    json_builder_end_array(builder);
-    json_builder_end_object(builder);
-    pending->json(200, json_builder_get_root(builder));
-    g_object_unref(builder);
-  }));
+  pending->watch(
+      auth_.tokens().list(limit, [pending](const db::Error &error, std::vector<store::Token> tokens) {
+        if (error) return pending->problem(problem_from_db_error(error));
+        JsonBuilder *builder = json_builder_new();
+        json_builder_begin_object(builder);
+        json_builder_set_member_name(builder, "items");
+        json_builder_begin_array(builder);
+        for (const store::Token &token : tokens) add_token(builder, token);
+        json_builder_end_array(builder);
+        json_builder_end_object(builder);
+        pending->json(200, json_builder_get_root(builder));
+        g_object_unref(builder);
+      }));
 }
 
 void Api::revoke_token(Request &request) {

@@ -23,17 +23,18 @@ using db::Statement;
 constexpr Statement insert_token{"tokens_insert",
                                  "INSERT INTO api_tokens (name, role, token_hash, expires_at) "
                                  "VALUES ($1, $2, $3::bytea, $4::timestamptz) RETURNING " TOKEN_COLUMNS};
-constexpr Statement find_token{"tokens_find", "SELECT id, role, expires_at FROM api_tokens "
-                                              "WHERE token_hash = $1::bytea AND " TOKEN_USABLE};
+constexpr Statement find_token{"tokens_find",
+                               "SELECT id, role, expires_at FROM api_tokens "
+                               "WHERE token_hash = $1::bytea AND " TOKEN_USABLE};
 constexpr Statement list_tokens{"tokens_list", "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE " TOKEN_USABLE
                                                " ORDER BY created_at DESC, id DESC LIMIT $1::int"};
-constexpr Statement revoke_token{"tokens_revoke",
-                                 "UPDATE api_tokens SET revoked_at = now() WHERE id = $1::uuid AND revoked_at IS NULL"};
+constexpr Statement revoke_token{
+    "tokens_revoke", "UPDATE api_tokens SET revoked_at = now() WHERE id = $1::uuid AND revoked_at IS NULL"};
 constexpr Statement touch_token{"tokens_touch",
                                 "UPDATE api_tokens SET last_used_at = now() WHERE id = $1::uuid "
                                 "AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')"};
-constexpr Statement count_admin_tokens{"tokens_count_admins",
-                                       "SELECT count(*) AS n FROM api_tokens WHERE role = 'admin' AND " TOKEN_USABLE};
+constexpr Statement count_admin_tokens{
+    "tokens_count_admins", "SELECT count(*) AS n FROM api_tokens WHERE role = 'admin' AND " TOKEN_USABLE};
 
 Token from_row(const db::Result &result, int row) {
   Token token;
@@ -101,13 +102,13 @@ std::vector<uint8_t> token_hash(const std::string &secret) {
 
 db::Ticket TokenStore::create(const std::string &name, Role role, const std::string &secret,
                               const std::string &expires_at, CreateDone done) {
-  return database_.query(insert_token,
-                         {name, role_name(role), hash_param(secret),
-                          expires_at.empty() ? Param(nullptr) : Param(expires_at)},
-                         [done](const db::Result &result) {
-                           if (!result.ok()) return done(result.error(), std::nullopt);
-                           done({}, from_row(result, 0));
-                         });
+  return database_.query(
+      insert_token,
+      {name, role_name(role), hash_param(secret), expires_at.empty() ? Param(nullptr) : Param(expires_at)},
+      [done](const db::Result &result) {
+        if (!result.ok()) return done(result.error(), std::nullopt);
+        done({}, from_row(result, 0));
+      });
 }
 
 db::Ticket TokenStore::find(const std::string &secret, GrantDone done) {

@@ -56,8 +56,8 @@ class TokenStore {
   explicit TokenStore(db::Database &database) : database_(database) {}
 
   /* Stores the hash of `secret`; `expires_at` RFC 3339 or empty. */
-  db::Ticket create(const std::string &name, Role role, const std::string &secret, const std::string &expires_at,
-                    CreateDone done);
+  db::Ticket create(const std::string &name, Role role, const std::string &secret,
+                    const std::string &expires_at, CreateDone done);
   /* A usable token (not revoked, not expired) with this secret; nullopt if none. */
   db::Ticket find(const std::string &secret, GrantDone done);
   /* Usable tokens, newest first. */

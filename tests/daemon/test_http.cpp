@@ -518,9 +518,10 @@ void test_auth() {
   g_assert_true(listed->body.find(id) != std::string::npos);
   g_assert_true(listed->body.find(secret) == std::string::npos);
   test::Peer peer(f.database.uri());
-  g_assert_cmpint(peer.integer("SELECT count(*) FROM api_tokens WHERE token_hash = sha256(convert_to($1, 'UTF8'))",
-                               {secret}),
-                  ==, 1);
+  g_assert_cmpint(
+      peer.integer("SELECT count(*) FROM api_tokens WHERE token_hash = sha256(convert_to($1, 'UTF8'))",
+                   {secret}),
+      ==, 1);
 
   auto bad = server.request("POST", "/api/v1/tokens", R"({"name": "", "role": "root", "extra": 1})");
   assert_status(bad, 422);
@@ -531,8 +532,9 @@ void test_auth() {
                              R"({"name": "old", "role": "viewer", "expires_at": "2001-01-01T00:00:00Z"})");
   assert_status(past, 422);
   assert_string(past->error_field(), ==, "expires_at");
-  assert_status(server.request("POST", "/api/v1/tokens", R"({"name": "n", "role": "viewer", "expires_at": "soon"})"),
-                422);
+  assert_status(
+      server.request("POST", "/api/v1/tokens", R"({"name": "n", "role": "viewer", "expires_at": "soon"})"),
+      422);
 
   /* The new token works; revoked, it stops at once (cached or not). */
   server.token = secret;
