@@ -38,11 +38,13 @@ std::string absolute(const std::string &path, const std::string &base) {
 const char *const server_keys[] = {"listen_address", "port", "public_base_url", nullptr};
 const char *const storage_keys[] = {"state_dir", "media_root", nullptr};
 const char *const database_keys[] = {"uri", "pool_size", "migrations_dir", nullptr};
+const char *const channels_keys[] = {"pipelines_dir", "rtmp_address", "rtmp_port", nullptr};
 
 const char *const *keys_of(const char *group) {
   if (strcmp(group, "server") == 0) return server_keys;
   if (strcmp(group, "storage") == 0) return storage_keys;
   if (strcmp(group, "database") == 0) return database_keys;
+  if (strcmp(group, "channels") == 0) return channels_keys;
   return nullptr;
 }
 
@@ -53,7 +55,8 @@ bool check_known(GKeyFile *file, const std::string &path, GError **error) {
     const char *const *known = keys_of(*group);
     if (!known) {
       g_set_error(error, ONAIR_CONFIG_ERROR, CONFIG_ERROR_FILE,
-                  "%s: unknown group [%s] (known: [server], [storage], [database])", path.c_str(), *group);
+                  "%s: unknown group [%s] (known: [server], [storage], [database], [channels])", path.c_str(),
+                  *group);
       ok = false;
       break;
     }
@@ -118,14 +121,22 @@ bool load_config_file(const std::string &path, Config *config, GError **error) {
   read_string(f, "storage", "media_root", &config->media_root, base, true);
   read_string(f, "database", "uri", &config->database_uri, base, false);
   read_string(f, "database", "migrations_dir", &config->migrations_dir, base, true);
+  read_string(f, "channels", "pipelines_dir", &config->pipelines_dir, base, true);
+  read_string(f, "channels", "rtmp_address", &config->rtmp_address, base, false);
   return read_int(f, "server", "port", &config->port, path, error) &&
-         read_int(f, "database", "pool_size", &config->pool_size, path, error);
+         read_int(f, "database", "pool_size", &config->pool_size, path, error) &&
+         read_int(f, "channels", "rtmp_port", &config->rtmp_port, path, error);
 }
 
 bool finish_config(Config *config, GError **error) {
   if (config->port < 1 || config->port > 65535) {
     g_set_error(error, ONAIR_CONFIG_ERROR, CONFIG_ERROR_VALUE, "port %d is out of range (1 to 65535)",
                 config->port);
+    return false;
+  }
+  if (config->rtmp_port < 1 || config->rtmp_port > 65535) {
+    g_set_error(error, ONAIR_CONFIG_ERROR, CONFIG_ERROR_VALUE, "rtmp_port %d is out of range (1 to 65535)",
+                config->rtmp_port);
     return false;
   }
   if (config->pool_size < 1 || config->pool_size > 64) {
@@ -145,6 +156,10 @@ bool finish_config(Config *config, GError **error) {
   if (config->migrations_dir.empty()) {
     const char *from_env = g_getenv("ONAIRD_MIGRATIONS_DIR");
     config->migrations_dir = from_env && *from_env ? from_env : ONAIRD_MIGRATIONS_DIR;
+  }
+  if (config->pipelines_dir.empty()) {
+    const char *from_env = g_getenv("ONAIRD_PIPELINES_DIR");
+    config->pipelines_dir = from_env && *from_env ? from_env : ONAIRD_PIPELINES_DIR;
   }
   if (config->public_base_url.empty()) {
     bool ipv6 = config->listen_address.find(':') != std::string::npos;
@@ -170,8 +185,8 @@ bool finish_config(Config *config, GError **error) {
 
 bool load_config(int *argc, char ***argv, Config *config, GError **error) {
   char *config_file = nullptr, *listen = nullptr, *public_url = nullptr, *state = nullptr, *media = nullptr,
-       *db = nullptr, *migrations = nullptr;
-  int port = -1, pool_size = -1;
+       *db = nullptr, *migrations = nullptr, *pipelines = nullptr;
+  int port = -1, pool_size = -1, rtmp_port = -1;
   gboolean migrate_only = FALSE;
   GOptionEntry entries[] = {
       {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file,
@@ -189,6 +204,10 @@ bool load_config(int *argc, char ***argv, Config *config, GError **error) {
       {"pool-size", 0, 0, G_OPTION_ARG_INT, &pool_size, "Database connections (default 4)", "N"},
       {"migrations", 0, 0, G_OPTION_ARG_FILENAME, &migrations, "Directory of the NNNN_*.sql migrations",
        "DIR"},
+      {"pipelines", 0, 0, G_OPTION_ARG_FILENAME, &pipelines,
+       "Directory of the channels' NAME.pipeline files (default: the installed ones)", "DIR"},
+      {"rtmp-port", 0, 0, G_OPTION_ARG_INT, &rtmp_port,
+       "Port of RTMP publishes to channels whose pipeline takes one (default 1935)", "PORT"},
       {"migrate-only", 0, 0, G_OPTION_ARG_NONE, &migrate_only,
        "Migrate the database, print its version and exit", nullptr},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
@@ -198,7 +217,8 @@ bool load_config(int *argc, char ***argv, Config *config, GError **error) {
   bool ok = g_option_context_parse(context, argc, argv, &parse_error);
   g_option_context_free(context);
   auto release = [&] {
-    for (char *value : {config_file, listen, public_url, state, media, db, migrations}) g_free(value);
+    for (char *value : {config_file, listen, public_url, state, media, db, migrations, pipelines})
+      g_free(value);
   };
   if (!ok) {
     g_set_error(error, ONAIR_CONFIG_ERROR, CONFIG_ERROR_USAGE, "%s", parse_error->message);
@@ -232,6 +252,8 @@ bool load_config(int *argc, char ***argv, Config *config, GError **error) {
   if (db) config->database_uri = db;
   if (pool_size != -1) config->pool_size = pool_size;
   if (migrations) config->migrations_dir = absolute(migrations, "");
+  if (pipelines) config->pipelines_dir = absolute(pipelines, "");
+  if (rtmp_port != -1) config->rtmp_port = rtmp_port;
   config->migrate_only = migrate_only;
   release();
   return finish_config(config, error);

@@ -45,6 +45,13 @@ struct Config {
   /* Default: $ONAIRD_MIGRATIONS_DIR, else the installed schemas/postgres. */
   std::string migrations_dir;
 
+  /* [channels] */
+  /* Default: $ONAIRD_PIPELINES_DIR, else the installed pipelines. */
+  std::string pipelines_dir;
+  /* RTMP publishes to channels (pipelines with a stream-key and rtmp-port). */
+  std::string rtmp_address = "0.0.0.0";
+  int rtmp_port = 1935;
+
   /* Command line only: migrate, print the schema version and exit. */
   bool migrate_only = false;
 };
@@ -65,6 +72,10 @@ struct Config {
  *   [database]
  *   # uri = postgresql://onair@db.example.com/onair
  *   pool_size = 4
+ *
+ *   [channels]
+ *   pipelines_dir = /etc/onair/pipelines
+ *   rtmp_port = 1935
  *
  * Relative paths in the file are relative to the file; on the command line,
  * to the working directory. Unknown groups and keys are errors (a typo must

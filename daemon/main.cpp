@@ -4,8 +4,10 @@
  *
  * onaird: reads the configuration, starts the embedded PostgreSQL (without
  * --db), migrates, opens the connection pool, serves the REST API on the
- * listen address and runs until SIGINT or SIGTERM. The channels come next.
+ * listen address, runs the channels meant to run, and goes on until SIGINT
+ * or SIGTERM.
  */
+#include "channels/supervisor.h"
 #include "config.h"
 #include "db/database.h"
 #include "db/embedded_postgres.h"
@@ -14,6 +16,7 @@
 #include "store/tokens.h"
 
 #include <glib-unix.h>
+#include <gst/gst.h>
 #include <libpq-fe.h>
 
 #include <cerrno>
@@ -80,6 +83,7 @@ gboolean quit_on_signal(gpointer loop) {
 
 int main(int argc, char **argv) {
   setlocale(LC_ALL, "");
+  gst_init(&argc, &argv);
   onair::Config config;
   GError *error = nullptr;
   if (!onair::load_config(&argc, &argv, &config, &error)) {
@@ -125,11 +129,25 @@ int main(int argc, char **argv) {
   int status = 0;
   {
     onair::db::Database database(options);
-    onair::http::Api api(database, config.public_base_url);
+    onair::channels::Settings settings;
+    settings.pipelines_dir = config.pipelines_dir;
+    settings.media_root = config.media_root;
+    settings.rtmp_port = config.rtmp_port;
+    settings.rtmp_address = config.rtmp_address;
+    onair::channels::Supervisor supervisor(database, settings);
+    supervisor.on_state = [](const std::string &id, const std::string &state, const std::string &previous,
+                             const std::string &error) {
+      g_print("onaird: channel %s: %s -> %s%s%s\n", id.c_str(), previous.c_str(), state.c_str(),
+              state == "failed" ? ": " : "", state == "failed" ? error.c_str() : "");
+    };
+    onair::http::Api api(database, config.public_base_url, &supervisor);
+    bool booted = false;
     database.open([&](const onair::db::Error &failure) {
       if (!failure) {
         g_print("onaird: connected; Ctrl-C stops\n");
         ensure_admin_token(api.authenticator().tokens(), config.state_dir);
+        if (!booted) supervisor.boot();
+        booted = true;
         return;
       }
       g_printerr("onaird: %s\n", failure.message.c_str());
@@ -158,6 +176,7 @@ int main(int argc, char **argv) {
      * cancelled), then the pool. */
     soup_server_disconnect(server);
     g_object_unref(server);
+    supervisor.shutdown();
     database.close();
   }
   g_main_loop_unref(loop);

@@ -5,6 +5,7 @@
 #include "http/api.h"
 
 #include "http/fields.h"
+#include "http/json.h"
 
 namespace onair::http {
 
@@ -16,38 +17,6 @@ const std::initializer_list<const char *> visibilities = {"public", "unlisted", 
 const std::initializer_list<const char *> statuses = {"pending", "live",  "processing",
                                                       "ready",   "ended", "failed"};
 const std::initializer_list<const char *> kinds = {"live", "vod"};
-
-/* A path id: false (and 400 answered) when not a UUID. */
-bool valid_id(Request &request, const char *name) {
-  if (g_uuid_string_is_valid(request.param(name).c_str())) return true;
-  request.problem({400, {}, "not a valid id", {{name, "must be a UUID"}}});
-  return false;
-}
-
-void add_string(JsonBuilder *builder, const char *name, const std::string &value) {
-  json_builder_set_member_name(builder, name);
-  json_builder_add_string_value(builder, value.c_str());
-}
-
-void add_optional_string(JsonBuilder *builder, const char *name, const std::optional<std::string> &value) {
-  json_builder_set_member_name(builder, name);
-  if (value)
-    json_builder_add_string_value(builder, value->c_str());
-  else
-    json_builder_add_null_value(builder);
-}
-
-void add_time(JsonBuilder *builder, const char *name, const std::string &value) {
-  add_optional_string(builder, name, value.empty() ? std::nullopt : std::optional<std::string>(value));
-}
-
-void add_optional_int(JsonBuilder *builder, const char *name, const std::optional<int64_t> &value) {
-  json_builder_set_member_name(builder, name);
-  if (value)
-    json_builder_add_int_value(builder, *value);
-  else
-    json_builder_add_null_value(builder);
-}
 
 void add_video(JsonBuilder *builder, const store::Video &video) {
   json_builder_begin_object(builder);
@@ -117,15 +86,6 @@ JsonNode *page_json(const store::Page<Item> &page, Add add, const std::string &n
   return root;
 }
 
-template <typename Item, typename Add>
-JsonNode *one_json(const Item &item, Add add) {
-  JsonBuilder *builder = json_builder_new();
-  add(builder, item);
-  JsonNode *root = json_builder_get_root(builder);
-  g_object_unref(builder);
-  return root;
-}
-
 /* The link to the next page: the same query with `after` replaced. */
 std::string next_link(const std::string &path, const std::map<std::string, std::string> &query,
                       const std::optional<std::string> &cursor) {
@@ -147,17 +107,16 @@ std::string next_link(const std::string &path, const std::map<std::string, std::
   return out;
 }
 
-Problem not_found(const char *what) {
-  return {404, {}, std::string(what) + " not found", {}};
-}
-
 }  // namespace
 
-Api::Api(db::Database &database, std::string public_base_url)
+Api::Api(db::Database &database, std::string public_base_url, channels::Supervisor *supervisor)
     : database_(database),
       base_(std::move(public_base_url)),
       videos_(database, store::MediaLinks(base_)),
       comments_(database),
+      channels_(database),
+      links_(base_),
+      supervisor_(supervisor),
       auth_(database),
       router_(&auth_) {
   using enum Access;
@@ -179,6 +138,7 @@ Api::Api(db::Database &database, std::string public_base_url)
       "GET", "/api/v1/tokens", [this](Request &request) { list_tokens(request); }, admin);
   router_.add(
       "DELETE", "/api/v1/tokens/{id}", [this](Request &request) { revoke_token(request); }, admin);
+  add_channel_routes();
 }
 
 void Api::healthz(Request &request) {

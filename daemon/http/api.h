@@ -4,9 +4,11 @@
  */
 #pragma once
 
+#include "channels/supervisor.h"
 #include "db/database.h"
 #include "http/auth.h"
 #include "http/router.h"
+#include "store/channels.h"
 #include "store/comments.h"
 #include "store/videos.h"
 
@@ -23,7 +25,7 @@ namespace onair::http {
 class Api {
  public:
   /* `public_base_url`: no trailing slash; playback URLs and Location headers. */
-  Api(db::Database &database, std::string public_base_url);
+  Api(db::Database &database, std::string public_base_url, channels::Supervisor *supervisor = nullptr);
   void mount(SoupServer *server) { router_.mount(server); }
   Authenticator &authenticator() { return auth_; }
 
@@ -39,11 +41,24 @@ class Api {
   void create_token(Request &request);
   void list_tokens(Request &request);
   void revoke_token(Request &request);
+  void add_channel_routes();
+  void list_channels(Request &request);
+  void create_channel(Request &request);
+  void get_channel(Request &request);
+  void update_channel(Request &request);
+  void delete_channel(Request &request);
+  void set_channel_running(Request &request, bool running);
+  void rotate_channel_key(Request &request);
+  JsonNode *channel_json(const store::Channel &channel) const;
 
   db::Database &database_;
   std::string base_;
   store::VideoStore videos_;
   store::CommentStore comments_;
+  store::ChannelStore channels_;
+  store::MediaLinks links_;
+  /* Runs the channels; nullptr: channels are stored, not run. */
+  channels::Supervisor *supervisor_;
   Authenticator auth_;
   Router router_;
 };

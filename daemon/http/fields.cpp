@@ -50,6 +50,26 @@ bool Fields::check_length(const char *name, const char *value, size_t min_length
   return true;
 }
 
+JsonNode *Fields::object(const char *name) {
+  JsonNode *node = member(name);
+  if (!node) return nullptr;
+  if (!JSON_NODE_HOLDS_OBJECT(node)) {
+    errors_.push_back({name, "must be an object"});
+    return nullptr;
+  }
+  return json_node_ref(node);
+}
+
+std::optional<bool> Fields::boolean(const char *name) {
+  JsonNode *node = member(name);
+  if (!node) return std::nullopt;
+  if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_BOOLEAN) {
+    errors_.push_back({name, "must be true or false"});
+    return std::nullopt;
+  }
+  return json_node_get_boolean(node);
+}
+
 std::optional<std::string> Fields::string(const char *name, size_t min_length, size_t max_length,
                                           bool required) {
   JsonNode *node = member(name);

@@ -36,6 +36,10 @@ class Fields {
   std::optional<std::vector<std::string>> strings(const char *name, size_t max_items, size_t min_length,
                                                   size_t max_length);
 
+  /* A JSON object (a new reference), absent: nullptr. */
+  JsonNode *object(const char *name);
+  std::optional<bool> boolean(const char *name);
+
   /* A member that passed its getter but breaks a rule of the caller's. */
   void fail(const char *name, const std::string &message) { errors_.push_back({name, message}); }
 

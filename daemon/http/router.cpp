@@ -201,6 +201,17 @@ void Pending::empty(guint status) {
   finish();
 }
 
+/* A path id: false (and 400 answered) when not a UUID. */
+bool valid_id(Request &request, const char *name) {
+  if (g_uuid_string_is_valid(request.param(name).c_str())) return true;
+  request.problem({400, {}, "not a valid id", {{name, "must be a UUID"}}});
+  return false;
+}
+
+Problem not_found(const char *what) {
+  return {404, {}, std::string(what) + " not found", {}};
+}
+
 /* Request */
 
 void Request::json(guint status, JsonNode *body, const std::string &location) {

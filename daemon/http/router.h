@@ -149,6 +149,11 @@ class Router {
   std::vector<Route> routes_;
 };
 
+/* A path id: false (and 400 answered, naming it) when not a UUID. */
+bool valid_id(Request &request, const char *name);
+/* 404 "<what> not found". */
+Problem not_found(const char *what);
+
 /* Sets a problem+json response on a message (not paused). */
 void set_problem(SoupServerMessage *message, const Problem &problem);
 /* Sets a JSON response; `body` is adopted. */

@@ -32,6 +32,11 @@ constexpr ConstraintField constraint_fields[] = {
     {"comments_body_length", "body"},
     {"comments_media_time_positive", "media_time_ms"},
     {"comments_video_id_fkey", "video_id"},
+    {"channels_name_unique", "name"},
+    {"channels_name_length", "name"},
+    {"channels_pipeline_length", "pipeline"},
+    {"channels_parameters_object", "parameters"},
+    {"api_tokens_name_length", "name"},
 };
 
 }  // namespace
