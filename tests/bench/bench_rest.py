@@ -189,13 +189,21 @@ def proc_cpu(pid):
 
 
 def tree_cpu(pid):
-    """CPU seconds of a process and its descendants alive now (PostgreSQL's
-    backends live as long as their connections, all of the run)."""
+    """CPU seconds of a process, of its children that ended and were waited
+    for (cutime, cstime), and of its descendants alive now: for the
+    postmaster, every backend and worker, whether it outlived the run or not."""
     total = 0.0
     todo = [pid]
     while todo:
         p = todo.pop()
-        total += proc_cpu(p)
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                text = f.read()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2:].split()
+        own = fields[11:15] if p == pid else fields[11:13]
+        total += sum(int(v) for v in own) / TICK
         try:
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children") as f:
@@ -211,6 +219,23 @@ def system_busy():
     values = [int(v) for v in fields[1:9]]
     user, nice, system, _idle, _iowait, irq, softirq, steal = values
     return (user + nice + system + irq + softirq + steal) / TICK
+
+
+def listen_overflows():
+    """TcpExt ListenOverflows of this network namespace: connections dropped
+    because a listener's accept queue (its backlog) was full. The client
+    then resends after a timeout (200 ms to 1 s), which its first request's
+    latency includes."""
+    try:
+        with open("/proc/net/netstat") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    for names, values in zip(lines[::2], lines[1::2]):
+        if names.startswith("TcpExt:"):
+            table = dict(zip(names.split()[1:], values.split()[1:]))
+            return int(table.get("ListenOverflows", 0))
+    return None
 
 
 # --------------------------------------------------------------------------
@@ -639,9 +664,10 @@ def bench(workdir, cluster, servers, onaird, peer, node_dir, source_root, durati
             if route == "post":
                 time.sleep(0.5)
                 before = int(cluster.sql(f"SELECT count(*) FROM comments WHERE video_id = '{video}'")[0][0])
-            cpu0, pg0, busy0 = proc_cpu(s.proc.pid), tree_cpu(pg_pid), system_busy()
+            cpu0, pg0, busy0, over0 = proc_cpu(s.proc.pid), tree_cpu(pg_pid), system_busy(), listen_overflows()
             figures = wrk(s.url(path), script, threads, connections, duration, wrk_log)
-            cpu1, pg1, busy1 = proc_cpu(s.proc.pid), tree_cpu(pg_pid), system_busy()
+            cpu1, pg1, busy1, over1 = proc_cpu(s.proc.pid), tree_cpu(pg_pid), system_busy(), listen_overflows()
+            figures["overflows"] = over1 - over0 if over0 is not None and over1 is not None else None
             seconds = figures["duration_us"] / 1e6
             figures["server_cpu"] = (cpu1 - cpu0) / seconds * 100
             figures["pg_cpu"] = (pg1 - pg0) / seconds * 100
@@ -672,9 +698,12 @@ def bench(workdir, cluster, servers, onaird, peer, node_dir, source_root, durati
     for (route, label), f in results.items():
         rows.append((f"{route.upper()} {label}", f"{f['rps']:.0f}", f"{f['p50']:.2f}", f"{f['p90']:.2f}",
                      f"{f['p99']:.2f}", f"{f['max']:.1f}", str(int(f["status_errors"])), str(int(f["errors"])),
-                     f"{f['server_cpu']:.0f}", f"{f['pg_cpu']:.0f}", f"{f['machine']:.0f}"))
+                     f"{f['server_cpu']:.0f}", f"{f['pg_cpu']:.0f}", f"{f['machine']:.0f}",
+                     fmt(f["overflows"], "d")))
     print_table(("route server", "req/s", "p50", "p90", "p99", "max", "non-2xx", "errors", "server CPU",
-                 "postgres CPU", "machine"), rows)
+                 "postgres CPU", "machine", "listen overflows"), rows)
+    log("listen overflows: connections the kernel dropped because the server's accept queue (listen "
+        "backlog) was full while wrk connected; each costs its first request a resend (>= 200 ms)")
     log("")
     log("onair/fastify")
     rows = []
