@@ -26,8 +26,9 @@ BUILD_PACKAGES=(
 # What the tests need on top: Node.js for the manifest parsers and the browser
 # test, which drives Debian's Chromium (fonts so that pages render); nginx with
 # the RTMP module, the peer of the ingest benchmark (it starts its own nginx on
-# loopback; the package's system service is not used).
-TEST_PACKAGES=(nodejs npm chromium fonts-dejavu-core nginx libnginx-mod-rtmp)
+# loopback; the package's system service is not used); wrk, the load generator
+# of the REST benchmark.
+TEST_PACKAGES=(nodejs npm chromium fonts-dejavu-core nginx libnginx-mod-rtmp wrk)
 
 log() {
   if [ -t 2 ]; then
