@@ -11,8 +11,10 @@
 #include "db/embedded_postgres.h"
 #include "db/migrations.h"
 #include "http/api.h"
+#include "http/playback.h"
 
 #include <glib-unix.h>
+#include <gst/gst.h>
 #include <libpq-fe.h>
 
 #include <clocale>
@@ -55,6 +57,10 @@ int main(int argc, char **argv) {
     return 2;
   }
 
+  /* Frames are rendered (and channels will run) with GStreamer; its debug
+   * settings come from the environment (GST_DEBUG). */
+  gst_init(nullptr, nullptr);
+
   std::unique_ptr<onair::db::EmbeddedPostgres> embedded;
   std::string uri = config.database_uri;
   if (uri.empty()) {
@@ -96,6 +102,11 @@ int main(int argc, char **argv) {
       g_main_loop_quit(loop);
     });
     onair::http::Api api(database, config.public_base_url);
+    onair::http::PlaybackOptions playback_options;
+    playback_options.media_root = config.media_root;
+    playback_options.frame_cache_dir = config.state_dir + "/cache/frames";
+    onair::http::PlaybackApi playback(database, config.public_base_url, playback_options);
+    playback.add_routes(api.router());
     SoupServer *server = soup_server_new("server-header", "onaird", nullptr);
     api.mount(server);
     GInetAddress *address = g_inet_address_new_from_string(config.listen_address.c_str());

@@ -24,6 +24,8 @@ class Api {
   /* `public_base_url`: no trailing slash; playback URLs and Location headers. */
   Api(db::Database &database, std::string public_base_url);
   void mount(SoupServer *server) { router_.mount(server); }
+  /* For routes registered elsewhere (http/playback.h), before mount(). */
+  Router &router() { return router_; }
 
  private:
   void healthz(Request &request);
