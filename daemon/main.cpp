@@ -14,6 +14,7 @@
 #include "db/migrations.h"
 #include "http/api.h"
 #include "store/tokens.h"
+#include "http/playback.h"
 
 #include <glib-unix.h>
 #include <gst/gst.h>
@@ -141,6 +142,11 @@ int main(int argc, char **argv) {
               state == "failed" ? ": " : "", state == "failed" ? error.c_str() : "");
     };
     onair::http::Api api(database, config.public_base_url, &supervisor);
+    onair::http::PlaybackOptions playback_options;
+    playback_options.media_root = config.media_root;
+    playback_options.frame_cache_dir = config.state_dir + "/cache/frames";
+    onair::http::PlaybackApi playback(database, config.public_base_url, playback_options);
+    playback.add_routes(api.router());
     bool booted = false;
     database.open([&](const onair::db::Error &failure) {
       if (!failure) {

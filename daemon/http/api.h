@@ -28,6 +28,8 @@ class Api {
   Api(db::Database &database, std::string public_base_url, channels::Supervisor *supervisor = nullptr);
   void mount(SoupServer *server) { router_.mount(server); }
   Authenticator &authenticator() { return auth_; }
+  /* For routes registered elsewhere (http/playback.h), before mount(). */
+  Router &router() { return router_; }
 
  private:
   void healthz(Request &request);

@@ -212,6 +212,23 @@ Problem not_found(const char *what) {
   return {404, {}, std::string(what) + " not found", {}};
 }
 
+void Pending::bytes(guint status, const char *content_type, GBytes *body,
+                    const std::map<std::string, std::string> &headers) {
+  if (answered_ || disconnected_) {
+    answered_ = true;
+    return;
+  }
+  soup_server_message_set_status(message_, status, nullptr);
+  SoupMessageHeaders *response_headers = soup_server_message_get_response_headers(message_);
+  for (const auto &[name, value] : headers)
+    soup_message_headers_replace(response_headers, name.c_str(), value.c_str());
+  gsize size = 0;
+  const void *data = g_bytes_get_data(body, &size);
+  soup_server_message_set_response(message_, content_type, SOUP_MEMORY_COPY, static_cast<const char *>(data),
+                                   size);
+  finish();
+}
+
 /* Request */
 
 void Request::json(guint status, JsonNode *body, const std::string &location) {

@@ -57,6 +57,9 @@ class Pending {
   void json(guint status, JsonNode *body, const std::string &location = {});
   void problem(const Problem &problem);
   void empty(guint status);
+  /* A body of another type (an image); `headers` are added to the answer. */
+  void bytes(guint status, const char *content_type, GBytes *body,
+             const std::map<std::string, std::string> &headers = {});
   bool answered() const { return answered_; }
 
  private:

@@ -28,6 +28,11 @@ class MediaLinks {
   std::string dash(const std::string &video_id) const {
     return base_ + "/media/videos/" + video_id + "/manifest.mpd";
   }
+  /* A file of the video's output (a segment, a playlist): `relative_path`
+   * is relative to the video's media folder. */
+  std::string file(const std::string &video_id, const std::string &relative_path) const {
+    return base_ + "/media/videos/" + video_id + "/" + relative_path;
+  }
 
  private:
   std::string base_;

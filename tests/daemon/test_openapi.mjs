@@ -6,7 +6,7 @@
 //
 // Usage: node test_openapi.mjs ONAIRD
 // ONAIR_SOURCE_ROOT (default: two levels up), ONAIR_NODE_DIR (node_modules).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -87,7 +87,8 @@ async function call(method, url, body, expectedStatus, as = token) {
     init.headers['content-type'] = 'application/json';
   }
   const response = await fetch(base + url, init);
-  const text = await response.text();
+  const raw = new Uint8Array(await response.arrayBuffer());
+  const text = new TextDecoder().decode(raw);
   const name = `${method} ${url.slice(0, 70)} -> ${expectedStatus}`;
   const found = operationOf(method, url);
   if (!found) {
@@ -109,6 +110,14 @@ async function call(method, url, body, expectedStatus, as = token) {
   if (!media) {
     check(false, name, `undocumented content type ${contentType}`);
     return null;
+  }
+  if (contentType.startsWith('image/')) {
+    // Not JSON: a JPEG starts with the SOI marker (FF D8).
+    check(raw[0] === 0xff && raw[1] === 0xd8, name, `not a JPEG: ${raw.length} bytes`);
+    for (const [header, spec] of Object.entries(documented.headers || {})) {
+      if (spec.required) check(response.headers.get(header) !== null, `${name}: header ${header}`);
+    }
+    return raw;
   }
   const json = JSON.parse(text);
   // The response's schema by JSON pointer into the spec: $refs inside resolve against it.
@@ -188,6 +197,32 @@ try {
   const comments = await call('GET', `/api/v1/videos/${id}/comments?limit=2`, undefined, 200);
   if (comments?.next) await call('GET', comments.next, undefined, 200);
   await call('GET', `/api/v1/videos/${id}/comments?order=media_time&limit=2`, undefined, 200);
+
+  // Seek and frames: a video packaged by abrsink into the daemon's media
+  // root, marked ready in the daemon's own (embedded) database.
+  const packaged = (await call('POST', '/api/v1/videos', { title: 'Packaged' }, 201))?.id;
+  const media = path.join(state, 'media', 'videos', packaged);
+  const made = spawnSync('gst-launch-1.0', ['-q', 'videotestsrc', 'num-buffers=120', 'pattern=ball', '!',
+    'video/x-raw,width=320,height=180,framerate=30/1', '!', 'abrladder', 'ladder=180p:300', '!',
+    'abrsink', `location=${media}`, 'mode=vod'], { encoding: 'utf8' });
+  check(made.status === 0, 'abrsink made a fixture', made.stderr);
+  const psql = spawnSync('psql', ['-v', 'ON_ERROR_STOP=1', '-q',
+    `postgresql:///onair?host=${path.join(state, 'pg', 'run')}&user=onair`, '-c',
+    `UPDATE videos SET status = 'ready', media_path = 'videos/${packaged}', duration_ms = 4000, renditions = ` +
+    `'[{"name": "180p", "width": 320, "height": 180, "bandwidth": 300000}]' WHERE id = '${packaged}'`],
+  { encoding: 'utf8' });
+  check(psql.status === 0, 'the fixture video is ready', psql.stderr);
+  const seek = await call('GET', `/api/v1/videos/${packaged}/seek?offset=2500&device=mobile`, undefined, 200);
+  if (seek?.frame_url) await call('GET', new URL(seek.frame_url).pathname + new URL(seek.frame_url).search, undefined, 200);
+  await call('GET', `/api/v1/videos/${packaged}/frames?t=100&width=64`, undefined, 200);
+  await call('GET', `/api/v1/videos/${packaged}/seek?offset=4000`, undefined, 422);
+  await call('GET', `/api/v1/videos/${packaged}/seek?offset=0&device=watch`, undefined, 422);
+  await call('GET', `/api/v1/videos/${packaged}/seek`, undefined, 400);
+  await call('GET', `/api/v1/videos/${packaged}/frames?t=9000`, undefined, 422);
+  await call('GET', `/api/v1/videos/${id}/seek?offset=0`, undefined, 409);
+  await call('GET', `/api/v1/videos/${id}/frames?t=0`, undefined, 409);
+  await call('GET', '/api/v1/videos/01890000-0000-7000-8000-000000000000/seek?offset=0', undefined, 404);
+  await call('GET', '/api/v1/videos/01890000-0000-7000-8000-000000000000/frames?t=0', undefined, 404);
 
   await call('POST', '/api/v1/videos', '{"title": ', 400);
   await call('POST', '/api/v1/videos', { title: 7, colour: 'red' }, 422);
