@@ -38,11 +38,17 @@ std::string absolute(const std::string &path, const std::string &base) {
 const char *const server_keys[] = {"listen_address", "port", "public_base_url", nullptr};
 const char *const storage_keys[] = {"state_dir", "media_root", nullptr};
 const char *const database_keys[] = {"uri", "pool_size", "migrations_dir", nullptr};
+const char *const playback_keys[] = {"url_ttl", "key_file", nullptr};
+
+/* Playback URLs live between a minute and a week. */
+constexpr int min_url_ttl = 60;
+constexpr int max_url_ttl = 604800;
 
 const char *const *keys_of(const char *group) {
   if (strcmp(group, "server") == 0) return server_keys;
   if (strcmp(group, "storage") == 0) return storage_keys;
   if (strcmp(group, "database") == 0) return database_keys;
+  if (strcmp(group, "playback") == 0) return playback_keys;
   return nullptr;
 }
 
@@ -53,7 +59,8 @@ bool check_known(GKeyFile *file, const std::string &path, GError **error) {
     const char *const *known = keys_of(*group);
     if (!known) {
       g_set_error(error, ONAIR_CONFIG_ERROR, CONFIG_ERROR_FILE,
-                  "%s: unknown group [%s] (known: [server], [storage], [database])", path.c_str(), *group);
+                  "%s: unknown group [%s] (known: [server], [storage], [database], [playback])", path.c_str(),
+                  *group);
       ok = false;
       break;
     }
@@ -118,8 +125,10 @@ bool load_config_file(const std::string &path, Config *config, GError **error) {
   read_string(f, "storage", "media_root", &config->media_root, base, true);
   read_string(f, "database", "uri", &config->database_uri, base, false);
   read_string(f, "database", "migrations_dir", &config->migrations_dir, base, true);
+  read_string(f, "playback", "key_file", &config->playback_key_file, base, true);
   return read_int(f, "server", "port", &config->port, path, error) &&
-         read_int(f, "database", "pool_size", &config->pool_size, path, error);
+         read_int(f, "database", "pool_size", &config->pool_size, path, error) &&
+         read_int(f, "playback", "url_ttl", &config->playback_url_ttl, path, error);
 }
 
 bool finish_config(Config *config, GError **error) {
@@ -133,6 +142,12 @@ bool finish_config(Config *config, GError **error) {
                 config->pool_size);
     return false;
   }
+  if (config->playback_url_ttl < min_url_ttl || config->playback_url_ttl > max_url_ttl) {
+    g_set_error(error, ONAIR_CONFIG_ERROR, CONFIG_ERROR_VALUE,
+                "url_ttl %d is out of range (%d to %d seconds)", config->playback_url_ttl, min_url_ttl,
+                max_url_ttl);
+    return false;
+  }
   if (config->listen_address.empty()) {
     g_set_error(error, ONAIR_CONFIG_ERROR, CONFIG_ERROR_VALUE, "listen_address is empty");
     return false;
@@ -142,6 +157,7 @@ bool finish_config(Config *config, GError **error) {
         geteuid() == 0 ? std::string("/var/lib/onaird") : std::string(g_get_user_state_dir()) + "/onaird";
   }
   if (config->media_root.empty()) config->media_root = config->state_dir + "/media";
+  if (config->playback_key_file.empty()) config->playback_key_file = config->state_dir + "/playback.key";
   if (config->migrations_dir.empty()) {
     const char *from_env = g_getenv("ONAIRD_MIGRATIONS_DIR");
     config->migrations_dir = from_env && *from_env ? from_env : ONAIRD_MIGRATIONS_DIR;
@@ -171,7 +187,7 @@ bool finish_config(Config *config, GError **error) {
 bool load_config(int *argc, char ***argv, Config *config, GError **error) {
   char *config_file = nullptr, *listen = nullptr, *public_url = nullptr, *state = nullptr, *media = nullptr,
        *db = nullptr, *migrations = nullptr;
-  int port = -1, pool_size = -1;
+  int port = -1, pool_size = -1, url_ttl = -1;
   gboolean migrate_only = FALSE;
   GOptionEntry entries[] = {
       {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file,
@@ -189,6 +205,8 @@ bool load_config(int *argc, char ***argv, Config *config, GError **error) {
       {"pool-size", 0, 0, G_OPTION_ARG_INT, &pool_size, "Database connections (default 4)", "N"},
       {"migrations", 0, 0, G_OPTION_ARG_FILENAME, &migrations, "Directory of the NNNN_*.sql migrations",
        "DIR"},
+      {"playback-url-ttl", 0, 0, G_OPTION_ARG_INT, &url_ttl,
+       "Seconds a playback URL stays valid (default 21600, 60 to 604800)", "SECONDS"},
       {"migrate-only", 0, 0, G_OPTION_ARG_NONE, &migrate_only,
        "Migrate the database, print its version and exit", nullptr},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
@@ -232,6 +250,7 @@ bool load_config(int *argc, char ***argv, Config *config, GError **error) {
   if (db) config->database_uri = db;
   if (pool_size != -1) config->pool_size = pool_size;
   if (migrations) config->migrations_dir = absolute(migrations, "");
+  if (url_ttl != -1) config->playback_url_ttl = url_ttl;
   config->migrate_only = migrate_only;
   release();
   return finish_config(config, error);

@@ -45,6 +45,13 @@ struct Config {
   /* Default: $ONAIRD_MIGRATIONS_DIR, else the installed schemas/postgres. */
   std::string migrations_dir;
 
+  /* [playback] */
+  /* How long a playback URL handed out by the API stays valid, in seconds. */
+  int playback_url_ttl = 21600;
+  /* The HMAC key of playback URLs; created when missing. Default:
+   * <state_dir>/playback.key. */
+  std::string playback_key_file;
+
   /* Command line only: migrate, print the schema version and exit. */
   bool migrate_only = false;
 };
@@ -65,6 +72,10 @@ struct Config {
  *   [database]
  *   # uri = postgresql://onair@db.example.com/onair
  *   pool_size = 4
+ *
+ *   [playback]
+ *   url_ttl = 21600
+ *   key_file = /var/lib/onaird/playback.key
  *
  * Relative paths in the file are relative to the file; on the command line,
  * to the working directory. Unknown groups and keys are errors (a typo must

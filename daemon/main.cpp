@@ -4,13 +4,16 @@
  *
  * onaird: reads the configuration, starts the embedded PostgreSQL (without
  * --db), migrates, opens the connection pool, serves the REST API on the
- * listen address and runs until SIGINT or SIGTERM. The channels come next.
+ * listen address (and the signed media under /media) and runs until SIGINT
+ * or SIGTERM. The channels come next.
  */
 #include "config.h"
 #include "db/database.h"
 #include "db/embedded_postgres.h"
 #include "db/migrations.h"
 #include "http/api.h"
+#include "http/media.h"
+#include "http/signing.h"
 
 #include <glib-unix.h>
 #include <libpq-fe.h>
@@ -18,6 +21,7 @@
 #include <clocale>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace {
@@ -79,6 +83,14 @@ int main(int argc, char **argv) {
           report.version, report.applied.size());
   if (config.migrate_only) return 0;
 
+  std::optional<onair::http::UrlSigner> signer =
+      onair::http::UrlSigner::load(config.playback_key_file, &error);
+  if (!signer) {
+    g_printerr("onaird: %s\n", error->message);
+    g_error_free(error);
+    return 1;
+  }
+
   GMainLoop *loop = g_main_loop_new(nullptr, FALSE);
   onair::db::DatabaseOptions options;
   options.uri = uri;
@@ -95,9 +107,12 @@ int main(int argc, char **argv) {
       status = 1;
       g_main_loop_quit(loop);
     });
-    onair::http::Api api(database, config.public_base_url);
+    onair::http::Api api(database, config.public_base_url,
+                         onair::store::MediaLinks(config.public_base_url, *signer, config.playback_url_ttl));
+    onair::http::MediaServer media(config.media_root, *signer);
     SoupServer *server = soup_server_new("server-header", "onaird", nullptr);
     api.mount(server);
+    media.mount(server);
     GInetAddress *address = g_inet_address_new_from_string(config.listen_address.c_str());
     GSocketAddress *socket_address = address ? g_inet_socket_address_new(address, config.port) : nullptr;
     if (!socket_address ||

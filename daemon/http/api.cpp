@@ -142,10 +142,10 @@ Problem not_found(const char *what) {
 
 }  // namespace
 
-Api::Api(db::Database &database, std::string public_base_url)
+Api::Api(db::Database &database, std::string public_base_url, store::MediaLinks links)
     : database_(database),
       base_(std::move(public_base_url)),
-      videos_(database, store::MediaLinks(base_)),
+      videos_(database, std::move(links)),
       comments_(database) {
   router_.add("GET", "/healthz", [this](Request &request) { healthz(request); });
   router_.add("POST", "/api/v1/videos", [this](Request &request) { create_video(request); });

@@ -21,8 +21,9 @@ namespace onair::http {
  * wrong types, unknown members and out-of-range values 422 naming them. */
 class Api {
  public:
-  /* `public_base_url`: no trailing slash; playback URLs and Location headers. */
-  Api(db::Database &database, std::string public_base_url);
+  /* `public_base_url`: no trailing slash; Location headers. `links`: the
+   * videos' signed playback URLs. */
+  Api(db::Database &database, std::string public_base_url, store::MediaLinks links);
   void mount(SoupServer *server) { router_.mount(server); }
 
  private:

@@ -48,7 +48,8 @@ function freePort() {
 function operationOf(method, concrete) {
   const pathname = new URL(concrete, 'http://x').pathname;
   for (const [template, item] of Object.entries(spec.paths)) {
-    const pattern = new RegExp('^' + template.replace(/\{[^}]+\}/g, '[^/]+') + '$');
+    // {path} spans segments (the signed media URLs).
+    const pattern = new RegExp('^' + template.replace(/\{path\}/g, '.+').replace(/\{[^}]+\}/g, '[^/]+') + '$');
     if (pattern.test(pathname) && item[method.toLowerCase()]) return { template, operation: item[method.toLowerCase()] };
   }
   return null;
@@ -175,6 +176,14 @@ try {
   await call('POST', `/api/v1/videos/${id}/comments`, { author: '', body: 'b' }, 422);
   await call('POST', '/api/v1/videos/01890000-0000-7000-8000-000000000000/comments', { author: 'a', body: 'b' }, 404);
   await call('GET', `/api/v1/videos/${id}/comments?after=@@`, undefined, 400);
+  // The playback URLs are signed and served under /media: no output was
+  // written for this video (404); a forged signature is refused (403).
+  if (video) {
+    const hls = new URL(video.playback.hls).pathname;
+    await call('GET', hls, undefined, 404);
+    await call('GET', hls.replace(/^(\/media\/s\/\d+\/)[^/]+/, '$1' + 'A'.repeat(43)), undefined, 403);
+    await call('GET', hls.replace(/^\/media\/s\/\d+\//, '/media/s/1/'), undefined, 403);
+  }
   await call('DELETE', `/api/v1/videos/${id}`, undefined, 204);
   await call('DELETE', `/api/v1/videos/${id}`, undefined, 404);
 } catch (error) {
