@@ -39,12 +39,18 @@ const char *const server_keys[] = {"listen_address", "port", "public_base_url", 
 const char *const storage_keys[] = {"state_dir", "media_root", nullptr};
 const char *const database_keys[] = {"uri", "pool_size", "migrations_dir", nullptr};
 const char *const channels_keys[] = {"pipelines_dir", "rtmp_address", "rtmp_port", nullptr};
+const char *const playback_keys[] = {"url_ttl", "key_file", nullptr};
+
+/* Playback URLs live between a minute and a week. */
+constexpr int min_url_ttl = 60;
+constexpr int max_url_ttl = 604800;
 
 const char *const *keys_of(const char *group) {
   if (strcmp(group, "server") == 0) return server_keys;
   if (strcmp(group, "storage") == 0) return storage_keys;
   if (strcmp(group, "database") == 0) return database_keys;
   if (strcmp(group, "channels") == 0) return channels_keys;
+  if (strcmp(group, "playback") == 0) return playback_keys;
   return nullptr;
 }
 
@@ -55,8 +61,8 @@ bool check_known(GKeyFile *file, const std::string &path, GError **error) {
     const char *const *known = keys_of(*group);
     if (!known) {
       g_set_error(error, ONAIR_CONFIG_ERROR, CONFIG_ERROR_FILE,
-                  "%s: unknown group [%s] (known: [server], [storage], [database], [channels])", path.c_str(),
-                  *group);
+                  "%s: unknown group [%s] (known: [server], [storage], [database], [channels], [playback])",
+                  path.c_str(), *group);
       ok = false;
       break;
     }
@@ -123,9 +129,11 @@ bool load_config_file(const std::string &path, Config *config, GError **error) {
   read_string(f, "database", "migrations_dir", &config->migrations_dir, base, true);
   read_string(f, "channels", "pipelines_dir", &config->pipelines_dir, base, true);
   read_string(f, "channels", "rtmp_address", &config->rtmp_address, base, false);
+  read_string(f, "playback", "key_file", &config->playback_key_file, base, true);
   return read_int(f, "server", "port", &config->port, path, error) &&
          read_int(f, "database", "pool_size", &config->pool_size, path, error) &&
-         read_int(f, "channels", "rtmp_port", &config->rtmp_port, path, error);
+         read_int(f, "channels", "rtmp_port", &config->rtmp_port, path, error) &&
+         read_int(f, "playback", "url_ttl", &config->playback_url_ttl, path, error);
 }
 
 bool finish_config(Config *config, GError **error) {
@@ -144,6 +152,12 @@ bool finish_config(Config *config, GError **error) {
                 config->pool_size);
     return false;
   }
+  if (config->playback_url_ttl < min_url_ttl || config->playback_url_ttl > max_url_ttl) {
+    g_set_error(error, ONAIR_CONFIG_ERROR, CONFIG_ERROR_VALUE,
+                "url_ttl %d is out of range (%d to %d seconds)", config->playback_url_ttl, min_url_ttl,
+                max_url_ttl);
+    return false;
+  }
   if (config->listen_address.empty()) {
     g_set_error(error, ONAIR_CONFIG_ERROR, CONFIG_ERROR_VALUE, "listen_address is empty");
     return false;
@@ -153,6 +167,7 @@ bool finish_config(Config *config, GError **error) {
         geteuid() == 0 ? std::string("/var/lib/onaird") : std::string(g_get_user_state_dir()) + "/onaird";
   }
   if (config->media_root.empty()) config->media_root = config->state_dir + "/media";
+  if (config->playback_key_file.empty()) config->playback_key_file = config->state_dir + "/playback.key";
   if (config->migrations_dir.empty()) {
     const char *from_env = g_getenv("ONAIRD_MIGRATIONS_DIR");
     config->migrations_dir = from_env && *from_env ? from_env : ONAIRD_MIGRATIONS_DIR;
@@ -186,7 +201,7 @@ bool finish_config(Config *config, GError **error) {
 bool load_config(int *argc, char ***argv, Config *config, GError **error) {
   char *config_file = nullptr, *listen = nullptr, *public_url = nullptr, *state = nullptr, *media = nullptr,
        *db = nullptr, *migrations = nullptr, *pipelines = nullptr;
-  int port = -1, pool_size = -1, rtmp_port = -1;
+  int port = -1, pool_size = -1, rtmp_port = -1, url_ttl = -1;
   gboolean migrate_only = FALSE;
   GOptionEntry entries[] = {
       {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file,
@@ -208,6 +223,8 @@ bool load_config(int *argc, char ***argv, Config *config, GError **error) {
        "Directory of the channels' NAME.pipeline files (default: the installed ones)", "DIR"},
       {"rtmp-port", 0, 0, G_OPTION_ARG_INT, &rtmp_port,
        "Port of RTMP publishes to channels whose pipeline takes one (default 1935)", "PORT"},
+      {"playback-url-ttl", 0, 0, G_OPTION_ARG_INT, &url_ttl,
+       "Seconds a playback URL stays valid (default 21600, 60 to 604800)", "SECONDS"},
       {"migrate-only", 0, 0, G_OPTION_ARG_NONE, &migrate_only,
        "Migrate the database, print its version and exit", nullptr},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
@@ -254,6 +271,7 @@ bool load_config(int *argc, char ***argv, Config *config, GError **error) {
   if (migrations) config->migrations_dir = absolute(migrations, "");
   if (pipelines) config->pipelines_dir = absolute(pipelines, "");
   if (rtmp_port != -1) config->rtmp_port = rtmp_port;
+  if (url_ttl != -1) config->playback_url_ttl = url_ttl;
   config->migrate_only = migrate_only;
   release();
   return finish_config(config, error);

@@ -51,6 +51,12 @@ struct Config {
   /* RTMP publishes to channels (pipelines with a stream-key and rtmp-port). */
   std::string rtmp_address = "0.0.0.0";
   int rtmp_port = 1935;
+  /* [playback] */
+  /* How long a playback URL handed out by the API stays valid, in seconds. */
+  int playback_url_ttl = 21600;
+  /* The HMAC key of playback URLs; created when missing. Default:
+   * <state_dir>/playback.key. */
+  std::string playback_key_file;
 
   /* Command line only: migrate, print the schema version and exit. */
   bool migrate_only = false;
@@ -76,6 +82,9 @@ struct Config {
  *   [channels]
  *   pipelines_dir = /etc/onair/pipelines
  *   rtmp_port = 1935
+ *   [playback]
+ *   url_ttl = 21600
+ *   key_file = /var/lib/onaird/playback.key
  *
  * Relative paths in the file are relative to the file; on the command line,
  * to the working directory. Unknown groups and keys are errors (a typo must

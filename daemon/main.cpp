@@ -4,8 +4,8 @@
  *
  * onaird: reads the configuration, starts the embedded PostgreSQL (without
  * --db), migrates, opens the connection pool, serves the REST API on the
- * listen address, runs the channels meant to run, and goes on until SIGINT
- * or SIGTERM.
+ * listen address (and the signed media under /media), runs the channels
+ * meant to run, and goes on until SIGINT or SIGTERM.
  */
 #include "channels/supervisor.h"
 #include "config.h"
@@ -15,6 +15,8 @@
 #include "http/api.h"
 #include "store/tokens.h"
 #include "http/playback.h"
+#include "http/media.h"
+#include "http/signing.h"
 
 #include <glib-unix.h>
 #include <gst/gst.h>
@@ -24,6 +26,7 @@
 #include <clocale>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace {
@@ -123,6 +126,14 @@ int main(int argc, char **argv) {
           report.version, report.applied.size());
   if (config.migrate_only) return 0;
 
+  std::optional<onair::http::UrlSigner> signer =
+      onair::http::UrlSigner::load(config.playback_key_file, &error);
+  if (!signer) {
+    g_printerr("onaird: %s\n", error->message);
+    g_error_free(error);
+    return 1;
+  }
+
   GMainLoop *loop = g_main_loop_new(nullptr, FALSE);
   onair::db::DatabaseOptions options;
   options.uri = uri;
@@ -141,11 +152,13 @@ int main(int argc, char **argv) {
       g_print("onaird: channel %s: %s -> %s%s%s\n", id.c_str(), previous.c_str(), state.c_str(),
               state == "failed" ? ": " : "", state == "failed" ? error.c_str() : "");
     };
-    onair::http::Api api(database, config.public_base_url, &supervisor);
+    onair::store::MediaLinks links(config.public_base_url, *signer, config.playback_url_ttl);
+    onair::http::Api api(database, config.public_base_url, links, &supervisor);
+    onair::http::MediaServer media(config.media_root, *signer);
     onair::http::PlaybackOptions playback_options;
     playback_options.media_root = config.media_root;
     playback_options.frame_cache_dir = config.state_dir + "/cache/frames";
-    onair::http::PlaybackApi playback(database, config.public_base_url, playback_options);
+    onair::http::PlaybackApi playback(database, config.public_base_url, links, playback_options);
     playback.add_routes(api.router());
     bool booted = false;
     database.open([&](const onair::db::Error &failure) {
@@ -162,6 +175,7 @@ int main(int argc, char **argv) {
     });
     SoupServer *server = soup_server_new("server-header", "onaird", nullptr);
     api.mount(server);
+    media.mount(server);
     GInetAddress *address = g_inet_address_new_from_string(config.listen_address.c_str());
     GSocketAddress *socket_address = address ? g_inet_socket_address_new(address, config.port) : nullptr;
     if (!socket_address ||

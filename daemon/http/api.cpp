@@ -109,13 +109,14 @@ std::string next_link(const std::string &path, const std::map<std::string, std::
 
 }  // namespace
 
-Api::Api(db::Database &database, std::string public_base_url, channels::Supervisor *supervisor)
+Api::Api(db::Database &database, std::string public_base_url, store::MediaLinks links,
+         channels::Supervisor *supervisor)
     : database_(database),
       base_(std::move(public_base_url)),
-      videos_(database, store::MediaLinks(base_)),
+      videos_(database, links),
       comments_(database),
       channels_(database),
-      links_(base_),
+      links_(std::move(links)),
       supervisor_(supervisor),
       auth_(database),
       router_(&auth_) {

@@ -24,8 +24,10 @@ namespace onair::http {
  * wrong types, unknown members and out-of-range values 422 naming them. */
 class Api {
  public:
-  /* `public_base_url`: no trailing slash; playback URLs and Location headers. */
-  Api(db::Database &database, std::string public_base_url, channels::Supervisor *supervisor = nullptr);
+  /* `public_base_url`: no trailing slash; Location headers. `links`: the
+   * videos' signed playback URLs. */
+  Api(db::Database &database, std::string public_base_url, store::MediaLinks links,
+      channels::Supervisor *supervisor = nullptr);
   void mount(SoupServer *server) { router_.mount(server); }
   Authenticator &authenticator() { return auth_; }
   /* For routes registered elsewhere (http/playback.h), before mount(). */

@@ -146,10 +146,11 @@ void on_playlist_loaded(GObject *source, GAsyncResult *result, gpointer data) {
 
 }  // namespace
 
-PlaybackApi::PlaybackApi(db::Database &database, std::string public_base_url, PlaybackOptions options)
+PlaybackApi::PlaybackApi(db::Database &database, std::string public_base_url, store::MediaLinks links,
+                         PlaybackOptions options)
     : base_(std::move(public_base_url)),
       media_root_(std::move(options.media_root)),
-      links_(base_),
+      links_(std::move(links)),
       media_(database),
       renderer_(options.frame_cache_dir, options.frame_cache_bytes, options.render_concurrency) {}
 

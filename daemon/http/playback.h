@@ -42,7 +42,8 @@ struct PlaybackOptions {
  * Frames beyond the end are 422 in both cases. */
 class PlaybackApi {
  public:
-  PlaybackApi(db::Database &database, std::string public_base_url, PlaybackOptions options);
+  PlaybackApi(db::Database &database, std::string public_base_url, store::MediaLinks links,
+              PlaybackOptions options);
   void add_routes(Router &router);
 
  private:

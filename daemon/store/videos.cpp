@@ -51,6 +51,12 @@ Param tags_param(const std::vector<std::string> &tags) {
 
 }  // namespace
 
+std::string MediaLinks::url(const std::string &video_id, const char *file) const {
+  gint64 expires = g_get_real_time() / G_USEC_PER_SEC + ttl_;
+  expires = (expires + 59) / 60 * 60;
+  return base_ + signer_.sign("videos/" + video_id, expires) + "/" + file;
+}
+
 Video VideoStore::from_row(const db::Result &result, int row) const {
   Video video;
   video.id = result.text(row, "id");

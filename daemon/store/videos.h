@@ -5,6 +5,7 @@
 #pragma once
 
 #include "db/database.h"
+#include "http/signing.h"
 #include "store/common.h"
 
 #include <json-glib/json-glib.h>
@@ -18,24 +19,27 @@
 
 namespace onair::store {
 
-/* Where a video is played from. The seam for signed URLs: sign here. */
+/* Where a video is played from: signed URLs valid for `ttl_seconds` from the
+ * moment they are made (rounded up to the minute, so that the URLs handed out
+ * within a minute are the same and a CDN caches one copy). */
 class MediaLinks {
  public:
-  explicit MediaLinks(std::string public_base_url) : base_(std::move(public_base_url)) {}
-  std::string hls(const std::string &video_id) const {
-    return base_ + "/media/videos/" + video_id + "/master.m3u8";
-  }
-  std::string dash(const std::string &video_id) const {
-    return base_ + "/media/videos/" + video_id + "/manifest.mpd";
-  }
+  MediaLinks(std::string public_base_url, http::UrlSigner signer, gint64 ttl_seconds)
+      : base_(std::move(public_base_url)), signer_(std::move(signer)), ttl_(ttl_seconds) {}
+  std::string hls(const std::string &video_id) const { return url(video_id, "master.m3u8"); }
+  std::string dash(const std::string &video_id) const { return url(video_id, "manifest.mpd"); }
   /* A file of the video's output (a segment, a playlist): `relative_path`
    * is relative to the video's media folder. */
   std::string file(const std::string &video_id, const std::string &relative_path) const {
-    return base_ + "/media/videos/" + video_id + "/" + relative_path;
+    return url(video_id, relative_path.c_str());
   }
 
  private:
+  std::string url(const std::string &video_id, const char *file) const;
+
   std::string base_;
+  http::UrlSigner signer_;
+  gint64 ttl_;
 };
 
 struct Video {

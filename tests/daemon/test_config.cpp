@@ -47,6 +47,8 @@ void test_defaults() {
   g_assert_cmpint(config.pool_size, ==, 4);
   g_assert_false(config.migrate_only);
   g_assert_false(config.migrations_dir.empty());
+  g_assert_cmpint(config.playback_url_ttl, ==, 21600);
+  assert_string(config.playback_key_file.c_str(), ==, (scratch + "/state/playback.key").c_str());
 }
 
 void test_file_then_flags() {
@@ -55,7 +57,8 @@ void test_file_then_flags() {
                                 "[server]\nlisten_address = 0.0.0.0\nport = 9000\n"
                                 "public_base_url = https://live.example.com/\n"
                                 "[storage]\nstate_dir = relative/state\nmedia_root = /srv/media\n"
-                                "[database]\nuri = postgresql://db.example.com/onair\npool_size = 8\n");
+                                "[database]\nuri = postgresql://db.example.com/onair\npool_size = 8\n"
+                                "[playback]\nurl_ttl = 3600\nkey_file = keys/playback.key\n");
   Config config;
   GError *error = nullptr;
   g_assert_true(load({"--config", file}, &config, &error));
@@ -69,10 +72,13 @@ void test_file_then_flags() {
   assert_string(config.media_root.c_str(), ==, "/srv/media");
   assert_string(config.database_uri.c_str(), ==, "postgresql://db.example.com/onair");
   g_assert_cmpint(config.pool_size, ==, 8);
+  g_assert_cmpint(config.playback_url_ttl, ==, 3600);
+  /* Relative to the file, like the other paths. */
+  assert_string(config.playback_key_file.c_str(), ==, (scratch + "/keys/playback.key").c_str());
 
   Config overridden;
   g_assert_true(load({"-c", file, "--port", "9100", "--db", "postgresql:///other", "--pool-size", "2",
-                      "--listen", "::1", "--migrate-only"},
+                      "--listen", "::1", "--migrate-only", "--playback-url-ttl", "600"},
                      &overridden, &error));
   g_assert_no_error(error);
   g_assert_cmpint(overridden.port, ==, 9100);
@@ -81,6 +87,8 @@ void test_file_then_flags() {
   assert_string(overridden.listen_address.c_str(), ==, "::1");
   assert_string(overridden.public_base_url.c_str(), ==, "https://live.example.com");
   g_assert_true(overridden.migrate_only);
+  g_assert_cmpint(overridden.playback_url_ttl, ==, 600);
+  assert_string(overridden.playback_key_file.c_str(), ==, (scratch + "/keys/playback.key").c_str());
 
   /* Without a public URL in the file, it follows the listen address. */
   std::string bare = write_file("bare.conf", "[server]\nlisten_address = ::1\nport = 8443\n");
@@ -116,6 +124,30 @@ void test_refusals() {
   Config pool;
   g_assert_false(load({"--pool-size", "0"}, &pool, &error));
   g_assert_error(error, ONAIR_CONFIG_ERROR, onair::CONFIG_ERROR_VALUE);
+  g_clear_error(&error);
+
+  for (const char *ttl : {"59", "604801", "0"}) {
+    Config short_ttl;
+    g_assert_false(load({"--playback-url-ttl", ttl}, &short_ttl, &error));
+    g_assert_error(error, ONAIR_CONFIG_ERROR, onair::CONFIG_ERROR_VALUE);
+    g_assert_nonnull(strstr(error->message, "url_ttl"));
+    g_clear_error(&error);
+  }
+  Config edges;
+  g_assert_true(load({"--playback-url-ttl", "60"}, &edges, &error));
+  g_assert_true(load({"--playback-url-ttl", "604800"}, &edges, &error));
+  g_assert_no_error(error);
+  std::string ttl_file = write_file("ttl.conf", "[playback]\nurl_ttl = 30\n");
+  g_assert_false(load({"-c", ttl_file}, &config, &error));
+  g_assert_error(error, ONAIR_CONFIG_ERROR, onair::CONFIG_ERROR_VALUE);
+  g_clear_error(&error);
+  std::string ttl_word = write_file("ttl-word.conf", "[playback]\nurl_ttl = long\n");
+  g_assert_false(load({"-c", ttl_word}, &config, &error));
+  g_assert_error(error, ONAIR_CONFIG_ERROR, onair::CONFIG_ERROR_FILE);
+  g_clear_error(&error);
+  std::string ttl_typo = write_file("ttl-typo.conf", "[playback]\nttl = 600\n");
+  g_assert_false(load({"-c", ttl_typo}, &config, &error));
+  g_assert_nonnull(strstr(error->message, "ttl"));
   g_clear_error(&error);
 
   Config url;

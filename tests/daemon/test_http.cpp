@@ -5,10 +5,12 @@
  */
 #include "harness.h"
 #include "http/api.h"
+#include "http/signing.h"
 
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include <cstring>
 #include <memory>
 #include <set>
 #include <string>
@@ -62,7 +64,7 @@ class Server {
     if (!base_.empty() && base_.back() == '/') base_.pop_back();
     g_free(text);
     g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
-    api_ = std::make_unique<http::Api>(database, base_);
+    api_ = std::make_unique<http::Api>(database, base_, store::MediaLinks(base_, signer_, 3600));
     api_->mount(server_);
     session_ = soup_session_new();
     token = make_token(store::Role::admin);
@@ -147,8 +149,10 @@ class Server {
   }
 
   const std::string &base() const { return base_; }
+  const http::UrlSigner &signer() const { return signer_; }
 
  private:
+  http::UrlSigner signer_{std::string(32, 'k')};
   SoupServer *server_;
   SoupSession *session_;
   std::string base_;
@@ -196,10 +200,25 @@ void test_videos_crud() {
   assert_string(created->string("status"), ==, "pending");
   assert_string(created->string("visibility"), ==, "public");
   JsonObject *playback = json_object_get_object_member(created->object(), "playback");
-  assert_string(json_object_get_string_member(playback, "hls"), ==,
-                f.server->base() + "/media/videos/" + id + "/master.m3u8");
-  assert_string(json_object_get_string_member(playback, "dash"), ==,
-                f.server->base() + "/media/videos/" + id + "/manifest.mpd");
+  /* Signed: {base}/media/s/{exp}/{sig}/videos/{id}/..., valid for the TTL
+   * (rounded up to the minute). */
+  for (const char *member : {"hls", "dash"}) {
+    std::string url = json_object_get_string_member(playback, member);
+    std::string prefix = f.server->base() + "/media/s/";
+    g_assert_true(url.rfind(prefix, 0) == 0);
+    gchar **parts = g_strsplit(url.c_str() + prefix.size(), "/", -1);
+    g_assert_cmpuint(g_strv_length(parts), ==, 5);
+    gint64 expires = g_ascii_strtoll(parts[0], nullptr, 10);
+    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+    g_assert_cmpint(expires, >=, now + 3600 - 5);
+    g_assert_cmpint(expires, <=, now + 3600 + 60);
+    g_assert_true(f.server->signer().verify(parts[0], parts[1], "videos/" + id, now) ==
+                  http::UrlSigner::Verdict::valid);
+    assert_string(parts[2], ==, "videos");
+    assert_string(parts[3], ==, id);
+    assert_string(parts[4], ==, strcmp(member, "hls") == 0 ? "master.m3u8" : "manifest.mpd");
+    g_strfreev(parts);
+  }
 
   auto got = f.server->request("GET", "/api/v1/videos/" + id);
   assert_status(got, 200);

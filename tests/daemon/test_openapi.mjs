@@ -48,7 +48,8 @@ function freePort() {
 function operationOf(method, concrete) {
   const pathname = new URL(concrete, 'http://x').pathname;
   for (const [template, item] of Object.entries(spec.paths)) {
-    const pattern = new RegExp('^' + template.replace(/\{[^}]+\}/g, '[^/]+') + '$');
+    // {path} spans segments (the signed media URLs).
+    const pattern = new RegExp('^' + template.replace(/\{path\}/g, '.+').replace(/\{[^}]+\}/g, '[^/]+') + '$');
     if (pattern.test(pathname) && item[method.toLowerCase()]) return { template, operation: item[method.toLowerCase()] };
   }
   return null;
@@ -110,6 +111,15 @@ async function call(method, url, body, expectedStatus, as = token) {
   if (!media) {
     check(false, name, `undocumented content type ${contentType}`);
     return null;
+  }
+  if (method === 'HEAD') {
+    check(text === '', name, `a body in answer to HEAD: ${text.slice(0, 100)}`);
+    return null;
+  }
+  if (!contentType.endsWith('json') && !contentType.startsWith('image/')) {
+    // Media (playlists, manifests, segments): the documented type, a body.
+    check(raw.length > 0, name, 'an empty body');
+    return raw;
   }
   if (contentType.startsWith('image/')) {
     // Not JSON: a JPEG starts with the SOI marker (FF D8).
@@ -216,6 +226,14 @@ try {
   if (seek?.frame_url) await call('GET', new URL(seek.frame_url).pathname + new URL(seek.frame_url).search, undefined, 200);
   await call('GET', `/api/v1/videos/${packaged}/frames?t=100&width=64`, undefined, 200);
   await call('GET', `/api/v1/videos/${packaged}/seek?offset=4000`, undefined, 422);
+  const ready = await call('GET', `/api/v1/videos/${packaged}`, undefined, 200);
+  if (ready) {
+    const master = new URL(ready.playback.hls).pathname;
+    const playlist = await call('GET', master, undefined, 200);
+    check(playlist && Buffer.from(playlist).toString().startsWith('#EXTM3U'), 'the signed master playlist is HLS');
+    await call('HEAD', master, undefined, 200);
+    await call('GET', new URL(ready.playback.dash).pathname, undefined, 200);
+  }
   await call('GET', `/api/v1/videos/${packaged}/seek?offset=0&device=watch`, undefined, 422);
   await call('GET', `/api/v1/videos/${packaged}/seek`, undefined, 400);
   await call('GET', `/api/v1/videos/${packaged}/frames?t=9000`, undefined, 422);
@@ -233,6 +251,14 @@ try {
   await call('POST', `/api/v1/videos/${id}/comments`, { author: '', body: 'b' }, 422);
   await call('POST', '/api/v1/videos/01890000-0000-7000-8000-000000000000/comments', { author: 'a', body: 'b' }, 404);
   await call('GET', `/api/v1/videos/${id}/comments?after=@@`, undefined, 400);
+  // The playback URLs are signed and served under /media: no output was
+  // written for this video (404); a forged signature is refused (403).
+  if (video) {
+    const hls = new URL(video.playback.hls).pathname;
+    await call('GET', hls, undefined, 404);
+    await call('GET', hls.replace(/^(\/media\/s\/\d+\/)[^/]+/, '$1' + 'A'.repeat(43)), undefined, 403);
+    await call('GET', hls.replace(/^\/media\/s\/\d+\//, '/media/s/1/'), undefined, 403);
+  }
   await call('DELETE', `/api/v1/videos/${id}`, undefined, 204);
   await call('DELETE', `/api/v1/videos/${id}`, undefined, 404);
   await call('DELETE', `/api/v1/tokens/${viewer?.id}`, undefined, 204);

@@ -155,11 +155,12 @@ class Server {
     if (!base_.empty() && base_.back() == '/') base_.pop_back();
     g_free(text);
     g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
-    api_ = std::make_unique<http::Api>(database, base_);
+    store::MediaLinks links(base_, signer_, 3600);
+    api_ = std::make_unique<http::Api>(database, base_, links);
     http::PlaybackOptions options;
     options.media_root = media_root;
     options.frame_cache_dir = cache_dir;
-    playback_ = std::make_unique<http::PlaybackApi>(database, base_, options);
+    playback_ = std::make_unique<http::PlaybackApi>(database, base_, links, options);
     playback_->add_routes(api_->router());
     api_->mount(server_);
     session_ = soup_session_new();
@@ -223,6 +224,7 @@ class Server {
   std::string base_;
   std::unique_ptr<http::Api> api_;
   std::unique_ptr<http::PlaybackApi> playback_;
+  http::UrlSigner signer_{std::string(32, 'k')};
 };
 
 #define assert_status(response, expected)                                                  \
@@ -332,8 +334,10 @@ void test_seek() {
     g_assert_cmpint(json_object_get_int_member(segment, "duration_ms"), ==, 2000);
     char name[32];
     g_snprintf(name, sizeof name, "seg_%05d.m4s", int(c.index));
-    assert_string(json_object_get_string_member(segment, "url"), ==,
-                  f.server->base() + "/media/videos/" + id + "/360p/" + name);
+    /* Signed: /media/s/EXP/SIG/videos/ID/360p/seg_NNNNN.m4s */
+    std::string url = json_object_get_string_member(segment, "url");
+    g_assert_true(g_str_has_prefix(url.c_str(), (f.server->base() + "/media/s/").c_str()));
+    g_assert_true(g_str_has_suffix(url.c_str(), ("/videos/" + id + "/360p/" + name).c_str()));
     JsonObject *rendition = member(object, "rendition");
     assert_string(json_object_get_string_member(rendition, "name"), ==, "360p");
     g_assert_cmpint(json_object_get_int_member(rendition, "width"), ==, 640);
