@@ -148,7 +148,11 @@ const state = fs.mkdtempSync(path.join(os.tmpdir(), 'onair-openapi-'));
 fs.chmodSync(state, 0o755);
 const port = await freePort();
 const daemon = spawn(onaird, ['--state', state, '--port', String(port), '--listen', '127.0.0.1'], {
-  env: { ...process.env, ONAIRD_MIGRATIONS_DIR: path.join(sourceRoot, 'schemas', 'postgres') },
+  env: {
+    ...process.env,
+    ONAIRD_MIGRATIONS_DIR: path.join(sourceRoot, 'schemas', 'postgres'),
+    ONAIRD_PIPELINES_DIR: path.join(sourceRoot, 'pipelines'),
+  },
   // Its log goes to stderr: stdout is the TAP stream.
   stdio: ['ignore', process.stderr, 'inherit'],
 });
@@ -241,6 +245,28 @@ try {
   await call('GET', `/api/v1/videos/${id}/frames?t=0`, undefined, 409);
   await call('GET', '/api/v1/videos/01890000-0000-7000-8000-000000000000/seek?offset=0', undefined, 404);
   await call('GET', '/api/v1/videos/01890000-0000-7000-8000-000000000000/frames?t=0', undefined, 404);
+
+  // Channels: a tiny test card, started and stopped; every error class.
+  const small = { width: 160, height: 90, ladder: '90p:100', 'speed-preset': 'ultrafast' };
+  const channel = await call('POST', '/api/v1/channels', { name: 'Contract', pipeline: 'test-card', parameters: small }, 201);
+  const cid = channel?.id;
+  await call('POST', '/api/v1/channels', { name: 'contract', pipeline: 'test-card' }, 409);
+  await call('POST', '/api/v1/channels', { name: 'x', pipeline: 'no-such', parameters: {} }, 422);
+  await call('POST', '/api/v1/channels', { name: 'x', pipeline: 'test-card', parameters: { output: '/tmp', colour: 1, width: 'wide' } }, 422);
+  await call('POST', '/api/v1/channels', { name: 'x', pipeline: 'test-card' }, 403, viewer?.token);
+  await call('GET', '/api/v1/channels', undefined, 200);
+  await call('GET', '/api/v1/channels', undefined, 401, '');
+  await call('GET', `/api/v1/channels/${cid}`, undefined, 200);
+  await call('GET', '/api/v1/channels/01890000-0000-7000-8000-000000000000', undefined, 404);
+  await call('GET', '/api/v1/channels/nope', undefined, 400);
+  await call('PATCH', `/api/v1/channels/${cid}`, { parameters: { ...small, pattern: 'ball' } }, 200);
+  await call('PATCH', `/api/v1/channels/${cid}`, { parameters: { pattern: 'plaid' } }, 422);
+  await call('POST', `/api/v1/channels/${cid}/start`, undefined, 200);
+  await call('POST', `/api/v1/channels/${cid}/rotate-key`, undefined, 200);
+  await call('POST', `/api/v1/channels/${cid}/stop`, undefined, 200);
+  await call('POST', '/api/v1/channels/01890000-0000-7000-8000-000000000000/start', undefined, 404);
+  await call('DELETE', `/api/v1/channels/${cid}`, undefined, 204);
+  await call('DELETE', `/api/v1/channels/${cid}`, undefined, 404);
 
   await call('POST', '/api/v1/videos', '{"title": ', 400);
   await call('POST', '/api/v1/videos', { title: 7, colour: 'red' }, 422);
