@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # onair developer entry point, for a fresh Debian 12 machine or an existing checkout.
 #
-#   ./dev.sh demo [VIDEO_FILE]   install what is missing, build, run a live ABR demo
+#   ./dev.sh demo [VIDEO_FILE]   install what is missing, build, run onaird with demo channels
 #                                (HLS + DASH served on http://127.0.0.1:8080/)
 #   ./dev.sh test                install what is missing, build, run every test suite
 #
 # Environment (all optional):
 #   ONAIR_BUILD_DIR  build directory (default: build, next to this script)
 #   ONAIR_PORT       demo HTTP port (default: 8080)
-#   ONAIR_DEMO_DIR   demo output directory (default: demo-output, next to this script)
+#   ONAIR_DEMO_DIR   demo state: database, media, tokens (default: demo-state, next to this script)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -1,95 +1,67 @@
 #!/usr/bin/env bash
-# Runs a live ABR ladder with the freshly built plugin and serves it as HLS and DASH.
-# Normally started through `./dev.sh demo [VIDEO_FILE]`, which builds first.
+# Runs onaird with a demo channel on its embedded PostgreSQL and prints the
+# URLs to play and to call. Normally started through `./dev.sh demo
+# [VIDEO_FILE]`, which builds first.
 #
 #   scripts/demo.sh [VIDEO_FILE]
 #
-# Without VIDEO_FILE the source is a live test pattern with a clock and ticks;
-# with it, the file is played once in real time. Ctrl-C ends the stream cleanly
-# (EOS, so the playlists are finished) and stops the server.
+# Two channels are made on the first run (the state directory keeps them,
+# and the daemon starts them again on the next):
+#   demo    the test card (a test pattern with a clock and ticks), live at once;
+#   studio  an RTMP input for OBS or ffmpeg, on the slate until someone
+#           publishes. With VIDEO_FILE, ffmpeg publishes the file to it in a loop.
+# A player page for the demo channel is served next to the daemon. Ctrl-C
+# stops onaird, which ends the broadcasts cleanly and stops PostgreSQL.
 #
-# Environment: ONAIR_BUILD_DIR (default build), ONAIR_PORT (default 8080),
-#              ONAIR_DEMO_DIR (default demo-output).
+# Environment: ONAIR_BUILD_DIR (default build), ONAIR_PORT (the API, default
+# 8080; the player page is on ONAIR_PORT + 1), ONAIR_RTMP_PORT (default 1935),
+# ONAIR_DEMO_DIR (the daemon's state, default demo-state).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${ONAIR_BUILD_DIR:-$ROOT/build}
 PORT=${ONAIR_PORT:-8080}
-OUT=${ONAIR_DEMO_DIR:-$ROOT/demo-output}
+PAGE_PORT=$((PORT + 1))
+RTMP_PORT=${ONAIR_RTMP_PORT:-1935}
+STATE=${ONAIR_DEMO_DIR:-$ROOT/demo-state}
 NODE_MODULES=$ROOT/tests/node/node_modules
-MARKER=.onair-demo
+ONAIRD=$BUILD_DIR/daemon/onaird
 
 die() {
   printf 'demo: %s\n' "$*" >&2
   exit 1
 }
-# Output may go to a pipe that is gone (a closed terminal, `| tee` after Ctrl-C);
-# never let that stop the clean-up.
 say() { printf '%s\n' "$*" 2>/dev/null || true; }
 
 [ $# -le 1 ] || die "usage: scripts/demo.sh [VIDEO_FILE]"
+[ -x "$ONAIRD" ] || die "$ONAIRD not built: run ./dev.sh demo"
 [ -f "$BUILD_DIR/plugins/libgstonair.so" ] || die "$BUILD_DIR/plugins/libgstonair.so not built: run ./dev.sh demo"
-command -v gst-launch-1.0 >/dev/null || die "gst-launch-1.0 not found: run ./dev.sh demo"
-
-# Start from an empty output directory, but never wipe a directory we did not make.
-if [ -e "$OUT" ]; then
-  if [ -f "$OUT/$MARKER" ] || [ -z "$(ls -A "$OUT")" ]; then
-    rm -rf "${OUT:?}"
-  else
-    die "$OUT exists and is not a previous demo output; remove it or set ONAIR_DEMO_DIR"
-  fi
+VIDEO_FILE=
+if [ $# -eq 1 ]; then
+  [ -f "$1" ] || die "no such file: $1"
+  VIDEO_FILE=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 fi
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
-touch "$OUT/$MARKER"
 
-# The player page, with hls.js / dash.js next to it when the test packages are installed.
-cp "$ROOT/scripts/demo-player.html" "$OUT/index.html"
+mkdir -p "$STATE"
+STATE=$(cd "$STATE" && pwd)
+PAGE=$STATE/player
+mkdir -p "$PAGE"
+cp "$ROOT/scripts/demo-player.html" "$PAGE/index.html"
 if [ -d "$NODE_MODULES" ]; then
-  cp "$NODE_MODULES/hls.js/dist/hls.min.js" "$OUT/" 2>/dev/null || true
+  cp "$NODE_MODULES/hls.js/dist/hls.min.js" "$PAGE/" 2>/dev/null || true
   for candidate in dist/modern/umd/dash.all.min.js dist/dash.all.min.js; do
     if [ -f "$NODE_MODULES/dashjs/$candidate" ]; then
-      cp "$NODE_MODULES/dashjs/$candidate" "$OUT/"
+      cp "$NODE_MODULES/dashjs/$candidate" "$PAGE/"
       break
     fi
   done
 fi
 
-# Each word of the pipeline is its own argument, so paths with spaces survive.
-if [ $# -eq 1 ]; then
-  [ -f "$1" ] || die "no such file: $1"
-  uri=$(python3 -c 'import pathlib, sys; print(pathlib.Path(sys.argv[1]).resolve().as_uri())' "$1")
-  has_audio=$(ffprobe -v error -select_streams a -show_entries stream=index -of csv=p=0 "$1" | head -n 1 || true)
-  # clocksync after decoding: the file plays in real time, as a live source would.
-  pipeline=(
-    uridecodebin "uri=$uri" name=d
-    d. ! queue ! videoconvert ! clocksync ! abrladder name=l
-    ! abrsink "location=$OUT" mode=live
-  )
-  if [ -n "$has_audio" ]; then
-    pipeline+=(d. ! queue ! audioconvert ! audioresample ! clocksync ! l.audio)
-  else
-    echo "demo: $1 has no audio stream; the stream will be video only"
-  fi
-  source_name=$1
-else
-  pipeline=(
-    videotestsrc is-live=true pattern=smpte
-    ! 'video/x-raw,width=1280,height=720,framerate=30/1' ! clockoverlay
-    ! abrladder name=l 'ladder=720p:2800,480p:1400,360p:800,144p:200'
-    ! abrsink "location=$OUT" mode=live
-    audiotestsrc is-live=true wave=ticks ! l.audio
-  )
-  source_name="test pattern (videotestsrc + audiotestsrc)"
-fi
-
-gst_pid=
-server_pid=
+daemon_pid=
+page_pid=
+publisher_pid=
 interrupted=0
-
 process_alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
-
-# Waits up to $2 tenths of a second for process $1 to end.
 wait_for_exit() {
   local pid=$1 tenths=$2
   while [ "$tenths" -gt 0 ] && process_alive "$pid"; do
@@ -98,21 +70,15 @@ wait_for_exit() {
   done
   ! process_alive "$pid"
 }
-
 stop_all() {
   trap - INT TERM HUP EXIT
-  if process_alive "$gst_pid"; then
-    say "demo: sending EOS to the pipeline (finishing playlists)..."
-    kill -INT "$gst_pid" 2>/dev/null || true
-    if ! wait_for_exit "$gst_pid" 150; then
-      say "demo: pipeline did not stop after EOS; terminating it"
-      kill -TERM "$gst_pid" 2>/dev/null || true
-      wait_for_exit "$gst_pid" 30 || kill -KILL "$gst_pid" 2>/dev/null || true
-    fi
-  fi
-  if process_alive "$server_pid"; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait_for_exit "$server_pid" 30 || kill -KILL "$server_pid" 2>/dev/null || true
+  for pid in "$publisher_pid" "$page_pid"; do
+    process_alive "$pid" && kill -TERM "$pid" 2>/dev/null || true
+  done
+  if process_alive "$daemon_pid"; then
+    say "demo: stopping onaird (ending the broadcasts, stopping PostgreSQL)..."
+    kill -TERM "$daemon_pid" 2>/dev/null || true
+    wait_for_exit "$daemon_pid" 300 || kill -KILL "$daemon_pid" 2>/dev/null || true
   fi
   wait 2>/dev/null || true
 }
@@ -120,55 +86,97 @@ trap 'interrupted=1' INT TERM HUP
 trap '' PIPE
 trap stop_all EXIT
 
-# Both children run in their own session: a Ctrl-C in the terminal reaches only
-# this script, which then sends exactly one SIGINT to gst-launch (with -e, a
-# second one would abort the EOS).
-setsid python3 "$ROOT/scripts/serve.py" "$OUT" --bind 127.0.0.1 --port "$PORT" </dev/null &
-server_pid=$!
-sleep 0.5
-process_alive "$server_pid" || die "the HTTP server did not start (is port $PORT in use? set ONAIR_PORT)"
-
-echo "demo: source: $source_name"
-echo "demo: gst-launch-1.0 -e ${pipeline[*]}"
+# Children run in their own session: Ctrl-C reaches this script only, which
+# then stops each of them once.
 GST_PLUGIN_PATH="$BUILD_DIR/plugins${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}" \
-  setsid gst-launch-1.0 -e "${pipeline[@]}" </dev/null &
-gst_pid=$!
+  ONAIRD_MIGRATIONS_DIR="$ROOT/schemas/postgres" ONAIRD_PIPELINES_DIR="$ROOT/pipelines" \
+  setsid "$ONAIRD" --state "$STATE" --listen 127.0.0.1 --port "$PORT" --rtmp-port "$RTMP_PORT" </dev/null &
+daemon_pid=$!
+setsid python3 "$ROOT/scripts/serve.py" "$PAGE" --bind 127.0.0.1 --port "$PAGE_PORT" </dev/null >/dev/null 2>&1 &
+page_pid=$!
 
-# Wait for the first playlists before advertising them.
-for _ in $(seq 1 300); do
-  [ -f "$OUT/master.m3u8" ] || [ -f "$OUT/manifest.mpd" ] && break
-  [ "$interrupted" -eq 1 ] && break
-  process_alive "$gst_pid" || break
+# The API answers once the database is up; the first run makes an admin token.
+for _ in $(seq 1 1200); do
+  [ "$interrupted" -eq 1 ] && exit 130
+  process_alive "$daemon_pid" || die "onaird stopped; see its messages above (is port $PORT in use? set ONAIR_PORT)"
+  if [ -f "$STATE/admin.token" ] && python3 - "$PORT" <<'PY' 2>/dev/null; then break; fi
+import sys, urllib.request
+urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/healthz", timeout=2)
+PY
   sleep 0.1
 done
+TOKEN=$(cat "$STATE/admin.token")
 
-base=http://127.0.0.1:$PORT
-cat <<EOF
+# Makes the demo channels unless they exist, waits for the demo channel to go
+# live, and prints what to play and to call. Prints shell assignments last.
+eval "$(python3 - "$PORT" "$PAGE_PORT" "$TOKEN" "$STATE" <<'PY'
+import json, shlex, sys, time, urllib.error, urllib.parse, urllib.request
+port, page_port, token, state = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+base = f"http://127.0.0.1:{port}"
 
-  onair demo is running (output in $OUT)
-    player page : $base/index.html
-    HLS         : $base/master.m3u8
-    DASH        : $base/manifest.mpd
+def call(method, path, body=None):
+    request = urllib.request.Request(base + path, method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as error:
+        sys.exit(f"demo: {method} {path}: {error.code} {error.read().decode()}")
+
+channels = {c["name"]: c for c in call("GET", "/api/v1/channels")["items"]}
+if "demo" not in channels:
+    channels["demo"] = call("POST", "/api/v1/channels", {
+        "name": "demo", "pipeline": "test-card", "start": True,
+        "parameters": {"channel-name": "onair demo", "ladder": "720p:2800,360p:800,144p:200"}})
+if "studio" not in channels:
+    channels["studio"] = call("POST", "/api/v1/channels", {
+        "name": "studio", "pipeline": "live-abr", "start": True,
+        "parameters": {"channel-name": "onair studio", "ladder": "720p:2800,360p:800,144p:200"}})
+for name in ("demo", "studio"):
+    if channels[name]["desired_state"] != "running":
+        channels[name] = call("POST", f"/api/v1/channels/{channels[name]['id']}/start")
+
+deadline = time.time() + 120
+demo = call("GET", f"/api/v1/channels/{channels['demo']['id']}")
+while demo["state"] not in ("live", "degraded") and time.time() < deadline:
+    time.sleep(0.5)
+    demo = call("GET", f"/api/v1/channels/{demo['id']}")
+studio = call("GET", f"/api/v1/channels/{channels['studio']['id']}")
+
+def page(channel):
+    if not channel["playback"]:
+        return "(not on air yet)"
+    query = urllib.parse.urlencode({"hls": channel["playback"]["hls"], "dash": channel["playback"]["dash"]})
+    return f"http://127.0.0.1:{page_port}/index.html?{query}"
+
+print(f"""
+  onair demo: onaird is running (state, media and database in the state directory)
+    demo channel ({demo['state']}) — a test card
+      player page : {page(demo)}
+      HLS         : {demo['playback']['hls'] if demo['playback'] else '-'}
+      DASH        : {demo['playback']['dash'] if demo['playback'] else '-'}
+    studio channel ({studio['state']}) — publish with OBS or ffmpeg to
+      {studio['publish_url']}
+      player page : {page(studio)}
+    REST API: {base}/api/v1 (contract: schemas/openapi.yaml), e.g.
+      curl -H "Authorization: Bearer $(cat {state}/admin.token)" {base}/api/v1/channels
   Press Ctrl-C to stop.
+""", file=sys.stderr)
+print(f"STUDIO_URL={shlex.quote(studio['publish_url'] or '')}")
+PY
+)"
 
-EOF
-
-gst_status=0
-while [ "$interrupted" -eq 0 ] && process_alive "$gst_pid"; do
-  wait "$gst_pid" || gst_status=$?
-done
-
-if [ "$interrupted" -eq 0 ]; then
-  # The pipeline ended by itself: the file was played to the end, or an error.
-  if [ "$gst_status" -ne 0 ]; then
-    echo "demo: gst-launch-1.0 failed (exit $gst_status); see its messages above" >&2
-    exit "$gst_status"
-  fi
-  say "demo: the stream has ended; still serving $OUT. Press Ctrl-C to stop."
-  while [ "$interrupted" -eq 0 ] && process_alive "$server_pid"; do
-    wait "$server_pid" || true
-  done
+if [ -n "$VIDEO_FILE" ]; then
+  say "demo: publishing $VIDEO_FILE to the studio channel in a loop (ffmpeg)"
+  setsid ffmpeg -hide_banner -loglevel error -re -stream_loop -1 -i "$VIDEO_FILE" \
+    -c:v libx264 -preset veryfast -tune zerolatency -g 60 -c:a aac -ar 48000 -f flv "$STUDIO_URL" </dev/null &
+  publisher_pid=$!
 fi
-say
+
+while [ "$interrupted" -eq 0 ] && process_alive "$daemon_pid"; do
+  sleep 0.5
+done
+[ "$interrupted" -eq 1 ] || say "demo: onaird stopped by itself; see its messages above"
 stop_all
-say "demo: stopped; the output stays in $OUT"
+say "demo: stopped; the channels, media and database stay in $STATE (./dev.sh demo starts them again)"
