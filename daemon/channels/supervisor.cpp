@@ -132,6 +132,8 @@ struct Supervisor::Runner {
   std::string error;
   bool wanted = false;   /* its desired state is running */
   bool stopping = false; /* an EOS was sent to finish the playlists */
+  /* A liveinput shows its slate (it starts on it until its input delivers). */
+  bool on_slate = false;
   GstElement *pipeline = nullptr;
   guint bus_watch = 0;
   guint restart_timer = 0;
@@ -450,6 +452,10 @@ void Supervisor::launch(const std::shared_ptr<Runner> &runner) {
     gst_object_unref(source);
   }
 
+  std::vector<GstElement *> inputs = elements_of(pipeline, "liveinput");
+  runner->on_slate = !inputs.empty();
+  unref_all(inputs);
+
   std::vector<GstElement *> ladders = elements_of(pipeline, "abrladder");
   if (!ladders.empty()) {
     if (GstPad *sink = gst_element_get_static_pad(ladders.front(), "sink")) {
@@ -580,7 +586,9 @@ void Supervisor::on_message(const std::shared_ptr<Runner> &runner, GstMessage *m
         runner->stats.segments++;
         const char *rendition = gst_structure_get_string(s, "rendition");
         bool new_rendition = rendition && runner->renditions.insert(rendition).second;
-        if (runner->state == "starting") set_state(*runner, "live");
+        if (runner->state == "starting")
+          set_state(*runner, runner->on_slate ? "degraded" : "live",
+                    runner->on_slate ? "no input yet: the slate is on" : "");
         if (new_rendition && runner->video_id) {
           JsonArray *array = json_array_new();
           for (const std::string &name : runner->renditions) {
@@ -595,9 +603,9 @@ void Supervisor::on_message(const std::shared_ptr<Runner> &runner, GstMessage *m
       } else if (gst_structure_has_name(s, "liveinput-switch")) {
         const char *source = gst_structure_get_string(s, "source");
         bool live = g_strcmp0(source, "live") == 0;
+        runner->on_slate = !live;
         if (live && runner->state == "degraded") set_state(*runner, "live");
-        if (!live && (runner->state == "live" || runner->state == "starting"))
-          set_state(*runner, "degraded", "the input is away: the slate is on");
+        if (!live && runner->state == "live") set_state(*runner, "degraded", "the input is away: the slate is on");
       }
       break;
     }
