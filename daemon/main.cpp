@@ -78,6 +78,21 @@ void ensure_admin_token(onair::store::TokenStore &tokens, const std::string &sta
   });
 }
 
+/* soup_server_listen() keeps GSocket's default backlog of 10: a burst of
+ * new connections (64 clients connecting at once) overflows it and the
+ * kernel drops SYNs, each costing its client a retransmission of a second
+ * or more. Listen on our own socket with a backlog like other servers'. */
+bool listen_with_backlog(SoupServer *server, GSocketAddress *address, GError **error) {
+  GSocket *socket = g_socket_new(g_socket_address_get_family(address), G_SOCKET_TYPE_STREAM,
+                                 G_SOCKET_PROTOCOL_TCP, error);
+  if (!socket) return false;
+  g_socket_set_listen_backlog(socket, 1024);
+  bool ok = g_socket_bind(socket, address, TRUE, error) && g_socket_listen(socket, error) &&
+            soup_server_listen_socket(server, socket, static_cast<SoupServerListenOptions>(0), error);
+  g_object_unref(socket);
+  return ok;
+}
+
 gboolean quit_on_signal(gpointer loop) {
   g_main_loop_quit(static_cast<GMainLoop *>(loop));
   return G_SOURCE_CONTINUE;
@@ -178,8 +193,7 @@ int main(int argc, char **argv) {
     media.mount(server);
     GInetAddress *address = g_inet_address_new_from_string(config.listen_address.c_str());
     GSocketAddress *socket_address = address ? g_inet_socket_address_new(address, config.port) : nullptr;
-    if (!socket_address ||
-        !soup_server_listen(server, socket_address, static_cast<SoupServerListenOptions>(0), &error)) {
+    if (!socket_address || !listen_with_backlog(server, socket_address, &error)) {
       g_printerr("onaird: cannot listen on %s:%d: %s\n", config.listen_address.c_str(), config.port,
                  error ? error->message : "not an IP address");
       g_clear_error(&error);

@@ -440,7 +440,8 @@ def test_rtmp(daemon, work):
     except subprocess.TimeoutExpired:
         code = None
         stop_process(wrong)
-    tap(code not in (None, 0), f"a wrong key: ffmpeg fails ({code})", open(os.path.join(work, "ffmpeg-wrong.log")).read()[-800:])
+    tap(code not in (None, 0), f"a wrong key: ffmpeg fails ({code})",
+        open(os.path.join(work, "ffmpeg-wrong.log")).read()[-800:])
 
     right = publish(rtmp_port, key, 20, os.path.join(work, "ffmpeg-right.log"))
     try:
