@@ -218,7 +218,12 @@ void Supervisor::boot() {
       "UPDATE videos SET status = 'ended', ended_at = now(), "
       "duration_ms = (extract(epoch FROM now() - started_at) * 1000)::bigint "
       "WHERE kind = 'live' AND status = 'live'"};
-  database_.query(end_stale, {}, [this](const db::Result &) {
+  /* ... and no channel runs until this daemon runs it. */
+  static constexpr db::Statement reset_states{
+      "channels_reset_states", "UPDATE channels SET state = 'stopped' WHERE state <> 'stopped'"};
+  db::Command reset = db::Command::prepared(reset_states, {});
+  db::Command ended = db::Command::prepared(end_stale, {});
+  database_.transaction({reset, ended}, [this](const db::TransactionResult &) {
     store_.list_to_run([this](const db::Error &error, std::vector<store::Channel> channels) {
       if (error) {
         g_warning("cannot read the channels to run: %s; retrying in 2 s", error.describe().c_str());
@@ -605,7 +610,8 @@ void Supervisor::on_message(const std::shared_ptr<Runner> &runner, GstMessage *m
         bool live = g_strcmp0(source, "live") == 0;
         runner->on_slate = !live;
         if (live && runner->state == "degraded") set_state(*runner, "live");
-        if (!live && runner->state == "live") set_state(*runner, "degraded", "the input is away: the slate is on");
+        if (!live && runner->state == "live")
+          set_state(*runner, "degraded", "the input is away: the slate is on");
       }
       break;
     }
