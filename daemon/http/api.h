@@ -5,6 +5,8 @@
 #pragma once
 
 #include "db/database.h"
+#include "http/events.h"
+#include "http/metrics.h"
 #include "http/router.h"
 #include "store/comments.h"
 #include "store/videos.h"
@@ -15,7 +17,7 @@
 
 namespace onair::http {
 
-/* The REST API (/api/v1, schemas/openapi.yaml) and /healthz. Path ids are
+/* The REST API (/api/v1, schemas/openapi.yaml), /healthz and /metrics. Path ids are
  * checked first: a malformed UUID answers 400 naming the parameter, a
  * well-formed unknown one 404. Bodies: malformed JSON or not an object 400,
  * wrong types, unknown members and out-of-range values 422 naming them. */
@@ -24,6 +26,10 @@ class Api {
   /* `public_base_url`: no trailing slash; playback URLs and Location headers. */
   Api(db::Database &database, std::string public_base_url);
   void mount(SoupServer *server) { router_.mount(server); }
+  /* GET /api/v1/events: publish() here what clients should hear of. */
+  EventHub &events() { return events_; }
+  /* GET /metrics */
+  Metrics &metrics() { return metrics_; }
 
  private:
   void healthz(Request &request);
@@ -40,6 +46,8 @@ class Api {
   store::VideoStore videos_;
   store::CommentStore comments_;
   Router router_;
+  Metrics metrics_;
+  EventHub events_;
 };
 
 }  // namespace onair::http

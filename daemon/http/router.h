@@ -108,10 +108,15 @@ class Router {
   void add(const std::string &method, const std::string &pattern, Handler handler);
   /* Installs the handlers on `server` (the router must outlive it). */
   void mount(SoupServer *server);
+  /* Told of every dispatched message with its route's pattern (the matched
+   * path, whatever the method), or "unmatched"; e.g. for metrics. */
+  using Observer = std::function<void(SoupServerMessage *message, const std::string &route)>;
+  void observe(Observer observer) { observer_ = std::move(observer); }
 
  private:
   struct Route {
     std::string method;
+    std::string pattern;
     std::vector<std::string> segments;
     Handler handler;
   };
@@ -122,6 +127,7 @@ class Router {
   void dispatch(SoupServerMessage *message, const char *path, GHashTable *query);
 
   std::vector<Route> routes_;
+  Observer observer_;
 };
 
 /* Sets a problem+json response on a message (not paused). */
