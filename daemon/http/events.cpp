@@ -67,8 +67,11 @@ EventHub::~EventHub() {
 }
 
 std::string EventHub::publish(const std::string &type, JsonNode *data) {
-  g_return_val_if_fail(valid_type(type), std::string());
-  g_return_val_if_fail(!data || JSON_NODE_HOLDS_OBJECT(data), std::string());
+  if (!valid_type(type) || (data && !JSON_NODE_HOLDS_OBJECT(data))) {
+    g_critical("events: not published: type \"%s\" or data not an object", type.c_str());
+    if (data) json_node_unref(data);
+    return {};
+  }
   Event event{next_id_++, type, {}, nullptr};
   std::string json = "{}";
   if (data) {
@@ -156,8 +159,17 @@ void EventHub::serve(Request &request) {
       /* Events were missed for good (or the id is from elsewhere): the client
        * must reload its state. The id makes a reconnection resume after it. */
       uint64_t resume = *last_id > newest ? newest : oldest - 1;
-      start += "id: " + std::to_string(resume) + "\nevent: reset\ndata: {\"last_event_id\":\"" +
-               std::to_string(*last_id) + "\"}\n\n";
+      JsonBuilder *builder = json_builder_new();
+      json_builder_begin_object(builder);
+      json_builder_set_member_name(builder, "last_event_id");
+      json_builder_add_string_value(builder, std::to_string(*last_id).c_str());
+      json_builder_end_object(builder);
+      JsonNode *data = json_builder_get_root(builder);
+      g_object_unref(builder);
+      gchar *json = json_to_string(data, FALSE);
+      json_node_unref(data);
+      start += "id: " + std::to_string(resume) + "\nevent: reset\ndata: " + json + "\n\n";
+      g_free(json);
     }
   }
   GBytes *text = bytes_of(start);
