@@ -83,8 +83,8 @@ void ensure_admin_token(onair::store::TokenStore &tokens, const std::string &sta
  * kernel drops SYNs, each costing its client a retransmission of a second
  * or more. Listen on our own socket with a backlog like other servers'. */
 bool listen_with_backlog(SoupServer *server, GSocketAddress *address, GError **error) {
-  GSocket *socket = g_socket_new(g_socket_address_get_family(address), G_SOCKET_TYPE_STREAM,
-                                 G_SOCKET_PROTOCOL_TCP, error);
+  GSocket *socket =
+      g_socket_new(g_socket_address_get_family(address), G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
   if (!socket) return false;
   g_socket_set_listen_backlog(socket, 1024);
   bool ok = g_socket_bind(socket, address, TRUE, error) && g_socket_listen(socket, error) &&
@@ -162,13 +162,26 @@ int main(int argc, char **argv) {
     settings.rtmp_port = config.rtmp_port;
     settings.rtmp_address = config.rtmp_address;
     onair::channels::Supervisor supervisor(database, settings);
-    supervisor.on_state = [](const std::string &id, const std::string &state, const std::string &previous,
-                             const std::string &error) {
-      g_print("onaird: channel %s: %s -> %s%s%s\n", id.c_str(), previous.c_str(), state.c_str(),
-              state == "failed" ? ": " : "", state == "failed" ? error.c_str() : "");
-    };
     onair::store::MediaLinks links(config.public_base_url, *signer, config.playback_url_ttl);
     onair::http::Api api(database, config.public_base_url, links, &supervisor);
+    /* State changes: the log, and the event stream (channel.state). */
+    supervisor.on_state = [&api](const std::string &id, const std::string &state, const std::string &previous,
+                                 const std::string &error) {
+      g_print("onaird: channel %s: %s -> %s%s%s\n", id.c_str(), previous.c_str(), state.c_str(),
+              state == "failed" ? ": " : "", state == "failed" ? error.c_str() : "");
+      JsonObject *data = json_object_new();
+      json_object_set_string_member(data, "id", id.c_str());
+      json_object_set_string_member(data, "state", state.c_str());
+      json_object_set_string_member(data, "previous", previous.c_str());
+      if (error.empty())
+        json_object_set_null_member(data, "error");
+      else
+        json_object_set_string_member(data, "error", error.c_str());
+      JsonNode *node = json_node_init_object(json_node_alloc(), data);
+      json_object_unref(data);
+      api.events().publish("channel.state", node);
+    };
+    api.metrics().set_channel_states([&supervisor] { return supervisor.count_by_state(); });
     onair::http::MediaServer media(config.media_root, *signer);
     onair::http::PlaybackOptions playback_options;
     playback_options.media_root = config.media_root;

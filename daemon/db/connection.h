@@ -42,6 +42,7 @@ struct Job {
   bool transaction = false;
   std::shared_ptr<Completion> completion;
   gint64 deadline = 0; /* g_get_monotonic_time() µs; 0: none */
+  gint64 submitted = g_get_monotonic_time();
   bool cancelled() const { return !completion->wanted(); }
 };
 

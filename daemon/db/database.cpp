@@ -152,6 +152,7 @@ void Database::finish_job(std::shared_ptr<Job> job, TransactionResult outcome) {
     stats_.unavailable++;
   else
     stats_.failed++;
+  if (observer_) observer_({double(g_get_monotonic_time() - job->submitted) / G_USEC_PER_SEC, outcome.ok()});
   if (job->cancelled()) return;
   post([completion = job->completion, outcome = std::move(outcome)] { completion->deliver(outcome); });
 }

@@ -113,6 +113,14 @@ struct DatabaseStats {
   uint64_t connects = 0;
 };
 
+/* One finished job (a query or a transaction), as told to an observer:
+ * `seconds` from submission to the result, waiting in the queue included. */
+struct JobReport {
+  double seconds = 0;
+  bool ok = false;
+};
+using JobObserver = std::function<void(const JobReport &)>;
+
 /* A pool of PostgreSQL connections driven without blocking from one
  * GMainContext: libpq in non-blocking mode, each socket watched by the main
  * loop, each connection running one job (a query or a transaction) at a time,
@@ -163,6 +171,9 @@ class Database {
   void post(std::function<void()> function);
 
   DatabaseStats stats() const;
+  /* Called on the context for every job that ends, cancelled ones too (e.g.
+   * to feed metrics); empty: none. */
+  void set_observer(JobObserver observer) { observer_ = std::move(observer); }
   GMainContext *context() const { return context_; }
   const DatabaseOptions &options() const { return options_; }
 
@@ -200,6 +211,7 @@ class Database {
   bool dispatch_again_ = false;
   bool reported_down_ = false;
   DatabaseStats stats_;
+  JobObserver observer_;
 };
 
 }  // namespace onair::db

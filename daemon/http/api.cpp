@@ -140,6 +140,19 @@ Api::Api(db::Database &database, std::string public_base_url, store::MediaLinks 
   router_.add(
       "DELETE", "/api/v1/tokens/{id}", [this](Request &request) { revoke_token(request); }, admin);
   add_channel_routes();
+  router_.add(
+      "GET", "/api/v1/events", [this](Request &request) { events_.serve(request); }, viewer);
+  router_.add("GET", "/metrics", [this](Request &request) { metrics_.serve(request); });
+
+  router_.observe([this](SoupServerMessage *message, const std::string &route) {
+    metrics_.watch_request(message, route);
+  });
+  metrics_.watch_database(database_);
+  metrics_.registry().gauge("onair_events_clients", "Clients connected to /api/v1/events.",
+                            [this] { return double(events_.clients()); });
+  metrics_.registry().collected("onair_events_published_total", "Events published.", "counter", {}, [this] {
+    return std::vector<metrics::Sample>{{{}, double(events_.published())}};
+  });
 }
 
 void Api::healthz(Request &request) {
@@ -282,12 +295,14 @@ void Api::create_comment(Request &request) {
 
   auto pending = request.defer();
   std::string base = base_;
+  EventHub *events = &events_;
   pending->watch(comments_.create(
-      comment, [pending, base](const db::Error &error, std::optional<store::Comment> comment) {
+      comment, [pending, base, events](const db::Error &error, std::optional<store::Comment> comment) {
         if (error && error.sqlstate == "23503") return pending->problem(not_found("video"));
         if (error) return pending->problem(problem_from_db_error(error));
         std::string location = base + "/api/v1/videos/" + comment->video_id + "/comments";
         pending->json(201, one_json(*comment, add_comment), location);
+        events->publish("comment.created", one_json(*comment, add_comment));
       }));
 }
 

@@ -7,6 +7,8 @@
 #include "channels/supervisor.h"
 #include "db/database.h"
 #include "http/auth.h"
+#include "http/events.h"
+#include "http/metrics.h"
 #include "http/router.h"
 #include "store/channels.h"
 #include "store/comments.h"
@@ -18,7 +20,7 @@
 
 namespace onair::http {
 
-/* The REST API (/api/v1, schemas/openapi.yaml) and /healthz. Path ids are
+/* The REST API (/api/v1, schemas/openapi.yaml), /healthz and /metrics. Path ids are
  * checked first: a malformed UUID answers 400 naming the parameter, a
  * well-formed unknown one 404. Bodies: malformed JSON or not an object 400,
  * wrong types, unknown members and out-of-range values 422 naming them. */
@@ -32,6 +34,10 @@ class Api {
   Authenticator &authenticator() { return auth_; }
   /* For routes registered elsewhere (http/playback.h), before mount(). */
   Router &router() { return router_; }
+  /* GET /api/v1/events: publish() here what clients should hear of. */
+  EventHub &events() { return events_; }
+  /* GET /metrics */
+  Metrics &metrics() { return metrics_; }
 
  private:
   void healthz(Request &request);
@@ -65,6 +71,8 @@ class Api {
   channels::Supervisor *supervisor_;
   Authenticator auth_;
   Router router_;
+  Metrics metrics_;
+  EventHub events_;
 };
 
 }  // namespace onair::http

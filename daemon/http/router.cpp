@@ -291,7 +291,7 @@ JsonNode *Request::json_body() {
 /* Router */
 
 void Router::add(const std::string &method, const std::string &pattern, Handler handler, Access access) {
-  routes_.push_back({method, split_path(pattern.c_str()), std::move(handler), access});
+  routes_.push_back({method, pattern, split_path(pattern.c_str()), std::move(handler), access});
 }
 
 void Router::mount(SoupServer *server) {
@@ -319,6 +319,7 @@ void Router::dispatch(SoupServerMessage *message, const char *path, GHashTable *
   std::vector<std::string> segments = split_path(path);
   const char *method = soup_server_message_get_method(message);
   std::set<std::string> allowed;
+  const std::string *matched = nullptr;
   for (Route &route : routes_) {
     if (route.segments.size() != segments.size()) continue;
     std::map<std::string, std::string> params;
@@ -331,6 +332,7 @@ void Router::dispatch(SoupServerMessage *message, const char *path, GHashTable *
         match = want == segments[i];
     }
     if (!match) continue;
+    matched = &route.pattern;
     if (route.method != method) {
       allowed.insert(route.method);
       continue;
@@ -343,9 +345,11 @@ void Router::dispatch(SoupServerMessage *message, const char *path, GHashTable *
       while (g_hash_table_iter_next(&iter, &key, &value))
         query_map[static_cast<const char *>(key)] = value ? static_cast<const char *>(value) : "";
     }
+    if (observer_) observer_(message, route.pattern);
     authorize_and_run(message, route, Request(message, std::move(params), std::move(query_map)));
     return;
   }
+  if (observer_) observer_(message, matched ? *matched : std::string("unmatched"));
   if (allowed.empty()) {
     set_problem(message, {404, {}, std::string("no resource at ") + path, {}});
     return;

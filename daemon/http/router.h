@@ -133,10 +133,15 @@ class Router {
            Access access = Access::anyone);
   /* Installs the handlers on `server` (the router must outlive it). */
   void mount(SoupServer *server);
+  /* Told of every dispatched message with its route's pattern (the matched
+   * path, whatever the method), or "unmatched"; e.g. for metrics. */
+  using Observer = std::function<void(SoupServerMessage *message, const std::string &route)>;
+  void observe(Observer observer) { observer_ = std::move(observer); }
 
  private:
   struct Route {
     std::string method;
+    std::string pattern;
     std::vector<std::string> segments;
     Handler handler;
     Access access;
@@ -150,6 +155,7 @@ class Router {
 
   Authenticator *authenticator_;
   std::vector<Route> routes_;
+  Observer observer_;
 };
 
 /* A path id: false (and 400 answered, naming it) when not a UUID. */

@@ -340,6 +340,40 @@ def test_card_live(daemon):
     return card
 
 
+def test_events_and_metrics(daemon, card):
+    """channel.state events on the SSE stream (replayed from the hub's buffer),
+    and the channels by state in /metrics."""
+    request = urllib.request.Request(daemon.base + "/api/v1/events?types=channel&last_event_id=0",
+                                     headers={"Authorization": "Bearer " + daemon.token})
+    seen = []
+    try:
+        with urllib.request.urlopen(request, timeout=5) as stream:
+            event = {}
+            deadline = time.time() + 5
+            while time.time() < deadline:
+                line = stream.readline().decode().rstrip("\n")
+                if line.startswith("event:"):
+                    event["type"] = line[6:].strip()
+                elif line.startswith("data:"):
+                    event["data"] = json.loads(line[5:])
+                elif line == "" and event:
+                    seen.append(event)
+                    event = {}
+                    if any(e.get("type") == "channel.state" and e["data"].get("id") == card["id"] and
+                           e["data"].get("state") == "live" for e in seen):
+                        break
+    except (OSError, ValueError) as error:
+        note(f"event stream: {error}")
+    states = [(e["data"].get("previous"), e["data"].get("state")) for e in seen
+              if e.get("type") == "channel.state" and e["data"].get("id") == card["id"]]
+    tap(("starting", "live") in states, f"the event stream told the card's starting -> live ({states})", seen[:10])
+    status, kind, body = daemon.call("GET", "/metrics", token="")
+    text = body.decode() if isinstance(body, bytes) else str(body)
+    live = [line for line in text.splitlines() if line.startswith('onair_channels{state="live"}')]
+    tap(status == 200 and live and float(live[0].split()[-1]) >= 1,
+        f"/metrics counts the live channels ({live})", text[:500])
+
+
 def test_broken(daemon, card):
     status, _, broken = create(daemon, "broken", "broken", {"width": 320})
     if not tap(status == 201, "a channel on a pipeline that cannot be built is created: 201",
@@ -597,6 +631,7 @@ def main():
         note(f"onaird on {daemon.base}, state {state}")
         test_bad_input(daemon)
         card = test_card_live(daemon)
+        test_events_and_metrics(daemon, card)
         broken = test_broken(daemon, card)
         tcp, producer = test_tcp_input(daemon, work)
         rtmp = test_rtmp(daemon, work)

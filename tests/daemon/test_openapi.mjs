@@ -144,6 +144,40 @@ async function call(method, url, body, expectedStatus, as = token) {
   return json;
 }
 
+// An answer that is not JSON: text, or an event stream that stays open (its
+// first chunk is read, then the request is aborted). Its status, content type
+// and required headers must be documented; returns the text read.
+async function callText(method, url, expectedStatus, { stream = false } = {}) {
+  const controller = new AbortController();
+  const headers = token ? { authorization: `Bearer ${token}` } : {};
+  const response = await fetch(base + url, { method, signal: controller.signal, headers });
+  const name = `${method} ${url} -> ${expectedStatus} (${stream ? 'stream' : 'text'})`;
+  let text = '';
+  try {
+    if (stream) {
+      const { value } = await response.body.getReader().read();
+      text = new TextDecoder().decode(value);
+    } else {
+      text = await response.text();
+    }
+  } finally {
+    controller.abort();
+  }
+  const found = operationOf(method, url);
+  if (found) called.add(`${method} ${found.template}`);
+  const documented = found && resolve(found.operation.responses[String(response.status)]);
+  if (response.status !== expectedStatus || !documented) {
+    check(false, name, `status ${response.status} (documented: ${!!documented}): ${text}`);
+    return null;
+  }
+  const contentType = (response.headers.get('content-type') || '').split(';')[0].trim();
+  check(!!(documented.content && documented.content[contentType]), name, `undocumented content type ${contentType}`);
+  for (const [header, spec] of Object.entries(documented.headers || {})) {
+    if (spec.required) check(response.headers.get(header) !== null, `${name}: header ${header}`);
+  }
+  return { text, contentType: response.headers.get('content-type') };
+}
+
 const state = fs.mkdtempSync(path.join(os.tmpdir(), 'onair-openapi-'));
 fs.chmodSync(state, 0o755);
 const port = await freePort();
@@ -285,6 +319,16 @@ try {
     await call('GET', hls.replace(/^(\/media\/s\/\d+\/)[^/]+/, '$1' + 'A'.repeat(43)), undefined, 403);
     await call('GET', hls.replace(/^\/media\/s\/\d+\//, '/media/s/1/'), undefined, 403);
   }
+  const events = await callText('GET', '/api/v1/events?types=comment.created,channel', 200, { stream: true });
+  check(events?.text.startsWith('retry: '), 'the event stream starts with a retry hint', events?.text);
+  await call('GET', '/api/v1/events?types=a..b', undefined, 400);
+  await call('GET', '/api/v1/events?video_id=nope', undefined, 400);
+  await call('GET', '/api/v1/events', undefined, 401, '');
+  const metrics = await callText('GET', '/metrics', 200);
+  check(metrics?.contentType === 'text/plain; version=0.0.4; charset=utf-8', 'GET /metrics: exposition format 0.0.4',
+    metrics?.contentType);
+  check(/^# TYPE onair_http_requests_total counter$/m.test(metrics?.text || ''), 'GET /metrics: request counter',
+    metrics?.text);
   await call('DELETE', `/api/v1/videos/${id}`, undefined, 204);
   await call('DELETE', `/api/v1/videos/${id}`, undefined, 404);
   await call('DELETE', `/api/v1/tokens/${viewer?.id}`, undefined, 204);
