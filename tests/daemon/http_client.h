@@ -1,6 +1,7 @@
 /* onair — the REST API served in-process on a loopback port, and the HTTP
- * clients the daemon tests use on it: one request at a time, and an
- * event-stream reader (server-sent events).
+ * clients the daemon tests use on it: one request at a time, a raw request
+ * line, and an event-stream reader (server-sent events); the fixture of a
+ * database and a Server.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #pragma once
@@ -11,8 +12,16 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include <arpa/inet.h>
+#include <atomic>
+#include <functional>
 #include <memory>
+#include <netinet/in.h>
 #include <string>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+#include <utility>
 #include <vector>
 
 namespace onair::test {
@@ -47,6 +56,18 @@ struct Response {
     g_assert_cmpuint(json_array_get_length(errors), >, index);
     return json_object_get_string_member(json_array_get_object_element(errors, index), "field");
   }
+  /* The problem's "detail", whatever the content type; "" when none. */
+  std::string detail() const {
+    JsonParser *parser = json_parser_new();
+    std::string out;
+    if (json_parser_load_from_data(parser, body.data(), body.size(), nullptr) &&
+        JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+      JsonObject *object = json_node_get_object(json_parser_get_root(parser));
+      if (json_object_has_member(object, "detail")) out = json_object_get_string_member(object, "detail");
+    }
+    g_object_unref(parser);
+    return out;
+  }
 };
 
 #define assert_status(response, expected)                                                  \
@@ -56,36 +77,33 @@ struct Response {
               (guint)(expected), (response)->body.c_str());                                \
   } while (0)
 
-/* The bearer token every request of these helpers carries: an admin token
- * made by the Server. */
-inline std::string test_token;
+using Headers = std::vector<std::pair<std::string, std::string>>;
 
-/* The API on a free loopback port of an in-process SoupServer. */
+/* A free loopback port of an in-process SoupServer serving the API (when
+ * given a database) and whatever the hooks add, and a client of it. */
 class Server {
  public:
-  explicit Server(db::Database &database) {
-    server_ = soup_server_new(nullptr, nullptr);
-    GError *error = nullptr;
-    g_assert_true(soup_server_listen_local(server_, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
-    g_assert_no_error(error);
-    GSList *uris = soup_server_get_uris(server_);
-    char *text = g_uri_to_string(static_cast<GUri *>(uris->data));
-    base_ = text;
-    if (!base_.empty() && base_.back() == '/') base_.pop_back();
-    g_free(text);
-    g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
-    api_ = std::make_unique<http::Api>(database, base_, store::MediaLinks(base_, signer_, 3600));
+  /* Adds routes to the API's router before the API is mounted. */
+  using AddRoutes =
+      std::function<void(http::Api &api, const std::string &base, const store::MediaLinks &links)>;
+  /* Mounts handlers of its own on the SoupServer, after the API if any. */
+  using Mount = std::function<void(SoupServer *server)>;
+
+  explicit Server(db::Database &database, const AddRoutes &add_routes = {}, const Mount &mount = {}) {
+    listen();
+    store::MediaLinks links(base_, signer_, 3600);
+    api_ = std::make_unique<http::Api>(database, base_, links);
+    if (add_routes) add_routes(*api_, base_, links);
     api_->mount(server_);
+    if (mount) mount(server_);
     session_ = soup_session_new();
-    std::string secret = store::make_token_secret();
-    bool made = false;
-    api_->authenticator().tokens().create("test", store::Role::admin, secret, "",
-                                          [&](const db::Error &error, std::optional<store::Token>) {
-                                            g_assert_false(error);
-                                            made = true;
-                                          });
-    run_until([&] { return made; }, 60, "an admin token");
-    test_token = secret;
+    token = make_token(store::Role::admin);
+  }
+  /* No API, no token: only what `mount` serves. */
+  explicit Server(const Mount &mount) {
+    listen();
+    mount(server_);
+    session_ = soup_session_new();
   }
   ~Server() {
     g_object_unref(session_);
@@ -93,18 +111,40 @@ class Server {
     g_object_unref(server_);
   }
 
+  /* A new token of `role`, made through the store as onaird's bootstrap does. */
+  std::string make_token(store::Role role, const std::string &expires_at = {}) {
+    std::string secret = store::make_token_secret();
+    bool done = false;
+    api_->authenticator().tokens().create("test", role, secret, expires_at,
+                                          [&](const db::Error &error, std::optional<store::Token>) {
+                                            g_assert_false(error);
+                                            done = true;
+                                          });
+    run_until([&] { return done; }, 60, "a token");
+    return secret;
+  }
+
+  /* Sent as "Authorization: Bearer <token>"; empty: no header. An admin
+   * token of the Server's making unless changed. */
+  std::string token;
+  /* Seconds a request may take. */
+  int timeout = 60;
+
+  /* `path` is absolute ("http...") or under base(). */
   std::unique_ptr<Response> request(const char *method, const std::string &path, const std::string &body = {},
-                                    std::vector<std::pair<std::string, std::string>> headers = {}) {
-    SoupMessage *message = soup_message_new(method, (base_ + path).c_str());
+                                    const Headers &headers = {},
+                                    const char *content_type = "application/json") {
+    std::string uri = path.rfind("http", 0) == 0 ? path : base_ + path;
+    SoupMessage *message = soup_message_new(method, uri.c_str());
     g_assert_nonnull(message);
-    if (!test_token.empty())
+    if (!token.empty())
       soup_message_headers_replace(soup_message_get_request_headers(message), "Authorization",
-                                   ("Bearer " + test_token).c_str());
+                                   ("Bearer " + token).c_str());
     for (const auto &[name, value] : headers)
       soup_message_headers_replace(soup_message_get_request_headers(message), name.c_str(), value.c_str());
     if (!body.empty()) {
       GBytes *bytes = g_bytes_new(body.data(), body.size());
-      soup_message_set_request_body_from_bytes(message, "application/json", bytes);
+      soup_message_set_request_body_from_bytes(message, content_type, bytes);
       g_bytes_unref(bytes);
     }
     struct State {
@@ -122,7 +162,7 @@ class Server {
           state->done = true;
         },
         &state);
-    run_until([&] { return state.done; }, 60, "an HTTP answer");
+    run_until([&] { return state.done; }, timeout, "an HTTP answer");
     auto response = std::make_unique<Response>();
     response->status = soup_message_get_status(message);
     response->headers = soup_message_headers_ref(soup_message_get_response_headers(message));
@@ -143,15 +183,81 @@ class Server {
     return response;
   }
 
+  /* The request line and headers sent as they are, bypassing the client's
+   * URI normalisation (which would remove dot segments): returns the status
+   * and the whole answer. */
+  guint raw(const std::string &target, std::string *answer) {
+    std::atomic<bool> done = false;
+    std::string text;
+    std::thread client([&] {
+      int fd = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in address = {};
+      address.sin_family = AF_INET;
+      address.sin_port = htons(port_);
+      address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0) {
+        std::string request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+        if (write(fd, request.data(), request.size()) == ssize_t(request.size())) {
+          char buffer[4096];
+          ssize_t got;
+          while ((got = read(fd, buffer, sizeof buffer)) > 0) text.append(buffer, got);
+        }
+      }
+      close(fd);
+      done = true;
+    });
+    run_until([&] { return done.load(); }, 60, "a raw HTTP answer");
+    client.join();
+    *answer = text;
+    guint status = 0;
+    if (text.rfind("HTTP/1.1 ", 0) == 0) status = guint(g_ascii_strtoull(text.c_str() + 9, nullptr, 10));
+    return status;
+  }
+
   const std::string &base() const { return base_; }
+  const http::UrlSigner &signer() const { return signer_; }
   http::Api &api() { return *api_; }
 
  private:
-  SoupServer *server_;
-  SoupSession *session_;
-  std::string base_;
+  void listen() {
+    server_ = soup_server_new(nullptr, nullptr);
+    GError *error = nullptr;
+    g_assert_true(soup_server_listen_local(server_, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+    g_assert_no_error(error);
+    GSList *uris = soup_server_get_uris(server_);
+    GUri *uri = static_cast<GUri *>(uris->data);
+    port_ = g_uri_get_port(uri);
+    char *text = g_uri_to_string(uri);
+    base_ = text;
+    if (!base_.empty() && base_.back() == '/') base_.pop_back();
+    g_free(text);
+    g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
+  }
+
   http::UrlSigner signer_{std::string(32, 'k')};
+  SoupServer *server_ = nullptr;
+  SoupSession *session_ = nullptr;
+  std::string base_;
+  guint port_ = 0;
   std::unique_ptr<http::Api> api_;
+};
+
+/* A migrated database of its own, a pool on it and a Server. */
+struct ServerFixture {
+  TestDatabase database;
+  std::unique_ptr<db::Database> pool;
+  std::unique_ptr<Server> server;
+  ServerFixture() {
+    migrate_schema(database.uri());
+    pool = open_pool(database.uri());
+    server = std::make_unique<Server>(*pool);
+  }
+  ~ServerFixture() {
+    server.reset();
+    pool->close();
+    run_for(10);
+    pool.reset();
+  }
 };
 
 /* A client of GET /api/v1/events on a session of its own (a session opens
@@ -165,15 +271,16 @@ class EventStream {
     std::string data;
   };
 
-  /* Opens `path` and waits for the response headers. */
-  explicit EventStream(const std::string &url, const std::string &last_event_id = {}) {
+  /* Opens `url` with `token` (empty: none) and waits for the response
+   * headers. */
+  EventStream(const std::string &url, const std::string &token, const std::string &last_event_id = {}) {
     state_ = std::make_shared<State>();
     session_ = soup_session_new();
     message_ = soup_message_new("GET", url.c_str());
     g_assert_nonnull(message_);
-    if (!test_token.empty())
+    if (!token.empty())
       soup_message_headers_replace(soup_message_get_request_headers(message_), "Authorization",
-                                   ("Bearer " + test_token).c_str());
+                                   ("Bearer " + token).c_str());
     if (!last_event_id.empty())
       soup_message_headers_replace(soup_message_get_request_headers(message_), "Last-Event-ID",
                                    last_event_id.c_str());

@@ -18,21 +18,7 @@ using test::EventStream;
 
 namespace {
 
-struct Fixture {
-  test::TestDatabase database;
-  std::unique_ptr<db::Database> pool;
-  std::unique_ptr<test::Server> server;
-  Fixture() {
-    test::migrate_schema(database.uri());
-    pool = test::open_pool(database.uri());
-    server = std::make_unique<test::Server>(*pool);
-  }
-  ~Fixture() {
-    server.reset();
-    pool->close();
-    test::run_for(10);
-    pool.reset();
-  }
+struct Fixture : test::ServerFixture {
   http::EventHub &hub() { return server->api().events(); }
   std::string url(const std::string &query = {}) { return server->base() + "/api/v1/events" + query; }
   std::string create_video() {
@@ -60,7 +46,7 @@ std::string member(const std::string &json, const char *name) {
 void test_stream_headers_and_comment() {
   Fixture f;
   std::string video = f.create_video();
-  EventStream stream(f.url());
+  EventStream stream(f.url(), f.server->token);
   g_assert_cmpuint(stream.status(), ==, 200);
   assert_string(stream.header("Content-Type"), ==, "text/event-stream");
   assert_string(stream.header("Cache-Control"), ==, "no-store");
@@ -93,7 +79,7 @@ void test_stream_headers_and_comment() {
 
 void test_publish_and_two_clients() {
   Fixture f;
-  EventStream first(f.url()), second(f.url());
+  EventStream first(f.url(), f.server->token), second(f.url(), f.server->token);
   g_assert_cmpuint(f.hub().clients(), ==, 2);
   std::string a =
       f.publish("channel.state", R"({"id": "c1", "state": "live", "previous": "starting", "error": null})");
@@ -120,7 +106,7 @@ void test_replay() {
   for (int i = 0; i < 5; i++) ids.push_back(f.publish("n", R"({"i": ")" + std::to_string(i) + "\"}"));
 
   /* The header: everything after it, no reset. */
-  EventStream header(f.url(), ids[1]);
+  EventStream header(f.url(), f.server->token, ids[1]);
   header.wait_events(3);
   test::run_for(200);
   g_assert_cmpuint(header.events().size(), ==, 3);
@@ -128,23 +114,23 @@ void test_replay() {
   assert_string(header.events()[2].id, ==, ids[4]);
 
   /* The query parameter, the same; the header wins over it. */
-  EventStream query(f.url("?last_event_id=" + ids[3]));
+  EventStream query(f.url("?last_event_id=" + ids[3]), f.server->token);
   query.wait_events(1);
   assert_string(query.events()[0].id, ==, ids[4]);
-  EventStream both(f.url("?last_event_id=" + ids[0]), ids[3]);
+  EventStream both(f.url("?last_event_id=" + ids[0]), f.server->token, ids[3]);
   both.wait_events(1);
   test::run_for(200);
   g_assert_cmpuint(both.events().size(), ==, 1);
 
   /* Up to date: nothing replayed; new events still come. */
-  EventStream current(f.url(), ids[4]);
+  EventStream current(f.url(), f.server->token, ids[4]);
   std::string next = f.publish("n", "{}");
   current.wait_events(1);
   assert_string(current.events()[0].id, ==, next);
 
   /* Older than the buffer (1024 events): reset, then what is buffered. */
   for (int i = 0; i < 1100; i++) f.publish("bulk", "{}");
-  EventStream old(f.url(), ids[0]);
+  EventStream old(f.url(), f.server->token, ids[0]);
   old.wait_events(1025);
   assert_string(old.events()[0].type, ==, "reset");
   assert_string(member(old.events()[0].data, "last_event_id"), ==, ids[0]);
@@ -155,7 +141,7 @@ void test_replay() {
   g_assert_cmpuint(old.events().size(), ==, 1025);
 
   /* An id this daemon never gave (a later one): reset, nothing replayed. */
-  EventStream future(f.url(), "99999999999999999");
+  EventStream future(f.url(), f.server->token, "99999999999999999");
   future.wait_events(1);
   assert_string(future.events()[0].type, ==, "reset");
   test::run_for(200);
@@ -166,11 +152,11 @@ void test_filters() {
   Fixture f;
   std::string video = f.create_video();
   std::string other = f.create_video();
-  EventStream channels(f.url("?types=channel"));
-  EventStream comments(f.url("?types=comment.created"));
-  EventStream both(f.url("?types=comment.created,channel.state"));
-  EventStream one_video(f.url("?video_id=" + video));
-  EventStream combined(f.url("?types=comment&video_id=" + other));
+  EventStream channels(f.url("?types=channel"), f.server->token);
+  EventStream comments(f.url("?types=comment.created"), f.server->token);
+  EventStream both(f.url("?types=comment.created,channel.state"), f.server->token);
+  EventStream one_video(f.url("?video_id=" + video), f.server->token);
+  EventStream combined(f.url("?types=comment&video_id=" + other), f.server->token);
   g_assert_cmpuint(f.hub().clients(), ==, 5);
 
   f.publish("channel.state", R"({"id": "c", "state": "live"})");
@@ -232,8 +218,8 @@ void test_bad_filters() {
 void test_heartbeat_and_departures() {
   Fixture f;
   f.hub().set_heartbeat_interval(100);
-  auto staying = std::make_unique<EventStream>(f.url());
-  auto leaving = std::make_unique<EventStream>(f.url());
+  auto staying = std::make_unique<EventStream>(f.url(), f.server->token);
+  auto leaving = std::make_unique<EventStream>(f.url(), f.server->token);
   test::run_until([&] { return staying->comments() >= 3 && leaving->comments() >= 3; }, 60, "heartbeats");
   g_assert_cmpuint(staying->events().size(), ==, 0);
   g_assert_cmpuint(f.hub().clients(), ==, 2);
@@ -253,7 +239,7 @@ void test_heartbeat_and_departures() {
 void test_slow_client() {
   Fixture f;
   f.hub().set_max_client_bytes(256 * 1024);
-  EventStream reader(f.url());
+  EventStream reader(f.url(), f.server->token);
 
   GSocketClient *socket_client = g_socket_client_new();
   GError *error = nullptr;
@@ -262,7 +248,7 @@ void test_slow_client() {
       g_socket_client_connect_to_host(socket_client, host_port.c_str(), 80, nullptr, &error);
   g_assert_no_error(error);
   std::string request = "GET /api/v1/events HTTP/1.1\r\nHost: " + host_port + "\r\nAuthorization: Bearer " +
-                        test::test_token + "\r\n\r\n";
+                        f.server->token + "\r\n\r\n";
   GOutputStream *output = g_io_stream_get_output_stream(G_IO_STREAM(connection));
   g_assert_true(g_output_stream_write_all(output, request.data(), request.size(), nullptr, nullptr, &error));
   g_assert_no_error(error);

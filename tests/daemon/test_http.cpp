@@ -6,6 +6,7 @@
 #include "harness.h"
 #include "http/api.h"
 #include "http/signing.h"
+#include "http_client.h"
 
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
@@ -20,167 +21,9 @@ using namespace onair;
 
 namespace {
 
-struct Response {
-  guint status = 0;
-  std::string body;
-  std::string content_type;
-  std::string retry_after;
-  std::string location;
-  std::string allow;
-  std::string www_authenticate;
-  JsonNode *json = nullptr;
-  ~Response() {
-    if (json) json_node_unref(json);
-  }
-  JsonObject *object() const {
-    g_assert_nonnull(json);
-    g_assert_true(JSON_NODE_HOLDS_OBJECT(json));
-    return json_node_get_object(json);
-  }
-  std::string string(const char *name) const {
-    JsonNode *node = json_object_get_member(object(), name);
-    return node && !JSON_NODE_HOLDS_NULL(node) ? json_node_get_string(node) : "";
-  }
-  /* The field named by the problem's first error. */
-  std::string error_field(size_t index = 0) const {
-    JsonArray *errors = json_object_get_array_member(object(), "errors");
-    g_assert_nonnull(errors);
-    g_assert_cmpuint(json_array_get_length(errors), >, index);
-    return json_object_get_string_member(json_array_get_object_element(errors, index), "field");
-  }
-};
+using test::Server;
 
-/* The API served on a free loopback port of an in-process SoupServer. */
-class Server {
- public:
-  explicit Server(db::Database &database) {
-    server_ = soup_server_new(nullptr, nullptr);
-    GError *error = nullptr;
-    g_assert_true(soup_server_listen_local(server_, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
-    g_assert_no_error(error);
-    GSList *uris = soup_server_get_uris(server_);
-    char *text = g_uri_to_string(static_cast<GUri *>(uris->data));
-    base_ = text;
-    if (!base_.empty() && base_.back() == '/') base_.pop_back();
-    g_free(text);
-    g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
-    api_ = std::make_unique<http::Api>(database, base_, store::MediaLinks(base_, signer_, 3600));
-    api_->mount(server_);
-    session_ = soup_session_new();
-    token = make_token(store::Role::admin);
-  }
-
-  /* A new token of `role`, made through the store as onaird's bootstrap does. */
-  std::string make_token(store::Role role, const std::string &expires_at = {}) {
-    std::string secret = store::make_token_secret();
-    bool done = false;
-    api_->authenticator().tokens().create("test", role, secret, expires_at,
-                                          [&](const db::Error &error, std::optional<store::Token>) {
-                                            g_assert_false(error);
-                                            done = true;
-                                          });
-    test::run_until([&] { return done; }, 60, "a token");
-    return secret;
-  }
-
-  /* Sent as "Authorization: Bearer <token>"; empty: no header. */
-  std::string token;
-  ~Server() {
-    g_object_unref(session_);
-    soup_server_disconnect(server_);
-    g_object_unref(server_);
-  }
-
-  std::unique_ptr<Response> request(const char *method, const std::string &path, const std::string &body = {},
-                                    const char *content_type = "application/json") {
-    std::string uri = path.rfind("http", 0) == 0 ? path : base_ + path;
-    SoupMessage *message = soup_message_new(method, uri.c_str());
-    g_assert_nonnull(message);
-    if (!token.empty())
-      soup_message_headers_replace(soup_message_get_request_headers(message), "Authorization",
-                                   ("Bearer " + token).c_str());
-    if (!body.empty()) {
-      GBytes *bytes = g_bytes_new(body.data(), body.size());
-      soup_message_set_request_body_from_bytes(message, content_type, bytes);
-      g_bytes_unref(bytes);
-    }
-    struct State {
-      GBytes *bytes = nullptr;
-      bool done = false;
-    } state;
-    soup_session_send_and_read_async(
-        session_, message, G_PRIORITY_DEFAULT, nullptr,
-        [](GObject *source, GAsyncResult *result, gpointer data) {
-          auto *state = static_cast<State *>(data);
-          GError *error = nullptr;
-          state->bytes = soup_session_send_and_read_finish(SOUP_SESSION(source), result, &error);
-          if (error) g_printerr("# request failed: %s\n", error->message);
-          g_clear_error(&error);
-          state->done = true;
-        },
-        &state);
-    test::run_until([&] { return state.done; }, 60, "an HTTP answer");
-    auto response = std::make_unique<Response>();
-    response->status = soup_message_get_status(message);
-    SoupMessageHeaders *headers = soup_message_get_response_headers(message);
-    auto header = [&](const char *name) {
-      const char *value = soup_message_headers_get_one(headers, name);
-      return std::string(value ? value : "");
-    };
-    response->content_type = header("Content-Type");
-    response->retry_after = header("Retry-After");
-    response->location = header("Location");
-    response->allow = header("Allow");
-    response->www_authenticate = header("WWW-Authenticate");
-    if (state.bytes) {
-      gsize size = 0;
-      const char *data = static_cast<const char *>(g_bytes_get_data(state.bytes, &size));
-      response->body.assign(data ? data : "", size);
-      g_bytes_unref(state.bytes);
-    }
-    if (!response->body.empty()) {
-      JsonParser *parser = json_parser_new();
-      if (json_parser_load_from_data(parser, response->body.data(), response->body.size(), nullptr))
-        response->json = json_node_copy(json_parser_get_root(parser));
-      g_object_unref(parser);
-    }
-    g_object_unref(message);
-    return response;
-  }
-
-  const std::string &base() const { return base_; }
-  const http::UrlSigner &signer() const { return signer_; }
-
- private:
-  http::UrlSigner signer_{std::string(32, 'k')};
-  SoupServer *server_;
-  SoupSession *session_;
-  std::string base_;
-  std::unique_ptr<http::Api> api_;
-};
-
-#define assert_status(response, expected)                                                  \
-  do {                                                                                     \
-    if ((response)->status != (expected))                                                  \
-      g_error("%s:%d: status %u, expected %u: %s", __FILE__, __LINE__, (response)->status, \
-              (guint)(expected), (response)->body.c_str());                                \
-  } while (0)
-
-struct Fixture {
-  test::TestDatabase database;
-  std::unique_ptr<db::Database> pool;
-  std::unique_ptr<Server> server;
-  Fixture() {
-    test::migrate_schema(database.uri());
-    pool = test::open_pool(database.uri());
-    server = std::make_unique<Server>(*pool);
-  }
-  ~Fixture() {
-    server.reset();
-    pool->close();
-    test::run_for(10);
-    pool.reset();
-  }
+struct Fixture : test::ServerFixture {
   std::string create_video(const std::string &body) {
     auto response = server->request("POST", "/api/v1/videos", body);
     assert_status(response, 201);
@@ -196,7 +39,7 @@ void test_videos_crud() {
   assert_status(created, 201);
   std::string id = created->string("id");
   g_assert_true(g_uuid_string_is_valid(id.c_str()));
-  assert_string(created->location, ==, f.server->base() + "/api/v1/videos/" + id);
+  assert_string(created->header("Location"), ==, f.server->base() + "/api/v1/videos/" + id);
   assert_string(created->string("status"), ==, "pending");
   assert_string(created->string("visibility"), ==, "public");
   JsonObject *playback = json_object_get_object_member(created->object(), "playback");
@@ -392,8 +235,8 @@ void test_errors() {
                               R"({"title": "t", "channel_id": "01890000-0000-7000-8000-000000000000"})");
   assert_status(fk, 422);
   assert_string(fk->error_field(), ==, "channel_id");
-  assert_status(f.server->request("POST", "/api/v1/videos", "title=x", "application/x-www-form-urlencoded"),
-                415);
+  assert_status(
+      f.server->request("POST", "/api/v1/videos", "title=x", {}, "application/x-www-form-urlencoded"), 415);
 
   std::string huge = R"({"title": "t", "description": ")" + std::string(70 * 1024, 'x') + "\"}";
   auto oversized = f.server->request("POST", "/api/v1/videos", huge);
@@ -404,7 +247,7 @@ void test_errors() {
   assert_status(f.server->request("GET", "/api/v1/nothing"), 404);
   auto not_allowed = f.server->request("PUT", "/api/v1/videos");
   assert_status(not_allowed, 405);
-  assert_string(not_allowed->allow, ==, "GET, POST");
+  assert_string(not_allowed->header("Allow"), ==, "GET, POST");
 
   std::string id = f.create_video(R"({"title": "t"})");
   auto nothing = f.server->request("PATCH", "/api/v1/videos/" + id, "{}");
@@ -440,7 +283,7 @@ void test_outage() {
       acknowledged.push_back(response->string("id"));
     else {
       assert_status(response, 503);
-      assert_string(response->retry_after, ==, "1");
+      assert_string(response->header("Retry-After"), ==, "1");
     }
     return response->status;
   };
@@ -452,10 +295,10 @@ void test_outage() {
   g_assert_cmpint(unavailable, ==, 10);
   auto health = server->request("GET", "/healthz");
   assert_status(health, 503);
-  assert_string(health->retry_after, ==, "1");
+  assert_string(health->header("Retry-After"), ==, "1");
   auto write = server->request("POST", "/api/v1/videos", R"({"title": "during"})");
   assert_status(write, 503);
-  assert_string(write->retry_after, ==, "1");
+  assert_string(write->header("Retry-After"), ==, "1");
 
   if (!postgres.start(&error)) g_error("%s", error->message);
   test::run_until([&] { return server->request("GET", "/healthz")->status == 200; }, 120, "healthz back");
@@ -488,7 +331,7 @@ void test_auth() {
   auto anonymous_write = server.request("POST", "/api/v1/videos", R"({"title": "x"})");
   assert_status(anonymous_write, 401);
   assert_string(anonymous_write->content_type, ==, "application/problem+json");
-  g_assert_true(anonymous_write->www_authenticate.rfind("Bearer", 0) == 0);
+  g_assert_true(anonymous_write->header("WWW-Authenticate").rfind("Bearer", 0) == 0);
   assert_status(server.request("GET", "/api/v1/videos/" + public_video), 200);
   assert_status(server.request("GET", "/api/v1/videos/" + private_video), 404);
   auto catalogue = server.request("GET", "/api/v1/videos");

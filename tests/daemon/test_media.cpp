@@ -10,18 +10,14 @@
 #include "http/media.h"
 #include "http/router.h"
 #include "http/signing.h"
+#include "http_client.h"
 
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
 
-#include <arpa/inet.h>
-#include <atomic>
 #include <memory>
-#include <netinet/in.h>
 #include <string>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <thread>
 #include <unistd.h>
 #include <utility>
 #include <vector>
@@ -30,39 +26,7 @@ using namespace onair;
 
 namespace {
 
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
-struct Answer {
-  guint status = 0;
-  std::string body;
-  SoupMessageHeaders *headers = nullptr;
-  ~Answer() {
-    if (headers) soup_message_headers_unref(headers);
-  }
-  std::string header(const char *name) const {
-    const char *value = headers ? soup_message_headers_get_one(headers, name) : nullptr;
-    return value ? value : "";
-  }
-  /* The problem's "detail". */
-  std::string detail() const {
-    JsonParser *parser = json_parser_new();
-    std::string out;
-    if (json_parser_load_from_data(parser, body.data(), body.size(), nullptr) &&
-        JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
-      JsonObject *object = json_node_get_object(json_parser_get_root(parser));
-      if (json_object_has_member(object, "detail")) out = json_object_get_string_member(object, "detail");
-    }
-    g_object_unref(parser);
-    return out;
-  }
-};
-
-#define assert_status(answer, expected)                                                                     \
-  do {                                                                                                      \
-    if ((answer)->status != (expected))                                                                     \
-      g_error("%s:%d: status %u, expected %u: %s", __FILE__, __LINE__, (answer)->status, (guint)(expected), \
-              (answer)->body.c_str());                                                                      \
-  } while (0)
+using test::Response;
 
 std::string read_file(const std::string &path) {
   gchar *contents = nullptr;
@@ -216,121 +180,23 @@ const std::string test_key(32, 'k');
 
 /* A loopback SoupServer with the MediaServer and, as in onaird, a Router for
  * every other path. */
-class Server {
- public:
-  explicit Server(const http::UrlSigner &signer) : media_(media().root, signer) {
-    server_ = soup_server_new(nullptr, nullptr);
-    GError *error = nullptr;
-    g_assert_true(soup_server_listen_local(server_, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
-    g_assert_no_error(error);
-    GSList *uris = soup_server_get_uris(server_);
-    GUri *uri = static_cast<GUri *>(uris->data);
-    port_ = g_uri_get_port(uri);
-    char *text = g_uri_to_string(uri);
-    base_ = text;
-    if (!base_.empty() && base_.back() == '/') base_.pop_back();
-    g_free(text);
-    g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
-    router_.add("GET", "/ping", [](http::Request &request) { request.empty(204); });
-    router_.mount(server_);
-    media_.mount(server_);
-    session_ = soup_session_new();
-  }
-  ~Server() {
-    g_object_unref(session_);
-    soup_server_disconnect(server_);
-    g_object_unref(server_);
-  }
-
-  std::unique_ptr<Answer> request(const char *method, const std::string &path, const Headers &headers = {},
-                                  const std::string &body = {}) {
-    std::string uri = path.rfind("http", 0) == 0 ? path : base_ + path;
-    SoupMessage *message = soup_message_new(method, uri.c_str());
-    g_assert_nonnull(message);
-    SoupMessageHeaders *request_headers = soup_message_get_request_headers(message);
-    for (const auto &[name, value] : headers)
-      soup_message_headers_replace(request_headers, name.c_str(), value.c_str());
-    if (!body.empty()) {
-      GBytes *bytes = g_bytes_new(body.data(), body.size());
-      soup_message_set_request_body_from_bytes(message, "application/octet-stream", bytes);
-      g_bytes_unref(bytes);
-    }
-    struct State {
-      GBytes *bytes = nullptr;
-      bool done = false;
-    } state;
-    soup_session_send_and_read_async(
-        session_, message, G_PRIORITY_DEFAULT, nullptr,
-        [](GObject *source, GAsyncResult *result, gpointer data) {
-          auto *state = static_cast<State *>(data);
-          GError *error = nullptr;
-          state->bytes = soup_session_send_and_read_finish(SOUP_SESSION(source), result, &error);
-          if (error) g_printerr("# request failed: %s\n", error->message);
-          g_clear_error(&error);
-          state->done = true;
-        },
-        &state);
-    test::run_until([&] { return state.done; }, 60, "an HTTP answer");
-    auto answer = std::make_unique<Answer>();
-    answer->status = soup_message_get_status(message);
-    answer->headers = soup_message_headers_ref(soup_message_get_response_headers(message));
-    if (state.bytes) {
-      gsize size = 0;
-      const char *data = static_cast<const char *>(g_bytes_get_data(state.bytes, &size));
-      answer->body.assign(data ? data : "", size);
-      g_bytes_unref(state.bytes);
-    }
-    g_object_unref(message);
-    return answer;
-  }
-
-  /* The request line and headers sent as they are, bypassing the client's
-   * URI normalisation (which would remove dot segments): returns the status
-   * and the whole answer. */
-  guint raw(const std::string &target, std::string *answer) {
-    std::atomic<bool> done = false;
-    std::string text;
-    std::thread client([&] {
-      int fd = socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in address = {};
-      address.sin_family = AF_INET;
-      address.sin_port = htons(port_);
-      address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      if (connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0) {
-        std::string request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-        if (write(fd, request.data(), request.size()) == ssize_t(request.size())) {
-          char buffer[4096];
-          ssize_t got;
-          while ((got = read(fd, buffer, sizeof buffer)) > 0) text.append(buffer, got);
-        }
-      }
-      close(fd);
-      done = true;
-    });
-    test::run_until([&] { return done.load(); }, 60, "a raw HTTP answer");
-    client.join();
-    *answer = text;
-    guint status = 0;
-    if (text.rfind("HTTP/1.1 ", 0) == 0) status = guint(g_ascii_strtoull(text.c_str() + 9, nullptr, 10));
-    return status;
-  }
-
-  const std::string &base() const { return base_; }
-
- private:
-  http::MediaServer media_;
-  http::Router router_;
-  SoupServer *server_;
-  SoupSession *session_;
-  std::string base_;
-  guint port_ = 0;
+struct Site {
+  http::MediaServer files;
+  http::Router router;
+  test::Server server;
+  explicit Site(const http::UrlSigner &signer)
+      : files(media().root, signer), server([this](SoupServer *soup) {
+          router.add("GET", "/ping", [](http::Request &request) { request.empty(204); });
+          router.mount(soup);
+          files.mount(soup);
+        }) {}
 };
 
-void assert_cors(const Answer &answer) {
+void assert_cors(const Response &answer) {
   assert_string(answer.header("Access-Control-Allow-Origin"), ==, "*");
 }
 
-void assert_refused(const Answer &answer, guint status, const char *detail_part) {
+void assert_refused(const Response &answer, guint status, const char *detail_part) {
   if (answer.status != status)
     g_error("status %u, expected %u: %s", answer.status, status, answer.body.c_str());
   assert_string(answer.header("Content-Type"), ==, "application/problem+json");
@@ -341,7 +207,8 @@ void assert_refused(const Answer &answer, guint status, const char *detail_part)
 
 void test_playback() {
   http::UrlSigner signer(test_key);
-  Server server(signer);
+  Site site(signer);
+  test::Server &server = site.server;
   Media &m = media();
   gint64 expires = now_unix() + 3000;
   std::string video = server.base() + signer.sign("videos/" + m.vod_id, expires);
@@ -406,37 +273,38 @@ void test_playback() {
   assert_string(head->header("ETag"), ==, segment->header("ETag"));
 
   /* Range: libsoup cuts the complete body. */
-  auto range = server.request("GET", segment_url, {{"Range", "bytes=100-299"}});
+  auto range = server.request("GET", segment_url, {}, {{"Range", "bytes=100-299"}});
   assert_status(range, 206);
   assert_string(range->header("Content-Range"), ==, "bytes 100-299/" + std::to_string(segment_bytes.size()));
   g_assert_true(range->body == segment_bytes.substr(100, 200));
   assert_cors(*range);
-  auto suffix = server.request("GET", segment_url, {{"Range", "bytes=-10"}});
+  auto suffix = server.request("GET", segment_url, {}, {{"Range", "bytes=-10"}});
   assert_status(suffix, 206);
   g_assert_true(suffix->body == segment_bytes.substr(segment_bytes.size() - 10));
-  auto beyond = server.request("GET", segment_url, {{"Range", "bytes=99999999-"}});
+  auto beyond = server.request("GET", segment_url, {}, {{"Range", "bytes=99999999-"}});
   assert_status(beyond, 416);
 
   /* Conditional requests. */
   std::string etag = segment->header("ETag");
-  auto unchanged = server.request("GET", segment_url, {{"If-None-Match", etag}});
+  auto unchanged = server.request("GET", segment_url, {}, {{"If-None-Match", etag}});
   assert_status(unchanged, 304);
   g_assert_true(unchanged->body.empty());
   assert_string(unchanged->header("ETag"), ==, etag);
   assert_string(unchanged->header("Cache-Control"), ==, "public, max-age=31536000, immutable");
   assert_cors(*unchanged);
-  assert_status(server.request("GET", segment_url, {{"If-None-Match", "\"other\", W/" + etag}}), 304);
-  assert_status(server.request("HEAD", segment_url, {{"If-None-Match", etag}}), 304);
-  assert_status(server.request("GET", segment_url, {{"If-None-Match", "\"other\""}}), 200);
-  assert_status(server.request("GET", segment_url, {{"If-Modified-Since", segment->header("Last-Modified")}}),
-                304);
-  assert_status(server.request("GET", segment_url, {{"If-Modified-Since", "Thu, 01 Jan 2004 00:00:00 GMT"}}),
-                200);
+  assert_status(server.request("GET", segment_url, {}, {{"If-None-Match", "\"other\", W/" + etag}}), 304);
+  assert_status(server.request("HEAD", segment_url, {}, {{"If-None-Match", etag}}), 304);
+  assert_status(server.request("GET", segment_url, {}, {{"If-None-Match", "\"other\""}}), 200);
+  assert_status(
+      server.request("GET", segment_url, {}, {{"If-Modified-Since", segment->header("Last-Modified")}}), 304);
+  assert_status(
+      server.request("GET", segment_url, {}, {{"If-Modified-Since", "Thu, 01 Jan 2004 00:00:00 GMT"}}), 200);
 }
 
 void test_live_caching() {
   http::UrlSigner signer(test_key);
-  Server server(signer);
+  Site site(signer);
+  test::Server &server = site.server;
   std::string video = server.base() + signer.sign("videos/" + media().live_id, now_unix() + 3000);
   auto master = server.request("GET", video + "/master.m3u8");
   assert_status(master, 200);
@@ -459,7 +327,8 @@ void test_live_caching() {
 
 void test_refusals() {
   http::UrlSigner signer(test_key);
-  Server server(signer);
+  Site site(signer);
+  test::Server &server = site.server;
   Media &m = media();
   gint64 expires = now_unix() + 3000;
   std::string token = signer.sign("videos/" + m.vod_id, expires);
@@ -513,11 +382,12 @@ void test_refusals() {
   assert_refused(*server.request("GET", token), 404, "no such file");
 
   /* Other methods: 405 before any body is read. */
-  auto post = server.request("POST", good, {}, "payload");
+  auto post = server.request("POST", good, "payload", {}, "application/octet-stream");
   assert_refused(*post, 405, "POST");
   assert_string(post->header("Allow"), ==, "GET, HEAD, OPTIONS");
   assert_refused(*server.request("DELETE", good), 405, "DELETE");
-  assert_refused(*server.request("PUT", good, {}, std::string(100000, 'x')), 405, "PUT");
+  assert_refused(*server.request("PUT", good, std::string(100000, 'x'), {}, "application/octet-stream"), 405,
+                 "PUT");
 
   /* The Router still answers the other paths. */
   assert_status(server.request("GET", "/ping"), 204);
@@ -529,7 +399,8 @@ void test_refusals() {
 
 void test_traversal() {
   http::UrlSigner signer(test_key);
-  Server server(signer);
+  Site site(signer);
+  test::Server &server = site.server;
   Media &m = media();
   std::string token = signer.sign("videos/" + m.vod_id, now_unix() + 3000);
   std::string answer;
@@ -578,9 +449,10 @@ void test_traversal() {
 
 void test_preflight() {
   http::UrlSigner signer(test_key);
-  Server server(signer);
+  Site site(signer);
+  test::Server &server = site.server;
   std::string url = signer.sign("videos/" + media().vod_id, now_unix() + 3000) + "/180p/init.mp4";
-  auto preflight = server.request("OPTIONS", url,
+  auto preflight = server.request("OPTIONS", url, {},
                                   {{"Origin", "https://player.example.com"},
                                    {"Access-Control-Request-Method", "GET"},
                                    {"Access-Control-Request-Headers", "range"}});
@@ -613,7 +485,8 @@ void test_key_file() {
   gint64 expires = now_unix() + 600;
   assert_string(first->sign("videos/a", expires), ==, second->sign("videos/a", expires));
   /* And it serves: a URL signed before the restart plays after it. */
-  Server server(*second);
+  Site site(*second);
+  test::Server &server = site.server;
   assert_status(server.request("GET", first->sign("videos/" + media().vod_id, expires) + "/master.m3u8"),
                 200);
 

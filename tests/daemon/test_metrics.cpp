@@ -18,22 +18,7 @@ using namespace onair;
 
 namespace {
 
-struct Fixture {
-  test::TestDatabase database;
-  std::unique_ptr<db::Database> pool;
-  std::unique_ptr<test::Server> server;
-  Fixture() {
-    test::migrate_schema(database.uri());
-    pool = test::open_pool(database.uri());
-    server = std::make_unique<test::Server>(*pool);
-  }
-  ~Fixture() {
-    server.reset();
-    pool->close();
-    test::run_for(10);
-    pool.reset();
-  }
-};
+using Fixture = test::ServerFixture;
 
 bool valid_name(const std::string &name) {
   if (name.empty() || !(g_ascii_isalpha(name[0]) || name[0] == '_' || name[0] == ':')) return false;
@@ -225,7 +210,7 @@ void test_scrape() {
   assert_status(f.server->request("POST", "/api/v1/videos",
                                   R"({"title": "t", "channel_id": "01890000-0000-7000-8000-000000000000"})"),
                 422);
-  test::EventStream stream(f.server->base() + "/api/v1/events");
+  test::EventStream stream(f.server->base() + "/api/v1/events", f.server->token);
   f.server->api().events().publish("x", nullptr);
   stream.wait_events(1);
   f.server->api().metrics().set_channel_states([] {

@@ -8,6 +8,7 @@
 #include "harness.h"
 #include "http/api.h"
 #include "http/playback.h"
+#include "http_client.h"
 #include "playback/frame_renderer.h"
 #include "playback/hls_index.h"
 
@@ -118,122 +119,6 @@ double difference(const Picture &a, const Picture &b) {
   return sum / double(a.grey.size());
 }
 
-struct Response {
-  guint status = 0;
-  std::string body;
-  std::string content_type;
-  std::string cache_control;
-  std::string frame_cache;
-  JsonNode *json = nullptr;
-  ~Response() {
-    if (json) json_node_unref(json);
-  }
-  JsonObject *object() const {
-    g_assert_nonnull(json);
-    g_assert_true(JSON_NODE_HOLDS_OBJECT(json));
-    return json_node_get_object(json);
-  }
-  std::string error_field() const {
-    JsonArray *errors = json_object_get_array_member(object(), "errors");
-    g_assert_nonnull(errors);
-    g_assert_cmpuint(json_array_get_length(errors), >, 0);
-    return json_object_get_string_member(json_array_get_object_element(errors, 0), "field");
-  }
-};
-
-/* The REST API with the playback routes on a free loopback port. */
-class Server {
- public:
-  Server(db::Database &database, const std::string &cache_dir) {
-    server_ = soup_server_new(nullptr, nullptr);
-    GError *error = nullptr;
-    g_assert_true(soup_server_listen_local(server_, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
-    g_assert_no_error(error);
-    GSList *uris = soup_server_get_uris(server_);
-    char *text = g_uri_to_string(static_cast<GUri *>(uris->data));
-    base_ = text;
-    if (!base_.empty() && base_.back() == '/') base_.pop_back();
-    g_free(text);
-    g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
-    store::MediaLinks links(base_, signer_, 3600);
-    api_ = std::make_unique<http::Api>(database, base_, links);
-    http::PlaybackOptions options;
-    options.media_root = media_root;
-    options.frame_cache_dir = cache_dir;
-    playback_ = std::make_unique<http::PlaybackApi>(database, base_, links, options);
-    playback_->add_routes(api_->router());
-    api_->mount(server_);
-    session_ = soup_session_new();
-  }
-  ~Server() {
-    g_object_unref(session_);
-    soup_server_disconnect(server_);
-    g_object_unref(server_);
-  }
-
-  std::unique_ptr<Response> get(const std::string &path) {
-    SoupMessage *message = soup_message_new("GET", (base_ + path).c_str());
-    g_assert_nonnull(message);
-    struct State {
-      GBytes *bytes = nullptr;
-      bool done = false;
-    } state;
-    soup_session_send_and_read_async(
-        session_, message, G_PRIORITY_DEFAULT, nullptr,
-        [](GObject *source, GAsyncResult *result, gpointer data) {
-          auto *state = static_cast<State *>(data);
-          GError *error = nullptr;
-          state->bytes = soup_session_send_and_read_finish(SOUP_SESSION(source), result, &error);
-          if (error) g_printerr("# request failed: %s\n", error->message);
-          g_clear_error(&error);
-          state->done = true;
-        },
-        &state);
-    test::run_until([&] { return state.done; }, 120, "an HTTP answer");
-    auto response = std::make_unique<Response>();
-    response->status = soup_message_get_status(message);
-    SoupMessageHeaders *headers = soup_message_get_response_headers(message);
-    auto header = [&](const char *name) {
-      const char *value = soup_message_headers_get_one(headers, name);
-      return std::string(value ? value : "");
-    };
-    response->content_type = header("Content-Type");
-    response->cache_control = header("Cache-Control");
-    response->frame_cache = header("X-Frame-Cache");
-    if (state.bytes) {
-      gsize size = 0;
-      const char *data = static_cast<const char *>(g_bytes_get_data(state.bytes, &size));
-      response->body.assign(data ? data : "", size);
-      g_bytes_unref(state.bytes);
-    }
-    if (g_str_has_suffix(response->content_type.c_str(), "json")) {
-      JsonParser *parser = json_parser_new();
-      if (json_parser_load_from_data(parser, response->body.data(), response->body.size(), nullptr))
-        response->json = json_node_copy(json_parser_get_root(parser));
-      g_object_unref(parser);
-    }
-    g_object_unref(message);
-    return response;
-  }
-
-  const std::string &base() const { return base_; }
-
- private:
-  SoupServer *server_;
-  SoupSession *session_;
-  std::string base_;
-  std::unique_ptr<http::Api> api_;
-  std::unique_ptr<http::PlaybackApi> playback_;
-  http::UrlSigner signer_{std::string(32, 'k')};
-};
-
-#define assert_status(response, expected)                                                  \
-  do {                                                                                     \
-    if ((response)->status != (expected))                                                  \
-      g_error("%s:%d: status %u, expected %u: %s", __FILE__, __LINE__, (response)->status, \
-              (guint)(expected), (response)->body.c_str());                                \
-  } while (0)
-
 #define assert_problem(response, expected, field)                                      \
   do {                                                                                 \
     assert_status(response, expected);                                                 \
@@ -245,17 +130,29 @@ struct Fixture {
   test::TestDatabase database;
   std::unique_ptr<db::Database> pool;
   std::unique_ptr<test::Peer> peer;
-  std::unique_ptr<Server> server;
   std::string cache_dir;
+  std::unique_ptr<http::PlaybackApi> playback;
+  std::unique_ptr<test::Server> server;
   explicit Fixture(const char *name) {
     test::migrate_schema(database.uri());
     pool = test::open_pool(database.uri());
     peer = std::make_unique<test::Peer>(database.uri());
     cache_dir = test::make_dir(std::string("cache-") + name);
-    server = std::make_unique<Server>(*pool, cache_dir);
+    /* The REST API with the playback routes, asked anonymously. */
+    server = std::make_unique<test::Server>(
+        *pool, [&](http::Api &api, const std::string &base, const store::MediaLinks &links) {
+          http::PlaybackOptions options;
+          options.media_root = media_root;
+          options.frame_cache_dir = cache_dir;
+          playback = std::make_unique<http::PlaybackApi>(*pool, base, links, options);
+          playback->add_routes(api.router());
+        });
+    server->token.clear();
+    server->timeout = 120;
   }
   ~Fixture() {
     server.reset();
+    playback.reset();
     pool->close();
     test::run_for(10);
     pool.reset();
@@ -322,7 +219,7 @@ void test_seek() {
     int64_t index;
   };
   for (Case c : {Case{0, 0}, Case{4500, 2}, Case{3999, 1}, Case{9999, 4}}) {
-    auto seek = f.server->get(path + "?offset=" + std::to_string(c.offset));
+    auto seek = f.server->request("GET", path + "?offset=" + std::to_string(c.offset));
     assert_status(seek, 200);
     JsonObject *object = seek->object();
     assert_string(json_object_get_string_member(object, "video_id"), ==, id);
@@ -350,28 +247,29 @@ void test_seek() {
     g_assert_true(g_file_test((fixture_dir() + "/360p/" + name).c_str(), G_FILE_TEST_IS_REGULAR));
   }
   /* The frame URL it gives answers a JPEG. */
-  auto seek = f.server->get(path + "?offset=4500&device=mobile");
+  auto seek = f.server->request("GET", path + "?offset=4500&device=mobile");
   assert_status(seek, 200);
   std::string frame_url = json_object_get_string_member(seek->object(), "frame_url");
-  auto frame = f.server->get(frame_url.substr(f.server->base().size()));
+  auto frame = f.server->request("GET", frame_url.substr(f.server->base().size()));
   assert_status(frame, 200);
   assert_string(frame->content_type, ==, "image/jpeg");
 
-  assert_problem(f.server->get(path + "?offset=10000"), 422, "offset");
-  assert_problem(f.server->get(path + "?offset=99999999"), 422, "offset");
-  assert_problem(f.server->get(path + "?offset=1000&device=phone"), 422, "device");
-  assert_problem(f.server->get(path), 400, "offset");
-  assert_problem(f.server->get(path + "?offset=-1"), 400, "offset");
-  assert_problem(f.server->get(path + "?offset=abc"), 400, "offset");
-  assert_problem(f.server->get(path + "?offset=1&colour=red"), 400, "colour");
-  assert_problem(f.server->get("/api/v1/videos/01890000-0000-7000-8000-000000000000/seek?offset=0"), 404, "");
-  assert_problem(f.server->get("/api/v1/videos/nope/seek?offset=0"), 400, "id");
+  assert_problem(f.server->request("GET", path + "?offset=10000"), 422, "offset");
+  assert_problem(f.server->request("GET", path + "?offset=99999999"), 422, "offset");
+  assert_problem(f.server->request("GET", path + "?offset=1000&device=phone"), 422, "device");
+  assert_problem(f.server->request("GET", path), 400, "offset");
+  assert_problem(f.server->request("GET", path + "?offset=-1"), 400, "offset");
+  assert_problem(f.server->request("GET", path + "?offset=abc"), 400, "offset");
+  assert_problem(f.server->request("GET", path + "?offset=1&colour=red"), 400, "colour");
+  assert_problem(
+      f.server->request("GET", "/api/v1/videos/01890000-0000-7000-8000-000000000000/seek?offset=0"), 404, "");
+  assert_problem(f.server->request("GET", "/api/v1/videos/nope/seek?offset=0"), 400, "id");
   std::string pending = f.video("pending", "[]", "");
-  assert_problem(f.server->get("/api/v1/videos/" + pending + "/seek?offset=0"), 409, "");
+  assert_problem(f.server->request("GET", "/api/v1/videos/" + pending + "/seek?offset=0"), 409, "");
   /* Ready in the table but nothing on disk. */
   std::string empty_dir = test::make_dir("empty-media");
   std::string missing = f.video("ready", fixture_renditions, empty_dir);
-  assert_problem(f.server->get("/api/v1/videos/" + missing + "/seek?offset=0"), 409, "");
+  assert_problem(f.server->request("GET", "/api/v1/videos/" + missing + "/seek?offset=0"), 409, "");
 }
 
 /* A video still being written (no EXT-X-ENDLIST): past the end is the live
@@ -389,7 +287,7 @@ void test_seek_live() {
   playlist.erase(end);
   g_assert_true(g_file_set_contents((dir + "/360p/index.m3u8").c_str(), playlist.c_str(), -1, nullptr));
   std::string id = f.video("live", fixture_renditions, dir);
-  auto edge = f.server->get("/api/v1/videos/" + id + "/seek?offset=60000");
+  auto edge = f.server->request("GET", "/api/v1/videos/" + id + "/seek?offset=60000");
   assert_status(edge, 200);
   g_assert_cmpint(json_object_get_int_member(member(edge->object(), "segment"), "index"), ==, 4);
   g_assert_cmpint(json_object_get_int_member(edge->object(), "time_ms"), ==, 8000);
@@ -412,8 +310,8 @@ void test_devices() {
   renditions += R"(, {"name": "audio", "bandwidth": 128000}])";
   std::string id = f.video("ready", renditions, dir);
   auto chosen = [&](const std::string &video, const char *device) {
-    auto seek = f.server->get("/api/v1/videos/" + video + "/seek?offset=100" +
-                              (device ? std::string("&device=") + device : std::string()));
+    auto seek = f.server->request("GET", "/api/v1/videos/" + video + "/seek?offset=100" +
+                                             (device ? std::string("&device=") + device : std::string()));
     assert_status(seek, 200);
     return std::string(json_object_get_string_member(member(seek->object(), "rendition"), "name"));
   };
@@ -437,21 +335,21 @@ void test_frames() {
   std::string id = f.video("ready", fixture_renditions, fixture_dir());
   std::string path = "/api/v1/videos/" + id + "/frames";
 
-  auto full = f.server->get(path + "?t=500");
+  auto full = f.server->request("GET", path + "?t=500");
   assert_status(full, 200);
   assert_string(full->content_type, ==, "image/jpeg");
-  assert_string(full->frame_cache, ==, "miss");
-  assert_string(full->cache_control, ==, "public, max-age=86400");
+  assert_string(full->header("X-Frame-Cache"), ==, "miss");
+  assert_string(full->header("Cache-Control"), ==, "public, max-age=86400");
   Picture picture = decode_jpeg(full->body);
   g_assert_cmpint(picture.width, ==, 640);
   g_assert_cmpint(picture.height, ==, 360);
 
-  auto early = f.server->get(path + "?t=500&width=160");
+  auto early = f.server->request("GET", path + "?t=500&width=160");
   assert_status(early, 200);
   Picture small = decode_jpeg(early->body);
   g_assert_cmpint(small.width, ==, 160);
   g_assert_cmpint(small.height, ==, 90);
-  auto late = f.server->get(path + "?t=8500&width=160");
+  auto late = f.server->request("GET", path + "?t=8500&width=160");
   assert_status(late, 200);
   Picture other = decode_jpeg(late->body);
   /* The ball has moved: the pictures differ clearly. */
@@ -461,35 +359,36 @@ void test_frames() {
 
   /* t=510 shows the same frame as t=500 (frame 15 lasts until 533 ms): the
    * cache answers it, identical. */
-  auto same = f.server->get(path + "?t=510&width=160");
+  auto same = f.server->request("GET", path + "?t=510&width=160");
   assert_status(same, 200);
-  assert_string(same->frame_cache, ==, "hit");
+  assert_string(same->header("X-Frame-Cache"), ==, "hit");
   g_assert_true(same->body == early->body);
   /* The next frame is another one. */
-  auto next = f.server->get(path + "?t=534&width=160");
+  auto next = f.server->request("GET", path + "?t=534&width=160");
   assert_status(next, 200);
-  assert_string(next->frame_cache, ==, "miss");
+  assert_string(next->header("X-Frame-Cache"), ==, "miss");
   g_assert_cmpfloat(difference(small, decode_jpeg(next->body)), >, 0.0);
 
-  auto low = f.server->get(path + "?t=9999&rendition=144p");
+  auto low = f.server->request("GET", path + "?t=9999&rendition=144p");
   assert_status(low, 200);
   Picture last = decode_jpeg(low->body);
   g_assert_cmpint(last.width, ==, 256);
   g_assert_cmpint(last.height, ==, 144);
 
-  assert_problem(f.server->get(path + "?t=10000"), 422, "t");
-  assert_problem(f.server->get(path + "?t=100&rendition=4k"), 422, "rendition");
-  assert_problem(f.server->get(path + "?t=100&width=5"), 400, "width");
-  assert_problem(f.server->get(path), 400, "t");
-  assert_problem(f.server->get("/api/v1/videos/01890000-0000-7000-8000-000000000000/frames?t=0"), 404, "");
+  assert_problem(f.server->request("GET", path + "?t=10000"), 422, "t");
+  assert_problem(f.server->request("GET", path + "?t=100&rendition=4k"), 422, "rendition");
+  assert_problem(f.server->request("GET", path + "?t=100&width=5"), 400, "width");
+  assert_problem(f.server->request("GET", path), 400, "t");
+  assert_problem(f.server->request("GET", "/api/v1/videos/01890000-0000-7000-8000-000000000000/frames?t=0"),
+                 404, "");
   std::string pending = f.video("pending", "[]", "");
-  assert_problem(f.server->get("/api/v1/videos/" + pending + "/frames?t=0"), 409, "");
+  assert_problem(f.server->request("GET", "/api/v1/videos/" + pending + "/frames?t=0"), 409, "");
 
   /* A video still processing: frames are not cached by clients. */
   std::string processing = f.video("processing", fixture_renditions, fixture_dir());
-  auto fresh = f.server->get("/api/v1/videos/" + processing + "/frames?t=0&width=64");
+  auto fresh = f.server->request("GET", "/api/v1/videos/" + processing + "/frames?t=0&width=64");
   assert_status(fresh, 200);
-  assert_string(fresh->cache_control, ==, "no-cache");
+  assert_string(fresh->header("Cache-Control"), ==, "no-cache");
 }
 
 /* At most `concurrency` renders at once, the rest queued; the cache keeps
