@@ -38,6 +38,7 @@ GBytes *bytes_of(const std::string &text) {
 
 bool EventHub::Filter::passes(const Event &event) const {
   if (video_id && event.video_id != *video_id) return false;
+  if (!channels && g_str_has_prefix(event.type.c_str(), "channel.")) return false;
   if (types.empty()) return true;
   for (const std::string &type : types) {
     if (event.type == type) return true;
@@ -104,6 +105,7 @@ void EventHub::serve(Request &request) {
   SoupServerMessage *message = request.message();
   QueryFields query(request.query());
   Filter filter;
+  filter.channels = request.has_role(store::Role::operator_);
   if (std::optional<std::string> types = query.text("types")) {
     gchar **names = g_strsplit(types->c_str(), ",", -1);
     for (gchar **name = names; *name; name++) filter.types.push_back(*name);

@@ -81,6 +81,8 @@ class EventHub {
   struct Filter {
     std::vector<std::string> types;
     std::optional<std::string> video_id;
+    /* channel.* events (states, errors) are for operators. */
+    bool channels = true;
     bool passes(const Event &event) const;
   };
   struct Client {

@@ -157,7 +157,9 @@ void test_filters() {
   EventStream both(f.url("?types=comment.created,channel.state"), f.server->token);
   EventStream one_video(f.url("?video_id=" + video), f.server->token);
   EventStream combined(f.url("?types=comment&video_id=" + other), f.server->token);
-  g_assert_cmpuint(f.hub().clients(), ==, 5);
+  /* A viewer hears comments, not channel states (operators only). */
+  EventStream viewer(f.url(), f.server->make_token(store::Role::viewer));
+  g_assert_cmpuint(f.hub().clients(), ==, 6);
 
   f.publish("channel.state", R"({"id": "c", "state": "live"})");
   f.publish("channelx", "{}");
@@ -185,6 +187,7 @@ void test_filters() {
   assert_string(types(both), ==, "channel.state comment.created comment.created/c ");
   assert_string(types(one_video), ==, "comment.created end ");
   assert_string(types(combined), ==, "comment.created/c ");
+  assert_string(types(viewer), ==, "channelx comment.created comment.created/c end ");
 }
 
 void test_bad_filters() {
