@@ -123,7 +123,6 @@ import select
 import shlex
 import shutil
 import signal
-import socket
 import statistics
 import struct
 import subprocess
@@ -132,7 +131,8 @@ import tempfile
 import threading
 import time
 
-from benchutil import adopt, env_number, fmt, forget, kill, kill_children, log, print_table, ratio, run_main
+from benchutil import (Broken, adopt, env_number, fmt, forget, free_port, kill_children, listening, log, print_table,
+                       proc_cpu, ratio, run, run_main, stop, system_busy, tail)
 
 SEGMENT_SECONDS = 2
 WINDOW_SEGMENTS = 10
@@ -167,96 +167,11 @@ def env_flag(name):
 # running children
 
 
-class Broken(Exception):
-    """Something that makes the figures meaningless: the benchmark fails."""
-
-    def __init__(self, what, lines=()):
-        super().__init__(what)
-        self.what = what
-        self.lines = list(lines)
-
-    def report(self):
-        return "\n".join([f"bench_ingest: {self.what}"] + ["    " + line for line in self.lines])
-
-
 def spawn(cmd, err_path, env=None, stdin=subprocess.DEVNULL):
     with open(err_path, "wb") as err:
         proc = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=err, env=env,
                                 start_new_session=True)
     return adopt(proc)
-
-
-def stop(proc, sig, grace):
-    """Sends sig, waits up to grace seconds, then kills; returns the exit code."""
-    if proc.poll() is None:
-        kill(proc, sig)
-        try:
-            proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            kill(proc)
-            proc.wait()
-    forget(proc)
-    return proc.returncode
-
-
-def tail(path, lines=30):
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 16384))
-            text = f.read().decode("utf-8", "replace")
-    except OSError:
-        return []
-    return [line for line in text.splitlines() if line.strip()][-lines:]
-
-
-def run(cmd, label, env=None, timeout=600):
-    """Runs a helper command to completion; returns stdout as text."""
-    proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                          timeout=timeout)
-    if proc.returncode != 0:
-        err = proc.stderr.decode("utf-8", "replace").splitlines()
-        raise Broken(f"{label} failed (exit {proc.returncode})", ["command: " + shlex.join(cmd)] + err[-20:])
-    return proc.stdout.decode("utf-8", "replace")
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def listening(port):
-    """True when something listens on 127.0.0.1:port (from /proc/net/tcp, so
-    that no probe connection reaches the server)."""
-    want = f"0100007F:{port:04X}"
-    try:
-        with open("/proc/net/tcp") as f:
-            next(f)
-            for line in f:
-                fields = line.split()
-                if fields[1] == want and fields[3] == "0A":
-                    return True
-    except OSError:
-        pass
-    return False
-
-
-# --------------------------------------------------------------------------
-# /proc accounting
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def proc_cpu(pid):
-    """user + system seconds of a process (all its threads), or None."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            text = f.read()
-    except OSError:
-        return None
-    fields = text[text.rindex(")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def proc_status(pid, key):
@@ -280,18 +195,6 @@ def proc_children(pid):
     except OSError:
         pass
     return out
-
-
-def system_busy():
-    """Busy CPU seconds of the whole machine (all cores), from /proc/stat."""
-    try:
-        with open("/proc/stat") as f:
-            fields = f.readline().split()
-    except OSError:
-        return None
-    values = [int(v) for v in fields[1:9]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = values
-    return (user + nice + system + irq + softirq + steal) / TICK
 
 
 def proc_switches(pid):

@@ -64,6 +64,7 @@ PostgreSQL's server (initdb, postgres, pg_ctl, psql). Environment:
                            /usr/lib/postgresql/N/bin)
 """
 
+import functools
 import glob
 import hashlib
 import json
@@ -73,7 +74,6 @@ import secrets
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -81,7 +81,9 @@ import time
 import urllib.error
 import urllib.request
 
-from benchutil import adopt, env_number, fmt, forget, kill, kill_children, log, print_table, ratio, run_main
+import benchutil
+from benchutil import (TICK, Broken, adopt, env_number, fmt, free_port, kill_children, listening, log, print_table,
+                       proc_cpu, ratio, run_main, stop, system_busy, tail)
 
 SKIP = 77
 THROUGHPUT_GOAL = 3.0
@@ -93,16 +95,8 @@ POST_BODY = {"author": "wrk", "body": "A comment from the REST benchmark, about 
              "media_time_ms": 12345}
 
 
-class Broken(Exception):
-    """Something that makes the figures meaningless: the benchmark fails."""
-
-    def __init__(self, what, lines=()):
-        super().__init__(what)
-        self.what = what
-        self.lines = list(lines)
-
-    def report(self):
-        return "\n".join([f"bench_rest: {self.what}"] + ["    " + line for line in self.lines])
+# cwd "/": commands run as the postgres user must be able to enter it.
+run = functools.partial(benchutil.run, timeout=300, cwd="/")
 
 
 def env_flag(name, default=False):
@@ -119,73 +113,6 @@ def spawn(cmd, log_path, env=None, cwd=None):
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env,
                                 cwd=cwd, start_new_session=True)
     return adopt(proc)
-
-
-def stop(proc, sig=signal.SIGTERM, grace=10):
-    if proc.poll() is None:
-        kill(proc, sig)
-        try:
-            proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            kill(proc)
-            proc.wait()
-    forget(proc)
-    return proc.returncode
-
-
-def tail(path, lines=15):
-    try:
-        with open(path, "rb") as f:
-            text = f.read()[-8192:].decode("utf-8", "replace")
-    except OSError:
-        return []
-    return [line for line in text.splitlines() if line.strip()][-lines:]
-
-
-def run(cmd, label, env=None, timeout=300, input_text=None):
-    proc = subprocess.run(cmd, input=input_text.encode() if input_text is not None else None,
-                          stdin=None if input_text is not None else subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, env=env, timeout=timeout, cwd="/")
-    if proc.returncode != 0:
-        err = proc.stderr.decode("utf-8", "replace").splitlines()
-        raise Broken(f"{label} failed (exit {proc.returncode})", ["command: " + shlex.join(cmd)] + err[-20:])
-    return proc.stdout.decode("utf-8", "replace")
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def listening(port):
-    """True when something listens on 127.0.0.1:port (from /proc/net/tcp, so
-    that no probe connection reaches the server)."""
-    want = f"0100007F:{port:04X}"
-    try:
-        with open("/proc/net/tcp") as f:
-            next(f)
-            for line in f:
-                fields = line.split()
-                if fields[1] == want and fields[3] == "0A":
-                    return True
-    except OSError:
-        pass
-    return False
-
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def proc_cpu(pid):
-    """user + system seconds of a process (all its threads), or 0."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            text = f.read()
-    except OSError:
-        return 0.0
-    fields = text[text.rindex(")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def tree_cpu(pid):
@@ -211,14 +138,6 @@ def tree_cpu(pid):
         except OSError:
             pass
     return total
-
-
-def system_busy():
-    with open("/proc/stat") as f:
-        fields = f.readline().split()
-    values = [int(v) for v in fields[1:9]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = values
-    return (user + nice + system + irq + softirq + steal) / TICK
 
 
 def listen_overflows():
@@ -664,9 +583,9 @@ def bench(workdir, cluster, servers, onaird, peer, node_dir, source_root, durati
             if route == "post":
                 time.sleep(0.5)
                 before = int(cluster.sql(f"SELECT count(*) FROM comments WHERE video_id = '{video}'")[0][0])
-            cpu0, pg0, busy0, over0 = proc_cpu(s.proc.pid), tree_cpu(pg_pid), system_busy(), listen_overflows()
+            cpu0, pg0, busy0, over0 = proc_cpu(s.proc.pid) or 0.0, tree_cpu(pg_pid), system_busy(), listen_overflows()
             figures = wrk(s.url(path), script, threads, connections, duration, wrk_log)
-            cpu1, pg1, busy1, over1 = proc_cpu(s.proc.pid), tree_cpu(pg_pid), system_busy(), listen_overflows()
+            cpu1, pg1, busy1, over1 = proc_cpu(s.proc.pid) or 0.0, tree_cpu(pg_pid), system_busy(), listen_overflows()
             figures["overflows"] = over1 - over0 if over0 is not None and over1 is not None else None
             seconds = figures["duration_us"] / 1e6
             figures["server_cpu"] = (cpu1 - cpu0) / seconds * 100
