@@ -16,16 +16,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${ONAIR_BUILD_DIR:-$ROOT/build}
 PORT=${ONAIR_PORT:-8080}
 OUT=${ONAIR_DEMO_DIR:-$ROOT/demo-output}
-NODE_MODULES=$ROOT/tests/node/node_modules
 MARKER=.onair-demo
 
-die() {
-  printf 'demo: %s\n' "$*" >&2
-  exit 1
-}
-# Output may go to a pipe that is gone (a closed terminal, `| tee` after Ctrl-C);
-# never let that stop the clean-up.
-say() { printf '%s\n' "$*" 2>/dev/null || true; }
+# shellcheck source=demo-common.sh
+. "$ROOT/scripts/demo-common.sh"
 
 [ $# -le 1 ] || die "usage: scripts/demo-gst-launch.sh [VIDEO_FILE]"
 [ -f "$BUILD_DIR/plugins/libgstonair.so" ] || die "$BUILD_DIR/plugins/libgstonair.so not built: run ./dev.sh demo"
@@ -43,17 +37,7 @@ mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 touch "$OUT/$MARKER"
 
-# The player page, with hls.js / dash.js next to it when the test packages are installed.
-cp "$ROOT/scripts/demo-player.html" "$OUT/index.html"
-if [ -d "$NODE_MODULES" ]; then
-  cp "$NODE_MODULES/hls.js/dist/hls.min.js" "$OUT/" 2>/dev/null || true
-  for candidate in dist/modern/umd/dash.all.min.js dist/dash.all.min.js; do
-    if [ -f "$NODE_MODULES/dashjs/$candidate" ]; then
-      cp "$NODE_MODULES/dashjs/$candidate" "$OUT/"
-      break
-    fi
-  done
-fi
+install_player_page "$OUT"
 
 # Each word of the pipeline is its own argument, so paths with spaces survive.
 if [ $# -eq 1 ]; then
@@ -86,18 +70,6 @@ fi
 gst_pid=
 server_pid=
 interrupted=0
-
-process_alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
-
-# Waits up to $2 tenths of a second for process $1 to end.
-wait_for_exit() {
-  local pid=$1 tenths=$2
-  while [ "$tenths" -gt 0 ] && process_alive "$pid"; do
-    sleep 0.1
-    tenths=$((tenths - 1))
-  done
-  ! process_alive "$pid"
-}
 
 stop_all() {
   trap - INT TERM HUP EXIT

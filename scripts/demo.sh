@@ -24,14 +24,10 @@ PORT=${ONAIR_PORT:-8080}
 PAGE_PORT=$((PORT + 1))
 RTMP_PORT=${ONAIR_RTMP_PORT:-1935}
 STATE=${ONAIR_DEMO_DIR:-$ROOT/demo-state}
-NODE_MODULES=$ROOT/tests/node/node_modules
 ONAIRD=$BUILD_DIR/daemon/onaird
 
-die() {
-  printf 'demo: %s\n' "$*" >&2
-  exit 1
-}
-say() { printf '%s\n' "$*" 2>/dev/null || true; }
+# shellcheck source=demo-common.sh
+. "$ROOT/scripts/demo-common.sh"
 
 [ $# -le 1 ] || die "usage: scripts/demo.sh [VIDEO_FILE]"
 [ -x "$ONAIRD" ] || die "$ONAIRD not built: run ./dev.sh demo"
@@ -46,30 +42,12 @@ mkdir -p "$STATE"
 STATE=$(cd "$STATE" && pwd)
 PAGE=$STATE/player
 mkdir -p "$PAGE"
-cp "$ROOT/scripts/demo-player.html" "$PAGE/index.html"
-if [ -d "$NODE_MODULES" ]; then
-  cp "$NODE_MODULES/hls.js/dist/hls.min.js" "$PAGE/" 2>/dev/null || true
-  for candidate in dist/modern/umd/dash.all.min.js dist/dash.all.min.js; do
-    if [ -f "$NODE_MODULES/dashjs/$candidate" ]; then
-      cp "$NODE_MODULES/dashjs/$candidate" "$PAGE/"
-      break
-    fi
-  done
-fi
+install_player_page "$PAGE"
 
 daemon_pid=
 page_pid=
 publisher_pid=
 interrupted=0
-process_alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
-wait_for_exit() {
-  local pid=$1 tenths=$2
-  while [ "$tenths" -gt 0 ] && process_alive "$pid"; do
-    sleep 0.1
-    tenths=$((tenths - 1))
-  done
-  ! process_alive "$pid"
-}
 stop_all() {
   trap - INT TERM HUP EXIT
   for pid in "$publisher_pid" "$page_pid"; do
