@@ -22,11 +22,11 @@ void add_stats(JsonBuilder *builder, const channels::Stats &stats) {
   add_optional_string(builder, "publisher", stats.publisher);
   json_builder_set_member_name(builder, "fps");
   json_builder_add_double_value(builder, stats.fps);
-  add_optional_int(builder, "frames", stats.frames);
-  add_optional_int(builder, "dropped_frames", stats.dropped_frames);
-  add_optional_int(builder, "uptime_s", stats.uptime_s);
-  add_optional_int(builder, "segments", stats.segments);
-  add_optional_int(builder, "restarts", stats.restarts);
+  add_int(builder, "frames", int64_t(stats.frames));
+  add_int(builder, "dropped_frames", int64_t(stats.dropped_frames));
+  add_int(builder, "uptime_s", int64_t(stats.uptime_s));
+  add_int(builder, "segments", int64_t(stats.segments));
+  add_int(builder, "restarts", int64_t(stats.restarts));
   json_builder_set_member_name(builder, "renditions");
   json_builder_begin_array(builder);
   for (const std::string &name : stats.renditions) json_builder_add_string_value(builder, name.c_str());

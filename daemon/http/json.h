@@ -19,6 +19,11 @@ inline void add_string(JsonBuilder *builder, const char *name, const std::string
   json_builder_add_string_value(builder, value.c_str());
 }
 
+inline void add_int(JsonBuilder *builder, const char *name, int64_t value) {
+  json_builder_set_member_name(builder, name);
+  json_builder_add_int_value(builder, value);
+}
+
 inline void add_optional_string(JsonBuilder *builder, const char *name,
                                 const std::optional<std::string> &value) {
   json_builder_set_member_name(builder, name);

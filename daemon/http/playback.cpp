@@ -5,6 +5,7 @@
 #include "http/playback.h"
 
 #include "http/fields.h"
+#include "http/json.h"
 #include "playback/hls_index.h"
 #include "playback/renditions.h"
 
@@ -23,12 +24,6 @@ constexpr int64_t max_offset_ms = int64_t(1000) * 3600 * 24 * 366;
 constexpr int min_frame_width = 16;
 constexpr int max_frame_width = 3840;
 
-bool valid_id(Request &request) {
-  if (g_uuid_string_is_valid(request.param("id").c_str())) return true;
-  request.problem({400, {}, "not a valid id", {{"id", "must be a UUID"}}});
-  return false;
-}
-
 /* A required integer query parameter. */
 int64_t required_integer(QueryFields &query, const Request &request, const char *name, int64_t maximum) {
   if (!request.query().count(name)) {
@@ -36,10 +31,6 @@ int64_t required_integer(QueryFields &query, const Request &request, const char 
     return 0;
   }
   return query.integer(name, 0, 0, maximum);
-}
-
-Problem not_found() {
-  return {404, {}, "video not found", {}};
 }
 
 /* The folder of a video's packaged output, or a 409 when there is none. */
@@ -65,16 +56,6 @@ std::string escaped(const std::string &text) {
   std::string result(out);
   g_free(out);
   return result;
-}
-
-void add_int(JsonBuilder *builder, const char *name, int64_t value) {
-  json_builder_set_member_name(builder, name);
-  json_builder_add_int_value(builder, value);
-}
-
-void add_string(JsonBuilder *builder, const char *name, const std::string &value) {
-  json_builder_set_member_name(builder, name);
-  json_builder_add_string_value(builder, value.c_str());
 }
 
 /* A seek waiting for the rendition's playlist to be read. */
@@ -159,8 +140,21 @@ void PlaybackApi::add_routes(Router &router) {
   router.add("GET", "/api/v1/videos/{id}/frames", [this](Request &request) { frames(request); });
 }
 
+void PlaybackApi::with_media(const std::string &id, const std::shared_ptr<Pending> &pending,
+                             MediaFound found) {
+  pending->watch(
+      media_.get(id, [this, pending, found](const db::Error &error, std::optional<store::VideoMedia> video) {
+        if (error) return pending->problem(problem_from_db_error(error));
+        if (!video) return pending->problem(not_found("video"));
+        Problem problem;
+        std::optional<std::string> dir = media_dir(media_root_, *video, &problem);
+        if (!dir) return pending->problem(problem);
+        found(*video, *dir);
+      }));
+}
+
 void PlaybackApi::seek(Request &request) {
-  if (!valid_id(request)) return;
+  if (!valid_id(request, "id")) return;
   QueryFields query(request.query());
   int64_t offset = required_integer(query, request, "offset", max_offset_ms);
   std::string device = query.text("device").value_or("desktop");
@@ -170,34 +164,29 @@ void PlaybackApi::seek(Request &request) {
         {422, {}, "unknown device class", {{"device", "must be " + playback::device_names()}}});
 
   auto pending = request.defer();
-  std::string id = request.param("id");
-  pending->watch(media_.get(id, [this, pending, offset, device](const db::Error &error,
-                                                                std::optional<store::VideoMedia> video) {
-    if (error) return pending->problem(problem_from_db_error(error));
-    if (!video) return pending->problem(not_found());
-    Problem problem;
-    std::optional<std::string> dir = media_dir(media_root_, *video, &problem);
-    if (!dir) return pending->problem(problem);
-    std::optional<Rendition> rendition =
-        playback::rendition_for_device(playback::video_renditions(video->renditions.get()), device);
-    if (!rendition) return pending->problem({409, {}, "the video has no video rendition yet", {}});
+  with_media(request.param("id"), pending,
+             [this, pending, offset, device](const store::VideoMedia &video, const std::string &dir) {
+               std::optional<Rendition> rendition =
+                   playback::rendition_for_device(playback::video_renditions(video.renditions.get()), device);
+               if (!rendition) return pending->problem({409, {}, "the video has no video rendition yet", {}});
 
-    auto *job = new SeekJob{pending,
-                            video->id,
-                            offset,
-                            *rendition,
-                            links_.file(video->id, rendition->name + "/"),
-                            base_ + "/api/v1/videos/" + video->id + "/frames?t=" + std::to_string(offset) +
-                                "&rendition=" + escaped(rendition->name)};
-    /* Read on GIO's worker threads: the main loop never waits on a disk. */
-    GFile *file = g_file_new_for_path((*dir + "/" + rendition->name + "/index.m3u8").c_str());
-    g_file_load_contents_async(file, nullptr, on_playlist_loaded, job);
-    g_object_unref(file);
-  }));
+               auto *job =
+                   new SeekJob{pending,
+                               video.id,
+                               offset,
+                               *rendition,
+                               links_.file(video.id, rendition->name + "/"),
+                               base_ + "/api/v1/videos/" + video.id + "/frames?t=" + std::to_string(offset) +
+                                   "&rendition=" + escaped(rendition->name)};
+               /* Read on GIO's worker threads: the main loop never waits on a disk. */
+               GFile *file = g_file_new_for_path((dir + "/" + rendition->name + "/index.m3u8").c_str());
+               g_file_load_contents_async(file, nullptr, on_playlist_loaded, job);
+               g_object_unref(file);
+             });
 }
 
 void PlaybackApi::frames(Request &request) {
-  if (!valid_id(request)) return;
+  if (!valid_id(request, "id")) return;
   QueryFields query(request.query());
   int64_t t = required_integer(query, request, "t", max_offset_ms);
   int64_t width = query.integer("width", 0, min_frame_width, max_frame_width);
@@ -205,57 +194,54 @@ void PlaybackApi::frames(Request &request) {
   if (!query.finish()) return request.problem(query.problem());
 
   auto pending = request.defer();
-  std::string id = request.param("id");
-  pending->watch(media_.get(id, [this, pending, t, width, wanted](const db::Error &error,
-                                                                  std::optional<store::VideoMedia> video) {
-    if (error) return pending->problem(problem_from_db_error(error));
-    if (!video) return pending->problem(not_found());
-    Problem problem;
-    std::optional<std::string> dir = media_dir(media_root_, *video, &problem);
-    if (!dir) return pending->problem(problem);
-    std::vector<Rendition> renditions = playback::video_renditions(video->renditions.get());
-    if (renditions.empty()) return pending->problem({409, {}, "the video has no video rendition yet", {}});
-    const Rendition *rendition = &renditions.front();
-    if (wanted) {
-      rendition = nullptr;
-      std::string names;
-      for (const Rendition &candidate : renditions) {
-        if (candidate.name == *wanted) rendition = &candidate;
-        names += (names.empty() ? "" : ", ") + candidate.name;
-      }
-      if (!rendition)
-        return pending->problem({422, {}, "no such rendition", {{"rendition", "must be one of " + names}}});
-    }
+  with_media(
+      request.param("id"), pending,
+      [this, pending, t, width, wanted](const store::VideoMedia &video, const std::string &dir) {
+        std::vector<Rendition> renditions = playback::video_renditions(video.renditions.get());
+        if (renditions.empty())
+          return pending->problem({409, {}, "the video has no video rendition yet", {}});
+        const Rendition *rendition = &renditions.front();
+        if (wanted) {
+          rendition = nullptr;
+          std::string names;
+          for (const Rendition &candidate : renditions) {
+            if (candidate.name == *wanted) rendition = &candidate;
+            names += (names.empty() ? "" : ", ") + candidate.name;
+          }
+          if (!rendition)
+            return pending->problem(
+                {422, {}, "no such rendition", {{"rendition", "must be one of " + names}}});
+        }
 
-    playback::FrameRequest frame;
-    frame.media_dir = *dir;
-    frame.video_id = video->id;
-    frame.rendition = rendition->name;
-    frame.t_ms = t;
-    frame.width = int(width);
-    /* A finished video's frames never change; others may be re-packaged. */
-    std::string cache_control = video->status == "ready" ? "public, max-age=86400" : "no-cache";
-    renderer_.render(std::move(frame), [pending, cache_control](const playback::FrameResult &result) {
-      using Status = playback::FrameResult::Status;
-      switch (result.status) {
-        case Status::ok:
-          return pending->bytes(
-              200, "image/jpeg", result.jpeg.get(),
-              {{"Cache-Control", cache_control}, {"X-Frame-Cache", result.from_cache ? "hit" : "miss"}});
-        case Status::beyond_end:
-          return pending->problem(
-              {422,
-               {},
-               "t is beyond the end of the video",
-               {{"t", "must be below the video's duration, " + std::to_string(result.duration_ms) + " ms"}}});
-        case Status::no_media:
-          return pending->problem({409, {}, result.detail, {}});
-        case Status::failed:
-          g_warning("frame rendering failed: %s", result.detail.c_str());
-          return pending->problem({500, {}, "the frame could not be rendered", {}});
-      }
-    });
-  }));
+        playback::FrameRequest frame;
+        frame.media_dir = dir;
+        frame.video_id = video.id;
+        frame.rendition = rendition->name;
+        frame.t_ms = t;
+        frame.width = int(width);
+        /* A finished video's frames never change; others may be re-packaged. */
+        std::string cache_control = video.status == "ready" ? "public, max-age=86400" : "no-cache";
+        renderer_.render(std::move(frame), [pending, cache_control](const playback::FrameResult &result) {
+          using Status = playback::FrameResult::Status;
+          switch (result.status) {
+            case Status::ok:
+              return pending->bytes(
+                  200, "image/jpeg", result.jpeg.get(),
+                  {{"Cache-Control", cache_control}, {"X-Frame-Cache", result.from_cache ? "hit" : "miss"}});
+            case Status::beyond_end:
+              return pending->problem({422,
+                                       {},
+                                       "t is beyond the end of the video",
+                                       {{"t", "must be below the video's duration, " +
+                                                  std::to_string(result.duration_ms) + " ms"}}});
+            case Status::no_media:
+              return pending->problem({409, {}, result.detail, {}});
+            case Status::failed:
+              g_warning("frame rendering failed: %s", result.detail.c_str());
+              return pending->problem({500, {}, "the frame could not be rendered", {}});
+          }
+        });
+      });
 }
 
 }  // namespace onair::http

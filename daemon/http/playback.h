@@ -47,6 +47,9 @@ class PlaybackApi {
   void add_routes(Router &router);
 
  private:
+  /* The video's media and its folder, else the answer (404, 409, 503). */
+  using MediaFound = std::function<void(const store::VideoMedia &video, const std::string &dir)>;
+  void with_media(const std::string &id, const std::shared_ptr<Pending> &pending, MediaFound found);
   void seek(Request &request);
   void frames(Request &request);
 
