@@ -4,12 +4,13 @@
  */
 #include "http/signing.h"
 
+#include "store/common.h"
+
 #include <glib/gstdio.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 namespace onair::http {
@@ -18,17 +19,6 @@ namespace {
 
 /* Unix seconds fit in 19 digits until long after anyone cares. */
 constexpr gsize max_expiry_digits = 19;
-
-std::string base64url(const guint8 *data, gsize length) {
-  gchar *text = g_base64_encode(data, length);
-  std::string out;
-  for (const gchar *c = text; *c; c++) {
-    if (*c == '=') break;
-    out += *c == '+' ? '-' : *c == '/' ? '_' : *c;
-  }
-  g_free(text);
-  return out;
-}
 
 /* Equal-length comparison that takes the same time wherever the first
  * difference is; the length of a signature is no secret. */
@@ -64,17 +54,11 @@ bool create_key(const std::string &path, GError **error) {
     return false;
   }
   guint8 key[UrlSigner::key_bytes];
-  gsize filled = 0;
-  while (filled < sizeof key) {
-    ssize_t got = getrandom(key + filled, sizeof key - filled, 0);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) {
-      saved = errno;
-      g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "no random bytes for %s: %s",
-                  path.c_str(), g_strerror(saved));
-      return false;
-    }
-    filled += got;
+  if (!store::random_bytes(key, sizeof key)) {
+    saved = errno;
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "no random bytes for %s: %s",
+                path.c_str(), g_strerror(saved));
+    return false;
   }
   std::string temporary = path + ".XXXXXX";
   int fd = g_mkstemp_full(temporary.data(), O_WRONLY | O_CLOEXEC, 0600);
@@ -142,7 +126,7 @@ std::string UrlSigner::signature(const std::string &expires, const std::string &
   gsize length = sizeof digest;
   g_hmac_get_digest(hmac, digest, &length);
   g_hmac_unref(hmac);
-  return base64url(digest, length);
+  return store::base64url(digest, length);
 }
 
 std::string UrlSigner::sign(const std::string &scope, gint64 expires_unix) const {

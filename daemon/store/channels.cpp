@@ -4,7 +4,9 @@
  */
 #include "store/channels.h"
 
-#include "store/tokens.h"
+#include "store/common.h"
+
+#include <cerrno>
 
 namespace onair::store {
 
@@ -108,8 +110,9 @@ db::QueryCallback found(ChannelStore::FoundDone done) {
 }  // namespace
 
 std::string make_stream_key() {
-  /* The token maker's randomness, without its prefix, cut to 32 characters. */
-  return make_token_secret().substr(6, 32);
+  uint8_t bytes[24];
+  if (!random_bytes(bytes, sizeof bytes)) g_error("getrandom: %s", g_strerror(errno));
+  return base64url(bytes, sizeof bytes);
 }
 
 db::Ticket ChannelStore::create(const ChannelCreate &channel, ChannelDone done) {

@@ -83,7 +83,7 @@ class ChannelStore {
   db::Database &database_;
 };
 
-/* A new stream key: 32 base64url characters of the kernel's CSPRNG. */
+/* A new stream key: 32 base64url characters (24 bytes of the kernel's CSPRNG). */
 std::string make_stream_key();
 
 }  // namespace onair::store

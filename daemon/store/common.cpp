@@ -6,7 +6,10 @@
 
 #include <glib.h>
 
+#include <sys/random.h>
+
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -47,14 +50,29 @@ std::string field_of(const db::Error &error) {
   return error.column;
 }
 
+std::string base64url(const void *data, size_t size) {
+  gchar *text = g_base64_encode(static_cast<const guchar *>(data), size);
+  std::string out;
+  for (const gchar *c = text; *c && *c != '='; c++) out += *c == '+' ? '-' : *c == '/' ? '_' : *c;
+  g_free(text);
+  return out;
+}
+
+bool random_bytes(void *out, size_t size) {
+  auto *bytes = static_cast<uint8_t *>(out);
+  size_t filled = 0;
+  while (filled < size) {
+    ssize_t got = getrandom(bytes + filled, size - filled, 0);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return false;
+    filled += got;
+  }
+  return true;
+}
+
 std::string Cursor::encode() const {
   std::string raw = kind + "|" + key + "|" + id;
-  gchar *text = g_base64_encode(reinterpret_cast<const guchar *>(raw.data()), raw.size());
-  std::string out(text);
-  g_free(text);
-  for (char &c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
-  while (!out.empty() && out.back() == '=') out.pop_back();
-  return out;
+  return base64url(raw.data(), raw.size());
 }
 
 std::optional<Cursor> Cursor::decode(const std::string &text, const std::string &kind) {

@@ -6,11 +6,19 @@
 
 #include "db/result.h"
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace onair::store {
+
+/* Base64url (RFC 4648 §5) without padding: what goes into URLs and tokens. */
+std::string base64url(const void *data, size_t size);
+
+/* `size` bytes from the kernel's CSPRNG (getrandom); false with errno set
+ * when there are none. */
+bool random_bytes(void *out, size_t size);
 
 /* The request field a failed statement points at, from the constraint (or
  * column) named by the server; empty when unknown. */

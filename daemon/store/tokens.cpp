@@ -4,8 +4,9 @@
  */
 #include "store/tokens.h"
 
+#include "store/common.h"
+
 #include <glib.h>
-#include <sys/random.h>
 
 #include <cerrno>
 #include <cstring>
@@ -75,19 +76,9 @@ std::optional<Role> role_from_name(std::string_view name) {
 
 std::string make_token_secret() {
   uint8_t bytes[32];
-  size_t filled = 0;
-  while (filled < sizeof bytes) {
-    ssize_t got = getrandom(bytes + filled, sizeof bytes - filled, 0);
-    if (got < 0 && errno == EINTR) continue;
-    /* getrandom() on Linux ≥ 3.17 does not fail otherwise for 32 bytes. */
-    if (got < 0) g_error("getrandom: %s", g_strerror(errno));
-    filled += got;
-  }
-  gchar *text = g_base64_encode(bytes, sizeof bytes);
-  std::string secret = "onair_";
-  for (const char *c = text; *c && *c != '='; c++) secret += *c == '+' ? '-' : *c == '/' ? '_' : *c;
-  g_free(text);
-  return secret;
+  /* Fails only without getrandom() (Linux < 3.17), where onaird cannot work safely. */
+  if (!random_bytes(bytes, sizeof bytes)) g_error("getrandom: %s", g_strerror(errno));
+  return "onair_" + base64url(bytes, sizeof bytes);
 }
 
 std::vector<uint8_t> token_hash(const std::string &secret) {
