@@ -36,7 +36,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
-from checks import failures  # noqa: E402
+from checks import failures, free_port, note, tap, tap_finish  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.environ.get("ONAIR_SOURCE_ROOT", os.path.join(HERE, "..", ".."))
@@ -47,35 +47,9 @@ PG_BIN = "/usr/lib/postgresql/15/bin"
 # Tiny pictures, one rung: several channels run at once on a loaded machine.
 SMALL = {"width": 320, "height": 180, "ladder": "180p:300", "speed-preset": "ultrafast", "gop-duration": "1s"}
 
-count = 0
-
-
-def tap(condition, name, diagnostics=""):
-    """One TAP line; a failure is also recorded for finish()."""
-    global count
-    count += 1
-    if condition:
-        print(f"ok {count} - {name}", flush=True)
-    else:
-        failures.append(name)
-        print(f"not ok {count} - {name}", flush=True)
-        for line in str(diagnostics).splitlines():
-            print("# " + line, flush=True)
-    return condition
-
-
-def note(message):
-    print("# " + message, flush=True)
-
 
 class Fatal(Exception):
     pass
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Daemon:
@@ -664,11 +638,7 @@ def main():
             shutil.rmtree(work, ignore_errors=True)
         else:
             note(f"kept {work}")
-    print(f"1..{count}", flush=True)
-    # checks.finish() would print a plain line into the TAP stream
-    if failures:
-        print(f"# {len(failures)} check(s) failed", flush=True)
-        sys.exit(1)
+    tap_finish()
 
 
 if __name__ == "__main__":

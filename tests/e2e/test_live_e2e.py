@@ -46,18 +46,12 @@ def at_switch(segment, switch_wall):
     return segment["pdt"] is not None and switch_wall - TIMEOUT - 1.0 <= segment["pdt"] <= switch_wall + 1.5
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
-from checks import check, failures, finish  # noqa: E402
+from checks import check, failures, finish, free_port  # noqa: E402
 
 
 def fatal(message):
     print("FATAL:", message, flush=True)
     sys.exit(1)
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Launch:
