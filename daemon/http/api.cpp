@@ -321,15 +321,31 @@ void Api::list_comments(Request &request) {
   }
   if (!query.finish()) return request.problem(query.problem());
 
-  auto pending = request.defer();
+  /* Identical requests (the same video and query) that come together share
+   * one query and one body; each still sees what was committed before it came. */
+  std::string key = filter.video_id;
+  for (const auto &[name, value] : request.query()) {
+    key += '\0';
+    key += name;
+    key += '\0';
+    key += value;
+  }
   std::string path = "/api/v1/videos/" + filter.video_id + "/comments";
   std::map<std::string, std::string> params = request.query();
-  pending->watch(comments_.list(
-      filter, [pending, path, params](const db::Error &error, bool found, store::Page<store::Comment> page) {
-        if (error) return pending->problem(problem_from_db_error(error));
-        if (!found) return pending->problem(not_found("video"));
-        pending->json(200, page_json(page, add_comment, next_link(path, params, page.next_cursor)));
-      }));
+  store::CommentStore *comments = &comments_;
+  shared_reads_.read(key, request.defer(), [comments, filter, path, params](auto done) {
+    return comments->list(filter, [done, path, params](const db::Error &error, bool found,
+                                                       store::Page<store::Comment> page) {
+      if (error) {
+        Problem problem = problem_from_db_error(error);
+        return done([problem](Pending &pending) { pending.problem(problem); });
+      }
+      if (!found) return done([](Pending &pending) { pending.problem(not_found("video")); });
+      std::shared_ptr<GBytes> body(
+          json_bytes(page_json(page, add_comment, next_link(path, params, page.next_cursor))), g_bytes_unref);
+      done([body](Pending &pending) { pending.bytes(200, "application/json", body.get()); });
+    });
+  });
 }
 
 void Api::create_token(Request &request) {

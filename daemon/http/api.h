@@ -10,6 +10,7 @@
 #include "http/events.h"
 #include "http/metrics.h"
 #include "http/router.h"
+#include "http/shared_reads.h"
 #include "store/channels.h"
 #include "store/comments.h"
 #include "store/videos.h"
@@ -73,6 +74,8 @@ class Api {
   Router router_;
   Metrics metrics_;
   EventHub events_;
+  /* Concurrent identical comment pages: one query (see list_comments). */
+  SharedReads shared_reads_;
 };
 
 }  // namespace onair::http

@@ -60,6 +60,13 @@ gchar *serialize(JsonNode *node, gsize *length) {
 
 }  // namespace
 
+GBytes *json_bytes(JsonNode *body) {
+  gsize length = 0;
+  gchar *text = serialize(body, &length);
+  json_node_unref(body);
+  return g_bytes_new_take(text, length);
+}
+
 void set_json(SoupServerMessage *message, guint status, JsonNode *body) {
   soup_server_message_set_status(message, status, nullptr);
   if (!body) return;
@@ -222,10 +229,11 @@ void Pending::bytes(guint status, const char *content_type, GBytes *body,
   SoupMessageHeaders *response_headers = soup_server_message_get_response_headers(message_);
   for (const auto &[name, value] : headers)
     soup_message_headers_replace(response_headers, name.c_str(), value.c_str());
-  gsize size = 0;
-  const void *data = g_bytes_get_data(body, &size);
-  soup_server_message_set_response(message_, content_type, SOUP_MEMORY_COPY, static_cast<const char *>(data),
-                                   size);
+  /* By reference: a body shared by many answers (SharedReads) is not copied. */
+  soup_message_headers_set_content_type(response_headers, content_type, nullptr);
+  SoupMessageBody *response_body = soup_server_message_get_response_body(message_);
+  soup_message_body_truncate(response_body);
+  soup_message_body_append_bytes(response_body, body);
   finish();
 }
 

@@ -57,7 +57,8 @@ class Pending {
   void json(guint status, JsonNode *body, const std::string &location = {});
   void problem(const Problem &problem);
   void empty(guint status);
-  /* A body of another type (an image); `headers` are added to the answer. */
+  /* A body of any type (an image, a shared JSON page), referenced rather
+   * than copied; `headers` are added to the answer. */
   void bytes(guint status, const char *content_type, GBytes *body,
              const std::map<std::string, std::string> &headers = {});
   bool answered() const { return answered_; }
@@ -165,6 +166,8 @@ Problem not_found(const char *what);
 
 /* Sets a problem+json response on a message (not paused). */
 void set_problem(SoupServerMessage *message, const Problem &problem);
+/* `body` serialized (and adopted). */
+GBytes *json_bytes(JsonNode *body);
 /* Sets a JSON response; `body` is adopted. */
 void set_json(SoupServerMessage *message, guint status, JsonNode *body);
 
