@@ -39,6 +39,8 @@ class Api {
   EventHub &events() { return events_; }
   /* GET /metrics */
   Metrics &metrics() { return metrics_; }
+  /* The comment pages' shared queries (tests). */
+  const SharedReads &shared_reads() const { return shared_reads_; }
 
  private:
   void healthz(Request &request);

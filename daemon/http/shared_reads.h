@@ -48,6 +48,12 @@ class SharedReads {
 
   /* Keys with a query running (tests). */
   size_t running() const { return groups_.size(); }
+  /* Requests waiting for a query not yet submitted (tests). */
+  size_t waiting() const {
+    size_t count = 0;
+    for (const auto &[key, group] : groups_) count += group.waiting.size();
+    return count;
+  }
   /* Queries submitted and requests answered so far (tests, metrics). */
   uint64_t queries() const { return queries_; }
   uint64_t requests() const { return requests_; }
