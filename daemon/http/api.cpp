@@ -301,8 +301,11 @@ void Api::create_comment(Request &request) {
         if (error && error.sqlstate == "23503") return pending->problem(not_found("video"));
         if (error) return pending->problem(problem_from_db_error(error));
         std::string location = base + "/api/v1/videos/" + comment->video_id + "/comments";
-        pending->json(201, one_json(*comment, add_comment), location);
-        events->publish("comment.created", one_json(*comment, add_comment));
+        /* One tree for the answer and the event: the answer is serialized
+         * before publish() takes the tree. */
+        JsonNode *node = one_json(*comment, add_comment);
+        pending->json(201, json_node_ref(node), location);
+        events->publish("comment.created", node);
       }));
 }
 
