@@ -301,11 +301,13 @@ void Api::create_comment(Request &request) {
         if (error && error.sqlstate == "23503") return pending->problem(not_found("video"));
         if (error) return pending->problem(problem_from_db_error(error));
         std::string location = base + "/api/v1/videos/" + comment->video_id + "/comments";
-        /* One tree for the answer and the event: the answer is serialized
-         * before publish() takes the tree. */
-        JsonNode *node = one_json(*comment, add_comment);
-        pending->json(201, json_node_ref(node), location);
-        events->publish("comment.created", node);
+        /* Serialized once, for the answer and the event. */
+        GBytes *body = json_bytes(one_json(*comment, add_comment));
+        pending->json(201, body, location);
+        gsize size = 0;
+        const char *text = static_cast<const char *>(g_bytes_get_data(body, &size));
+        events->publish_serialized("comment.created", comment->video_id, std::string_view(text, size));
+        g_bytes_unref(body);
       }));
 }
 
@@ -346,7 +348,7 @@ void Api::list_comments(Request &request) {
       if (!found) return done([](Pending &pending) { pending.problem(not_found("video")); });
       std::shared_ptr<GBytes> body(
           json_bytes(page_json(page, add_comment, next_link(path, params, page.next_cursor))), g_bytes_unref);
-      done([body](Pending &pending) { pending.bytes(200, "application/json", body.get()); });
+      done([body](Pending &pending) { pending.json(200, body.get()); });
     });
   });
 }

@@ -51,10 +51,14 @@ const char *title_of(guint status) {
 }
 
 gchar *serialize(JsonNode *node, gsize *length) {
-  JsonGenerator *generator = json_generator_new();
-  json_generator_set_root(generator, node);
-  gchar *text = json_generator_to_data(generator, length);
-  g_object_unref(generator);
+  /* One generator per thread rather than a new GObject for every answer. */
+  static thread_local struct Generator {
+    JsonGenerator *generator = json_generator_new();
+    ~Generator() { g_object_unref(generator); }
+  } cached;
+  json_generator_set_root(cached.generator, node);
+  gchar *text = json_generator_to_data(cached.generator, length);
+  json_generator_set_root(cached.generator, nullptr);
   return text;
 }
 
@@ -187,6 +191,21 @@ void Pending::json(guint status, JsonNode *body, const std::string &location) {
   if (!location.empty())
     soup_message_headers_replace(soup_server_message_get_response_headers(message_), "Location",
                                  location.c_str());
+  finish();
+}
+
+void Pending::json(guint status, GBytes *body, const std::string &location) {
+  if (answered_ || disconnected_) {
+    answered_ = true;
+    return;
+  }
+  soup_server_message_set_status(message_, status, nullptr);
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers(message_);
+  if (!location.empty()) soup_message_headers_replace(headers, "Location", location.c_str());
+  soup_message_headers_set_content_type(headers, "application/json", nullptr);
+  SoupMessageBody *response_body = soup_server_message_get_response_body(message_);
+  soup_message_body_truncate(response_body);
+  soup_message_body_append_bytes(response_body, body);
   finish();
 }
 

@@ -55,6 +55,8 @@ class Pending {
   /* Answer and unpause (once; later calls do nothing). `body` is adopted;
    * nullptr: no body. */
   void json(guint status, JsonNode *body, const std::string &location = {});
+  /* A body already serialized (referenced, not copied). */
+  void json(guint status, GBytes *body, const std::string &location = {});
   void problem(const Problem &problem);
   void empty(guint status);
   /* A body of any type (an image, a shared JSON page), referenced rather
