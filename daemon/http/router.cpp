@@ -8,10 +8,25 @@
 
 #include <cstring>
 #include <set>
+#include <string_view>
 
 namespace onair::http {
 
 namespace {
+
+std::vector<std::string_view> split_path_views(const char *path) {
+  std::vector<std::string_view> segments;
+  const char *start = path;
+  while (*start) {
+    while (*start == '/') start++;
+    if (!*start) break;
+    const char *end = strchr(start, '/');
+    if (!end) end = start + strlen(start);
+    segments.emplace_back(start, end - start);
+    start = end;
+  }
+  return segments;
+}
 
 std::vector<std::string> split_path(const char *path) {
   std::vector<std::string> segments;
@@ -318,7 +333,14 @@ JsonNode *Request::json_body() {
 /* Router */
 
 void Router::add(const std::string &method, const std::string &pattern, Handler handler, Access access) {
-  routes_.push_back({method, pattern, split_path(pattern.c_str()), std::move(handler), access});
+  std::vector<std::string> segments = split_path(pattern.c_str());
+  std::vector<std::string> parameters;
+  for (const std::string &segment : segments)
+    parameters.push_back(segment.size() > 2 && segment.front() == '{' && segment.back() == '}'
+                             ? segment.substr(1, segment.size() - 2)
+                             : std::string());
+  routes_.push_back(
+      {method, pattern, std::move(segments), std::move(parameters), std::move(handler), access});
 }
 
 void Router::mount(SoupServer *server) {
@@ -343,27 +365,25 @@ void Router::on_request(SoupServer *, SoupServerMessage *message, const char *pa
 }
 
 void Router::dispatch(SoupServerMessage *message, const char *path, GHashTable *query) {
-  std::vector<std::string> segments = split_path(path);
+  std::vector<std::string_view> segments = split_path_views(path);
   const char *method = soup_server_message_get_method(message);
   std::set<std::string> allowed;
   const std::string *matched = nullptr;
   for (Route &route : routes_) {
     if (route.segments.size() != segments.size()) continue;
-    std::map<std::string, std::string> params;
+    /* Literal segments first: the parameters are only copied for the route taken. */
     bool match = true;
-    for (size_t i = 0; i < segments.size() && match; i++) {
-      const std::string &want = route.segments[i];
-      if (want.size() > 2 && want.front() == '{' && want.back() == '}')
-        params[want.substr(1, want.size() - 2)] = segments[i];
-      else
-        match = want == segments[i];
-    }
+    for (size_t i = 0; i < segments.size() && match; i++)
+      match = !route.parameters[i].empty() || route.segments[i] == segments[i];
     if (!match) continue;
     matched = &route.pattern;
     if (route.method != method) {
       allowed.insert(route.method);
       continue;
     }
+    std::map<std::string, std::string> params;
+    for (size_t i = 0; i < segments.size(); i++)
+      if (!route.parameters[i].empty()) params.emplace(route.parameters[i], segments[i]);
     std::map<std::string, std::string> query_map;
     if (query) {
       GHashTableIter iter;
@@ -432,32 +452,34 @@ void Router::authorize_and_run(SoupServerMessage *message, const Route &route, R
   waiting->message = SOUP_SERVER_MESSAGE(g_object_ref(message));
   Access access = route.access;
   Handler handler = route.handler;
-  authenticator_->authenticate(*secret, [waiting, access, handler, request](const AuthResult &result) {
-    SoupServerMessage *message = waiting->message;
-    waiting->done = true;
-    if (waiting->disconnected) g_signal_handler_disconnect(message, waiting->disconnected);
-    bool unpause = waiting->paused;
-    if (waiting->gone) {
-      unpause = false;
-    } else if (result.kind == AuthResult::Kind::unavailable) {
-      set_problem(message, {503, {}, "the database is unavailable; retry later", {}, 1});
-    } else if (result.kind != AuthResult::Kind::granted) {
-      unauthorized(message, "the API token is unknown, revoked or expired");
-    } else if (static_cast<int>(result.grant.role) < static_cast<int>(access)) {
-      set_problem(message, {403,
-                            {},
-                            std::string("this call needs a token of role ") +
-                                store::role_name(static_cast<store::Role>(access)) + " or above",
-                            {}});
-    } else {
-      Request authorized(message, request.path_params(), request.query(), result.grant);
-      handler(authorized);
-      /* A deferred answer unpauses the message itself. */
-      if (authorized.deferred()) unpause = false;
-    }
-    if (unpause) soup_server_message_unpause(message);
-    g_object_unref(message);
-  });
+  authenticator_->authenticate(
+      *secret, [waiting, access, handler, request = std::move(request)](const AuthResult &result) mutable {
+        SoupServerMessage *message = waiting->message;
+        waiting->done = true;
+        if (waiting->disconnected) g_signal_handler_disconnect(message, waiting->disconnected);
+        bool unpause = waiting->paused;
+        if (waiting->gone) {
+          unpause = false;
+        } else if (result.kind == AuthResult::Kind::unavailable) {
+          set_problem(message, {503, {}, "the database is unavailable; retry later", {}, 1});
+        } else if (result.kind != AuthResult::Kind::granted) {
+          unauthorized(message, "the API token is unknown, revoked or expired");
+        } else if (static_cast<int>(result.grant.role) < static_cast<int>(access)) {
+          set_problem(message, {403,
+                                {},
+                                std::string("this call needs a token of role ") +
+                                    store::role_name(static_cast<store::Role>(access)) + " or above",
+                                {}});
+        } else {
+          /* Called once: the request is taken, not copied. */
+          request.grant_ = result.grant;
+          handler(request);
+          /* A deferred answer unpauses the message itself. */
+          if (request.deferred()) unpause = false;
+        }
+        if (unpause) soup_server_message_unpause(message);
+        g_object_unref(message);
+      });
   if (!waiting->done) {
     waiting->paused = true;
     soup_server_message_pause(message);

@@ -109,6 +109,9 @@ class Request {
   JsonNode *json_body();
 
  private:
+  /* Sets the grant once the token is checked. */
+  friend class Router;
+
   SoupServerMessage *message_;
   std::map<std::string, std::string> path_params_;
   std::map<std::string, std::string> query_;
@@ -146,6 +149,8 @@ class Router {
     std::string method;
     std::string pattern;
     std::vector<std::string> segments;
+    /* For each segment, the name of the {parameter} it is, or "" (literal). */
+    std::vector<std::string> parameters;
     Handler handler;
     Access access;
   };
