@@ -335,10 +335,12 @@ void Api::list_comments(Request &request) {
     key += '\0';
     key += value;
   }
+  std::shared_ptr<Pending> pending = request.defer();
+  if (shared_reads_.join(key, pending)) return;
   std::string path = "/api/v1/videos/" + filter.video_id + "/comments";
   std::map<std::string, std::string> params = request.query();
   store::CommentStore *comments = &comments_;
-  shared_reads_.read(key, request.defer(), [comments, filter, path, params](auto done) {
+  shared_reads_.read(key, std::move(pending), [comments, filter, path, params](auto done) {
     return comments->list(filter, [done, path, params](const db::Error &error, bool found,
                                                        store::Page<store::Comment> page) {
       if (error) {

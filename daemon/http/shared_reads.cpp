@@ -12,14 +12,17 @@ SharedReads::~SharedReads() {
   for (auto &[key, group] : groups_) group.ticket.cancel();
 }
 
-void SharedReads::read(const std::string &key, std::shared_ptr<Pending> pending, Fetch fetch) {
+bool SharedReads::join(const std::string &key, const std::shared_ptr<Pending> &pending) {
   auto found = groups_.find(key);
-  if (found != groups_.end()) {
-    /* Its query was submitted before this request came: it may not see
-     * what was committed just before; the next one will. */
-    found->second.waiting.push_back(std::move(pending));
-    return;
-  }
+  if (found == groups_.end()) return false;
+  /* The running query was submitted before this request came: it may not
+   * see what was committed just before; the next one will. */
+  found->second.waiting.push_back(pending);
+  return true;
+}
+
+void SharedReads::read(const std::string &key, std::shared_ptr<Pending> pending, Fetch fetch) {
+  if (join(key, pending)) return;
   Group &group = groups_[key];
   group.waiting.push_back(std::move(pending));
   group.fetch = std::move(fetch);

@@ -45,6 +45,9 @@ class SharedReads {
   /* `pending` is answered by the next query of `key` not yet submitted;
    * `fetch` runs it (any caller's fetch for a key must read the same). */
   void read(const std::string &key, std::shared_ptr<Pending> pending, Fetch fetch);
+  /* The same when a query of `key` is running already (true: `pending` is
+   * taken); false: call read(). Saves making a Fetch that would not run. */
+  bool join(const std::string &key, const std::shared_ptr<Pending> &pending);
 
   /* Keys with a query running (tests). */
   size_t running() const { return groups_.size(); }
