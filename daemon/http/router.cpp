@@ -309,25 +309,27 @@ JsonNode *Request::json_body() {
     problem({413, {}, "the body is larger than " + std::to_string(max_body_bytes) + " bytes", {}});
     return nullptr;
   }
-  JsonParser *parser = json_parser_new_immutable();
+  /* One parser per thread rather than a new GObject for every body; it holds
+   * the last tree until the next parse. */
+  static thread_local struct Parser {
+    JsonParser *parser = json_parser_new_immutable();
+    ~Parser() { g_object_unref(parser); }
+  } cached;
+  JsonParser *parser = cached.parser;
   GError *error = nullptr;
   bool parsed = size > 0 && json_parser_load_from_data(parser, data, size, &error);
   g_bytes_unref(bytes);
   if (!parsed) {
     problem({400, {}, error ? std::string("malformed JSON: ") + error->message : "the body is empty", {}});
     g_clear_error(&error);
-    g_object_unref(parser);
     return nullptr;
   }
   JsonNode *root = json_parser_get_root(parser);
   if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-    g_object_unref(parser);
     problem({400, {}, "the body must be a JSON object", {}});
     return nullptr;
   }
-  root = json_node_ref(root);
-  g_object_unref(parser);
-  return root;
+  return json_node_ref(root);
 }
 
 /* Router */
