@@ -339,20 +339,33 @@ void Api::list_comments(Request &request) {
   if (shared_reads_.join(key, pending)) return;
   std::string path = "/api/v1/videos/" + filter.video_id + "/comments";
   std::map<std::string, std::string> params = request.query();
-  store::CommentStore *comments = &comments_;
-  shared_reads_.read(key, std::move(pending), [comments, filter, path, params](auto done) {
-    return comments->list(filter, [done, path, params](const db::Error &error, bool found,
-                                                       store::Page<store::Comment> page) {
+  shared_reads_.read(key, std::move(pending), [this, key, filter, path, params](auto done) {
+    return comments_.list(filter, [this, done, key, path, params](const db::Error &error, bool found,
+                                                                  store::Page<store::Comment> page) {
       if (error) {
         Problem problem = problem_from_db_error(error);
         return done([problem](Pending &pending) { pending.problem(problem); });
       }
       if (!found) return done([](Pending &pending) { pending.problem(not_found("video")); });
-      std::shared_ptr<GBytes> body(
-          json_bytes(page_json(page, add_comment, next_link(path, params, page.next_cursor))), g_bytes_unref);
-      done([body](Pending &pending) { pending.json(200, body.get()); });
+      done([body = comment_page_body(key, std::move(page), path, params)](Pending &pending) {
+        pending.json(200, body.get());
+      });
     });
   });
+}
+
+std::shared_ptr<GBytes> Api::comment_page_body(const std::string &key, store::Page<store::Comment> page,
+                                               const std::string &path,
+                                               const std::map<std::string, std::string> &params) {
+  /* The body depends only on the rows and the request (the key): when a
+   * fresh query returns the rows of the last one, its body is still right. */
+  auto found = page_bodies_.find(key);
+  if (found != page_bodies_.end() && found->second.page == page) return found->second.body;
+  std::shared_ptr<GBytes> body(
+      json_bytes(page_json(page, add_comment, next_link(path, params, page.next_cursor))), g_bytes_unref);
+  if (page_bodies_.size() >= max_page_bodies) page_bodies_.clear();
+  page_bodies_[key] = {std::move(page), body};
+  return body;
 }
 
 void Api::create_token(Request &request) {
