@@ -143,8 +143,9 @@ def test_check_messages():
 
 
 def test_shipped_files_pass_check():
-    required = {"live-abr": ["stream-key=secret"], "file-vod": ["input=/nonexistent/input.mp4"]}
-    for name in ("live-abr", "srt-abr", "file-vod", "test-card"):
+    required = {"live-abr": ["stream-key=secret"], "live-remux": ["stream-key=secret"],
+                "file-vod": ["input=/nonexistent/input.mp4"]}
+    for name in ("live-abr", "live-remux", "srt-abr", "file-vod", "test-card"):
         path = os.path.join(PIPELINES, name + ".pipeline")
         result = launch("--check", path, "output=/tmp/onair-check", *required.get(name, []))
         check(result.returncode == 0 and result.stdout == f"{path}: ok\n",
