@@ -30,15 +30,7 @@ std::vector<std::string_view> split_path_views(const char *path) {
 
 std::vector<std::string> split_path(const char *path) {
   std::vector<std::string> segments;
-  const char *start = path;
-  while (*start) {
-    while (*start == '/') start++;
-    if (!*start) break;
-    const char *end = strchr(start, '/');
-    if (!end) end = start + strlen(start);
-    segments.emplace_back(start, end - start);
-    start = end;
-  }
+  for (std::string_view segment : split_path_views(path)) segments.emplace_back(segment);
   return segments;
 }
 
