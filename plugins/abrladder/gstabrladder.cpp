@@ -876,10 +876,11 @@ static GstPadProbeReturn gst_abr_ladder_input_probe(GstPad *pad, GstPadProbeInfo
       break;
     }
     case GST_EVENT_CUSTOM_DOWNSTREAM:
-      if (gst_event_has_name(event, "onair-discontinuity")) {
-        /* the input switched (liveinput): every rung gets a keyframe on the
-         * next frame and the schedule restarts from it, so the packager can
-         * start a segment exactly there */
+      if (gst_event_has_name(event, "onair-discontinuity") || gst_event_has_name(event, "onair-splice")) {
+        /* the input switched (liveinput) or an ad break starts or ends
+         * (adsplice): every rung gets a keyframe on the next frame and the
+         * schedule restarts from it, so the packager can start a segment
+         * exactly there; the event itself goes on to every rung, in order */
         std::lock_guard<std::mutex> lock(priv->state_lock);
         priv->next_keyframe = GST_CLOCK_TIME_NONE;
       }

@@ -61,6 +61,7 @@
 #include "fmp4.h"
 #include "mpd.h"
 #include "playlist.h"
+#include "spliceevent.h"
 
 typedef enum {
   GST_ABR_SINK_MODE_LIVE,
@@ -128,10 +129,19 @@ struct Stream {
   GstClockTimeDiff first_dts = 0;
   GstClockTime reorder_delay = 0; /* first PTS - first DTS */
   bool have_first_dts = false;
-  /* An input switch (onair-discontinuity event) seen: the next buffer's
-   * media time is where a segment must start with a discontinuity. */
-  bool discontinuity_armed = false;
-  double discontinuity_at = -1; /* media seconds, -1: none */
+  /* Where a segment must start, at the first keyframe at or after `at`
+   * (media seconds), with `markers`: an input switch (onair-discontinuity)
+   * or the edge of an ad break (onair-splice). Seen as an event, a cut is
+   * armed until the next buffer gives its time. */
+  struct Cut {
+    bool armed = true;
+    double at = -1;
+    std::vector<onair::Marker> markers;
+    /* onair-splice: for the MPD's EventStream */
+    bool is_splice = false;
+    onair::SpliceEvent splice;
+  };
+  std::deque<Cut> cuts;
 
   onair::Fmp4Splitter splitter;
   std::unique_ptr<onair::MediaPlaylist> playlist;
@@ -168,6 +178,13 @@ struct GstAbrSinkPrivate {
   /* Where the reference video rendition (the first) ended its recent
    * segments, in media seconds: audio is cut at the same places. */
   std::deque<double> video_boundaries;
+  /* Markers of the cuts the reference video made at one of its boundaries
+   * (media seconds): audio has no events of its own and takes them at its
+   * cut there. */
+  std::deque<std::pair<double, std::vector<onair::Marker>>> boundary_markers;
+  /* Ad breaks for the MPD's EventStream, in the order they started. */
+  std::deque<onair::MpdEvent> ad_events;
+  guint next_ad_event = 1;
   int64_t wall_at_running_zero_ms = -1;
   bool finished = false;
   /* Messages are posted after state_lock is released: a bus sync handler
@@ -571,6 +588,11 @@ static void write_mpd(GstAbrSink *self, bool final) {
   }
   doc.time_shift_buffer = window;
   doc.duration = end;
+  /* breaks that end inside the window (or have no known end) */
+  double window_start = end - window;
+  for (const onair::MpdEvent &event : priv->ad_events)
+    if (event.duration < 0 || event.presentation_time + event.duration >= window_start || !doc.dynamic)
+      doc.scte35_events.push_back(event);
   write_text(self, priv->active.location + "/" + priv->active.mpd_name, onair::render_mpd(doc));
 }
 
@@ -602,6 +624,8 @@ static Stream *reference_video(GstAbrSinkPrivate *priv) {
     if (!s->is_audio) return s.get();
   return nullptr;
 }
+
+static void record_ad_event(GstAbrSinkPrivate *priv, const onair::SpliceEvent &splice);
 
 /* Closes the whole pending segment. */
 static void close_segment(GstAbrSink *self, Stream &stream) {
@@ -768,6 +792,11 @@ static void cut_audio(GstAbrSink *self, Stream &stream) {
       }
     stream.audio_cut_boundary = boundary;
     close_segment(self, stream, best);
+    /* an ad break's edge the video was cut at: the next audio segment is
+     * marked too */
+    for (const auto &[at, markers] : priv->boundary_markers)
+      if (std::fabs(at - boundary) < 0.002)
+        for (const onair::Marker &marker : markers) stream.playlist->queue_marker(marker);
   }
 }
 
@@ -775,19 +804,31 @@ static void on_fragment(Stream *stream, onair::Fmp4Fragment fragment) {
   GstAbrSink *self = stream->sink;
   GstAbrSinkPrivate *priv = self->priv;
 
-  GST_LOG_OBJECT(self, "%s: fragment at %.3f s, %.3f s long, sync %d, discontinuity at %.3f",
-                 stream->name.c_str(), seconds(*stream, fragment.decode_time),
-                 seconds(*stream, fragment.duration), fragment.starts_with_sync, stream->discontinuity_at);
-  /* An input switch: cut at the first keyframe at or after it, whatever the
-   * segment's length, and mark the new segment as a discontinuity. */
-  if (stream->discontinuity_at >= 0 && fragment.starts_with_sync &&
-      seconds(*stream, fragment.decode_time) >= stream->discontinuity_at - 0.005) {
+  GST_LOG_OBJECT(self, "%s: fragment at %.3f s, %.3f s long, sync %d, next cut at %.3f", stream->name.c_str(),
+                 seconds(*stream, fragment.decode_time), seconds(*stream, fragment.duration),
+                 fragment.starts_with_sync, stream->cuts.empty() ? -1.0 : stream->cuts.front().at);
+  /* An input switch or an ad break's edge: cut at the first keyframe at or
+   * after it, whatever the segment's length, and mark the new segment. */
+  while (!stream->cuts.empty() && !stream->cuts.front().armed && fragment.starts_with_sync &&
+         seconds(*stream, fragment.decode_time) >= stream->cuts.front().at - 0.005) {
+    Stream::Cut cut = std::move(stream->cuts.front());
+    stream->cuts.pop_front();
     if (stream->pending_valid) close_segment(self, *stream);
     ensure_playlist(priv, *stream);
-    onair::Marker marker;
-    marker.kind = onair::Marker::Kind::Discontinuity;
-    stream->playlist->queue_marker(marker);
-    stream->discontinuity_at = -1;
+    for (const onair::Marker &marker : cut.markers) stream->playlist->queue_marker(marker);
+    if (cut.is_splice && stream == reference_video(priv)) {
+      /* Audio gets no splice events: it takes the markers at its cut at
+       * this boundary, now if it cut there already (a video segment is
+       * closed as soon as it is complete, before the next one shows the
+       * splice), else when it does (cut_audio). */
+      double boundary = seconds(*stream, fragment.decode_time);
+      for (auto &s : priv->streams)
+        if (s->is_audio && s->playlist && std::fabs(s->audio_cut_boundary - boundary) < 0.002)
+          for (const onair::Marker &marker : cut.markers) s->playlist->queue_marker(marker);
+      priv->boundary_markers.emplace_back(boundary, cut.markers);
+      if (priv->boundary_markers.size() > 64) priv->boundary_markers.pop_front();
+      record_ad_event(priv, cut.splice);
+    }
   }
   if (!stream->pending_valid) {
     if (!fragment.starts_with_sync)
@@ -880,6 +921,57 @@ static void on_eos(GstAppSink *appsink, gpointer user_data) {
   post_messages(self, std::move(messages));
 }
 
+/* An ad break's edge in the playlists: CUE-OUT (with its planned duration)
+ * or CUE-IN, and a DATERANGE with the splice_info_section (RFC 8216
+ * 4.4.5.1.1), whose two tags share the break's ID (and START-DATE). */
+static std::vector<onair::Marker> splice_markers(GstAbrSinkPrivate *priv, const onair::SpliceEvent &splice) {
+  std::vector<onair::Marker> markers;
+  onair::Marker cue;
+  cue.kind = splice.out ? onair::Marker::Kind::CueOut : onair::Marker::Kind::CueIn;
+  cue.duration = splice.out ? splice.duration : -1;
+  markers.push_back(cue);
+  /* EXT-X-DATERANGE needs EXT-X-PROGRAM-DATE-TIME, written in live mode */
+  if (priv->active.mode != GST_ABR_SINK_MODE_LIVE) return markers;
+  onair::Marker range;
+  range.kind = onair::Marker::Kind::DateRange;
+  range.id = splice.break_id;
+  if (splice.out) {
+    range.duration = splice.duration;
+    if (!splice.section.empty())
+      range.attributes.emplace_back("SCTE35-OUT", onair::hex_attribute(splice.section));
+  } else {
+    if (splice.duration >= 0) {
+      char text[G_ASCII_DTOSTR_BUF_SIZE];
+      g_ascii_formatd(text, sizeof text, "%.3f", splice.duration);
+      range.attributes.emplace_back("DURATION", text);
+    }
+    if (!splice.section.empty())
+      range.attributes.emplace_back("SCTE35-IN", onair::hex_attribute(splice.section));
+  }
+  markers.push_back(range);
+  return markers;
+}
+
+/* The break in the MPD: an Event at its start, its duration made exact at
+ * its end. */
+static void record_ad_event(GstAbrSinkPrivate *priv, const onair::SpliceEvent &splice) {
+  if (!GST_CLOCK_TIME_IS_VALID(splice.running_time)) return;
+  double at = (double)splice.running_time / GST_SECOND;
+  if (splice.out) {
+    onair::MpdEvent event;
+    event.id = priv->next_ad_event++;
+    event.name = splice.break_id;
+    event.presentation_time = at;
+    event.duration = splice.duration;
+    event.section = splice.section;
+    priv->ad_events.push_back(std::move(event));
+    if (priv->ad_events.size() > 32) priv->ad_events.pop_front();
+    return;
+  }
+  for (onair::MpdEvent &event : priv->ad_events)
+    if (event.name == splice.break_id) event.duration = std::max(0.0, at - event.presentation_time);
+}
+
 /* Caps arriving at the muxer: rendition name, size, codec string. */
 static GstPadProbeReturn mux_input_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
   Stream *stream = static_cast<Stream *>(user_data);
@@ -889,7 +981,8 @@ static GstPadProbeReturn mux_input_probe(GstPad *pad, GstPadProbeInfo *info, gpo
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
     std::lock_guard<std::mutex> lock(priv->state_lock);
-    if (stream->have_first_dts && !stream->discontinuity_armed) return GST_PAD_PROBE_OK;
+    bool cut_armed = !stream->cuts.empty() && stream->cuts.back().armed;
+    if (stream->have_first_dts && !cut_armed) return GST_PAD_PROBE_OK;
     GstClockTime ts = GST_BUFFER_DTS_IS_VALID(buffer) ? GST_BUFFER_DTS(buffer) : GST_BUFFER_PTS(buffer);
     GstEvent *segment_event = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
     if (!segment_event || !GST_CLOCK_TIME_IS_VALID(ts)) {
@@ -902,11 +995,12 @@ static GstPadProbeReturn mux_input_probe(GstPad *pad, GstPadProbeInfo *info, gpo
     int sign = gst_segment_to_running_time_full(segment, GST_FORMAT_TIME, ts, &running);
     gst_event_unref(segment_event);
     GstClockTimeDiff signed_running = sign >= 0 ? (GstClockTimeDiff)running : -(GstClockTimeDiff)running;
-    if (stream->discontinuity_armed) {
+    for (Stream::Cut &cut : stream->cuts) {
+      if (!cut.armed) continue;
       /* the media timeline is running time + the origin (see the rebase) */
-      stream->discontinuity_at = (double)signed_running / GST_SECOND + TIMELINE_ORIGIN_SECONDS;
-      stream->discontinuity_armed = false;
-      GST_DEBUG_OBJECT(self, "%s: discontinuity at %.3f s", stream->name.c_str(), stream->discontinuity_at);
+      cut.at = (double)signed_running / GST_SECOND + TIMELINE_ORIGIN_SECONDS;
+      cut.armed = false;
+      GST_DEBUG_OBJECT(self, "%s: cut at %.3f s", stream->name.c_str(), cut.at);
     }
     if (stream->have_first_dts) return GST_PAD_PROBE_OK;
     stream->first_dts = signed_running;
@@ -922,7 +1016,21 @@ static GstPadProbeReturn mux_input_probe(GstPad *pad, GstPadProbeInfo *info, gpo
       gst_event_has_name(event, "onair-discontinuity")) {
     /* seen here, behind the queue, in order with the buffers around it */
     std::lock_guard<std::mutex> lock(priv->state_lock);
-    stream->discontinuity_armed = true;
+    Stream::Cut cut;
+    onair::Marker marker;
+    marker.kind = onair::Marker::Kind::Discontinuity;
+    cut.markers.push_back(marker);
+    stream->cuts.push_back(std::move(cut));
+    return GST_PAD_PROBE_OK;
+  }
+  onair::SpliceEvent splice;
+  if (onair::parse_splice_event(event, &splice)) {
+    std::lock_guard<std::mutex> lock(priv->state_lock);
+    Stream::Cut cut;
+    cut.markers = splice_markers(priv, splice);
+    cut.is_splice = true;
+    cut.splice = std::move(splice);
+    stream->cuts.push_back(std::move(cut));
     return GST_PAD_PROBE_OK;
   }
   if (GST_EVENT_TYPE(event) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
@@ -1170,6 +1278,8 @@ static GstStateChangeReturn gst_abr_sink_change_state(GstElement *element, GstSt
     priv->finished = false;
     priv->written_text.clear();
     priv->video_boundaries.clear();
+    priv->boundary_markers.clear();
+    priv->ad_events.clear();
   }
 
   GstStateChangeReturn ret = GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
@@ -1188,6 +1298,7 @@ static GstStateChangeReturn gst_abr_sink_change_state(GstElement *element, GstSt
       s->pending.clear();
       s->pending_fragments.clear();
       s->audio_cut_boundary = -1;
+      s->cuts.clear();
       s->pending_valid = false;
       s->have_init = false;
       s->have_first_dts = false;
