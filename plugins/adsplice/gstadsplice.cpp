@@ -13,7 +13,9 @@
  * with the input (tsdemux `send-scte35-events=true`: its "scte-sit" events
  * reach adsplice through the decoder). It ends when its duration is over
  * (auto-return), on #GstAdSplice::splice-in, or on an SCTE-35 splice_insert
- * back into the network. #GstAdSplice::cancel drops a break that has not
+ * back into the network. A time_signal counts too when it carries a
+ * segmentation_descriptor of a break, advertisement, placement opportunity
+ * or ad block (start or end). #GstAdSplice::cancel drops a break that has not
  * started yet.
  *
  * Right before the first frame of a break and the first frame after it,
@@ -59,6 +61,7 @@
 
 #include "gstadsplice.h"
 
+#include <gst/base/gstbytereader.h>
 #include <gst/mpegts/mpegts.h>
 
 #include <deque>
@@ -463,6 +466,103 @@ static gboolean gst_ad_splice_cancel(GstAdSplice *self, guint id) {
   return ok;
 }
 
+/* The fields of an SCTE-35 segmentation_descriptor (SCTE 35 10.3.3) that
+ * say whether a break starts or ends; gstmpegts 1.22 leaves its payload
+ * unparsed. */
+struct Segmentation {
+  guint event_id = 0;
+  bool cancel = false;
+  GstClockTime duration = GST_CLOCK_TIME_NONE;
+  guint8 type_id = 0;
+};
+
+static bool read_segmentation(const GstMpegtsDescriptor *descriptor, Segmentation *out) {
+  if (descriptor->tag != GST_MTS_SCTE_DESC_SEGMENTATION || descriptor->length < 9) return false;
+  GstByteReader reader;
+  gst_byte_reader_init(&reader, descriptor->data + 2, descriptor->length);
+  guint32 identifier, event_id;
+  guint8 flags;
+  if (!gst_byte_reader_get_uint32_be(&reader, &identifier) || identifier != 0x43554549 /* CUEI */ ||
+      !gst_byte_reader_get_uint32_be(&reader, &event_id) || !gst_byte_reader_get_uint8(&reader, &flags))
+    return false;
+  out->event_id = event_id;
+  out->cancel = flags & 0x80;
+  if (out->cancel) return true;
+  guint8 segmentation_flags, components = 0, upid_length = 0;
+  guint64 duration = 0;
+  if (!gst_byte_reader_get_uint8(&reader, &segmentation_flags)) return false;
+  bool program = segmentation_flags & 0x80, has_duration = segmentation_flags & 0x40;
+  if (!program && (!gst_byte_reader_get_uint8(&reader, &components) ||
+                   !gst_byte_reader_skip(&reader, 6 * (guint)components)))
+    return false;
+  if (has_duration) {
+    guint8 high;
+    guint32 low;
+    if (!gst_byte_reader_get_uint8(&reader, &high) || !gst_byte_reader_get_uint32_be(&reader, &low))
+      return false;
+    duration = ((guint64)high << 32) | low; /* 40 bits of 90 kHz */
+    out->duration = gst_util_uint64_scale(duration, 100000, 9);
+  }
+  return gst_byte_reader_skip(&reader, 1) /* upid type */ &&
+         gst_byte_reader_get_uint8(&reader, &upid_length) && gst_byte_reader_skip(&reader, upid_length) &&
+         gst_byte_reader_get_uint8(&reader, &out->type_id);
+}
+
+/* Segmentation types that open and close an ad break: break, provider and
+ * distributor advertisement, placement opportunity and ad block. */
+static bool starts_break(guint8 type_id) {
+  return type_id == 0x22 || type_id == 0x30 || type_id == 0x32 || type_id == 0x34 || type_id == 0x36 ||
+         type_id == 0x44 || type_id == 0x46;
+}
+
+static bool ends_break(guint8 type_id) {
+  return type_id == 0x23 || type_id == 0x31 || type_id == 0x33 || type_id == 0x35 || type_id == 0x37 ||
+         type_id == 0x45 || type_id == 0x47;
+}
+
+/* A time_signal: its segmentation descriptors say what happens at its time. */
+static void handle_time_signal(GstAdSplice *self, const GstMpegtsSCTESIT *sit, const GstStructure *map,
+                               const std::vector<uint8_t> &bytes) {
+  GstClockTime at = GST_CLOCK_TIME_NONE;
+  guint64 running_time;
+  if (sit->splice_time_specified && map && gst_structure_get_uint64(map, "splice-time", &running_time))
+    at = running_time;
+  for (guint i = 0; sit->descriptors && i < sit->descriptors->len; i++) {
+    Segmentation segmentation;
+    if (!read_segmentation(static_cast<const GstMpegtsDescriptor *>(g_ptr_array_index(sit->descriptors, i)),
+                           &segmentation))
+      continue;
+    guint id = segmentation.event_id;
+    std::string refused;
+    {
+      std::lock_guard<std::mutex> lock(self->priv->state_lock);
+      if (segmentation.cancel) {
+        remove_scheduled(self->priv, id);
+      } else if (starts_break(segmentation.type_id)) {
+        Break brk;
+        brk.event_id = id;
+        GstClockTime now = self->priv->last_running_time;
+        brk.at = GST_CLOCK_TIME_IS_VALID(at) && GST_CLOCK_TIME_IS_VALID(now) && at < now ? GST_CLOCK_TIME_NONE
+                                                                                         : at;
+        brk.duration = segmentation.duration;
+        brk.source = Source::Scte35;
+        brk.out_section = bytes;
+        refused = schedule_break(self->priv, std::move(brk));
+      } else if (ends_break(segmentation.type_id)) {
+        if (request_return(self->priv, id, "scte35"))
+          self->priv->in_section = bytes;
+        else if (!remove_scheduled(self->priv, id))
+          refused = "the end of segmentation event " + std::to_string(id) + ", which is not running";
+      }
+    }
+    if (!refused.empty())
+      post_warning(self, "Ignored an SCTE-35 time_signal: " + refused);
+    else
+      GST_INFO_OBJECT(self, "SCTE-35 time_signal, segmentation %u type 0x%02x at %" GST_TIME_FORMAT, id,
+                      segmentation.type_id, GST_TIME_ARGS(at));
+  }
+}
+
 /* An SCTE-35 section from the input (tsdemux send-scte35-events=true). Its
  * splice times are in the input's PTS; tsdemux gives them in running time
  * in "running-time-map" (event-ID-splice-time). */
@@ -472,15 +572,19 @@ static void handle_scte35(GstAdSplice *self, GstEvent *event, GstMpegtsSection *
     post_warning(self, "An SCTE-35 section of the input does not parse");
     return;
   }
-  if (sit->splice_command_type != GST_MTS_SCTE_SPLICE_COMMAND_INSERT || !sit->splices) {
-    GST_DEBUG_OBJECT(self, "SCTE-35 command 0x%02x ignored", sit->splice_command_type);
-    return;
-  }
   const GstStructure *s = gst_event_get_structure(event);
   const GValue *map_value = gst_structure_get_value(s, "running-time-map");
   const GstStructure *map =
       map_value && GST_VALUE_HOLDS_STRUCTURE(map_value) ? gst_value_get_structure(map_value) : NULL;
   std::vector<uint8_t> bytes(section->data, section->data + section->section_length);
+  if (sit->splice_command_type == GST_MTS_SCTE_SPLICE_COMMAND_TIME) {
+    handle_time_signal(self, sit, map, bytes);
+    return;
+  }
+  if (sit->splice_command_type != GST_MTS_SCTE_SPLICE_COMMAND_INSERT || !sit->splices) {
+    GST_DEBUG_OBJECT(self, "SCTE-35 command 0x%02x ignored", sit->splice_command_type);
+    return;
+  }
 
   for (guint i = 0; i < sit->splices->len; i++) {
     const GstMpegtsSCTESpliceEvent *splice =

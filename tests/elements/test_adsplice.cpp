@@ -500,9 +500,15 @@ GST_START_TEST(test_cancel_and_bad_cues) {
 }
 GST_END_TEST;
 
+static void write_ts_with_sit(const std::string &path, GstMpegtsSCTESIT *sit);
+
 /* Sends a splice_insert (running time) to mpegtsmux as an application
  * would, before the stream starts. */
 static void write_ts_with_cue(const std::string &path, guint id, GstClockTime at, GstClockTime duration) {
+  write_ts_with_sit(path, gst_mpegts_scte_splice_out_new(id, at, duration));
+}
+
+static void write_ts_with_sit(const std::string &path, GstMpegtsSCTESIT *sit) {
   std::string description =
       "videotestsrc num-buffers=180 pattern=ball ! video/x-raw,width=320,height=180,framerate=30/1 ! "
       "x264enc key-int-max=30 speed-preset=ultrafast ! h264parse ! mpegtsmux name=mux scte-35-pid=500 ! "
@@ -512,7 +518,6 @@ static void write_ts_with_cue(const std::string &path, guint id, GstClockTime at
   GstElement *mux = gst_bin_get_by_name(GST_BIN(pipeline), "mux");
   gst_element_set_state(pipeline, GST_STATE_PAUSED);
   gst_element_get_state(pipeline, NULL, NULL, GST_CLOCK_TIME_NONE);
-  GstMpegtsSCTESIT *sit = gst_mpegts_scte_splice_out_new(id, at, duration);
   GstMpegtsSection *section = gst_mpegts_section_from_scte_sit(sit, 500);
   fail_unless(gst_mpegts_section_send_event(section, mux));
   gst_mpegts_section_unref(section);
@@ -553,6 +558,67 @@ GST_START_TEST(test_scte35_in_ts_input_starts_a_break) {
     fail_unless_equals_string(gst_structure_get_string(messages.breaks[0], "source"), "scte35");
   }
   for (const char *rendition : {"180p", "90p"}) check_break(output, rendition, out, in, 2.0, 4242, true);
+  remove_tree(dir);
+}
+GST_END_TEST;
+
+/* A time_signal at 1.5 s with a segmentation_descriptor "provider
+ * advertisement start" of 2 s (gstmpegts has no builder for its payload). */
+GST_START_TEST(test_scte35_time_signal_starts_a_break) {
+  std::string dir = make_temp_dir();
+  std::string ts = dir + "/input.ts";
+  GstMpegtsSCTESIT *sit = gst_mpegts_scte_sit_new();
+  sit->splice_command_type = GST_MTS_SCTE_SPLICE_COMMAND_TIME;
+  sit->splice_time_specified = TRUE;
+  sit->splice_time = 1500 * GST_MSECOND;
+  guint64 duration = 2 * 90000;
+  const guint8 payload[] = {'C',
+                            'U',
+                            'E',
+                            'I',
+                            0x00,
+                            0x00,
+                            0x01,
+                            0x00, /* segmentation_event_id 256 */
+                            0x7f, /* not cancelled */
+                            0xff, /* program segmentation, duration, delivery not restricted */
+                            (guint8)(duration >> 32),
+                            (guint8)(duration >> 24),
+                            (guint8)(duration >> 16),
+                            (guint8)(duration >> 8),
+                            (guint8)duration,
+                            0x00,
+                            0x00, /* no UPID */
+                            0x30, /* provider advertisement start */
+                            0x00,
+                            0x00};
+  g_ptr_array_add(sit->descriptors, gst_mpegts_descriptor_from_custom(0x02, payload, sizeof payload));
+  write_ts_with_sit(ts, sit);
+
+  std::string output = dir + "/out";
+  Messages messages;
+  std::string error = run(
+      "filesrc location=" + ts +
+          " ! tsdemux send-scte35-events=true ! h264parse ! avdec_h264 ! videoconvert ! adsplice name=ads ! "
+          "abrladder ladder=180p:300 gop-duration=2 speed-preset=ultrafast ! "
+          "abrsink mode=live playlist-length=0 location=" +
+          output,
+      nullptr, &messages);
+  fail_unless(error.empty(), "%s", error.c_str());
+  auto [out, in] = break_times(&messages);
+  fail_unless(std::fabs(out - 1.5) < 0.001 && std::fabs(in - 3.5) < 0.001, "%f %f", out, in);
+  std::string text = read_text(output + "/180p/index.m3u8");
+  std::vector<Entry> entries = parse_playlist(text);
+  bool marked = false;
+  for (const Entry &entry : entries)
+    if (entry.has("#EXT-X-CUE-OUT:DURATION=2.000")) {
+      marked = true;
+      /* the time_signal as it came, with its descriptor */
+      std::string hex = attribute(entry.tag("#EXT-X-DATERANGE:"), "SCTE35-OUT");
+      fail_unless(hex.find("43554549") != std::string::npos, "%s", text.c_str());
+    }
+  fail_unless(marked, "%s", text.c_str());
+  fail_unless(text.find("#EXT-X-CUE-IN") != std::string::npos, "%s", text.c_str());
   remove_tree(dir);
 }
 GST_END_TEST;
@@ -647,6 +713,7 @@ static Suite *adsplice_suite(void) {
   tcase_add_test(tc, test_early_splice_in);
   tcase_add_test(tc, test_cancel_and_bad_cues);
   tcase_add_test(tc, test_scte35_in_ts_input_starts_a_break);
+  tcase_add_test(tc, test_scte35_time_signal_starts_a_break);
   tcase_add_test(tc, test_ts_output_carries_scte35);
   return s;
 }
