@@ -16,7 +16,10 @@
  * and portrait sources keep their orientation. One keyframe schedule drives
  * every encoder: a keyframe is forced every #GstAbrLadder:gop-duration seconds
  * of running time on the same input frame in every rung, so the segments of all
- * renditions line up.
+ * renditions line up. The serialized events `onair-discontinuity` (liveinput's
+ * input switch) and `onair-splice` (adsplice's ad break edges) force a
+ * keyframe on the next frame and restart the schedule from it; they go on to
+ * every rendition in order with the frames.
  *
  * Each src pad's caps carry width, height, framerate, profile and level (from
  * h264parse) plus `bitrate` (the rung's target, bits/s) and `rendition` (its

@@ -28,7 +28,13 @@
  *
  * Markers (a discontinuity, a date range, the start or end of an ad break)
  * are attached to the next segment of every rendition with the
- * #GstAbrSink::add-marker action signal.
+ * #GstAbrSink::add-marker action signal. The events `onair-discontinuity` and
+ * `onair-splice` (from adsplice) start a segment at the first keyframe at or
+ * after them, marked with EXT-X-DISCONTINUITY, or with EXT-X-CUE-OUT (then
+ * EXT-X-CUE-OUT-CONT on the segments inside the break) / EXT-X-CUE-IN and an
+ * EXT-X-DATERANGE carrying SCTE35-OUT / SCTE35-IN; audio renditions are cut
+ * and marked at the same video boundary. In live mode the MPD lists the ad
+ * breaks in an SCTE-35 EventStream.
  *
  * ## Example launch line
  * |[
