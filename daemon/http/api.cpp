@@ -301,8 +301,13 @@ void Api::create_comment(Request &request) {
         if (error && error.sqlstate == "23503") return pending->problem(not_found("video"));
         if (error) return pending->problem(problem_from_db_error(error));
         std::string location = base + "/api/v1/videos/" + comment->video_id + "/comments";
-        pending->json(201, one_json(*comment, add_comment), location);
-        events->publish("comment.created", one_json(*comment, add_comment));
+        /* Serialized once, for the answer and the event. */
+        GBytes *body = json_bytes(one_json(*comment, add_comment));
+        pending->json(201, body, location);
+        gsize size = 0;
+        const char *text = static_cast<const char *>(g_bytes_get_data(body, &size));
+        events->publish_serialized("comment.created", comment->video_id, std::string_view(text, size));
+        g_bytes_unref(body);
       }));
 }
 
@@ -321,15 +326,46 @@ void Api::list_comments(Request &request) {
   }
   if (!query.finish()) return request.problem(query.problem());
 
-  auto pending = request.defer();
+  /* Identical requests (the same video and query) that come together share
+   * one query and one body; each still sees what was committed before it came. */
+  std::string key = filter.video_id;
+  for (const auto &[name, value] : request.query()) {
+    key += '\0';
+    key += name;
+    key += '\0';
+    key += value;
+  }
+  std::shared_ptr<Pending> pending = request.defer();
+  if (shared_reads_.join(key, pending)) return;
   std::string path = "/api/v1/videos/" + filter.video_id + "/comments";
   std::map<std::string, std::string> params = request.query();
-  pending->watch(comments_.list(
-      filter, [pending, path, params](const db::Error &error, bool found, store::Page<store::Comment> page) {
-        if (error) return pending->problem(problem_from_db_error(error));
-        if (!found) return pending->problem(not_found("video"));
-        pending->json(200, page_json(page, add_comment, next_link(path, params, page.next_cursor)));
-      }));
+  shared_reads_.read(key, std::move(pending), [this, key, filter, path, params](auto done) {
+    return comments_.list(filter, [this, done, key, path, params](const db::Error &error, bool found,
+                                                                  store::Page<store::Comment> page) {
+      if (error) {
+        Problem problem = problem_from_db_error(error);
+        return done([problem](Pending &pending) { pending.problem(problem); });
+      }
+      if (!found) return done([](Pending &pending) { pending.problem(not_found("video")); });
+      done([body = comment_page_body(key, std::move(page), path, params)](Pending &pending) {
+        pending.json(200, body.get());
+      });
+    });
+  });
+}
+
+std::shared_ptr<GBytes> Api::comment_page_body(const std::string &key, store::Page<store::Comment> page,
+                                               const std::string &path,
+                                               const std::map<std::string, std::string> &params) {
+  /* The body depends only on the rows and the request (the key): when a
+   * fresh query returns the rows of the last one, its body is still right. */
+  auto found = page_bodies_.find(key);
+  if (found != page_bodies_.end() && found->second.page == page) return found->second.body;
+  std::shared_ptr<GBytes> body(
+      json_bytes(page_json(page, add_comment, next_link(path, params, page.next_cursor))), g_bytes_unref);
+  if (page_bodies_.size() >= max_page_bodies) page_bodies_.clear();
+  page_bodies_[key] = {std::move(page), body};
+  return body;
 }
 
 void Api::create_token(Request &request) {

@@ -10,13 +10,17 @@
 #include "http/events.h"
 #include "http/metrics.h"
 #include "http/router.h"
+#include "http/shared_reads.h"
 #include "store/channels.h"
 #include "store/comments.h"
 #include "store/videos.h"
 
 #include <libsoup/soup.h>
 
+#include <map>
+#include <memory>
 #include <string>
+#include <unordered_map>
 
 namespace onair::http {
 
@@ -38,6 +42,8 @@ class Api {
   EventHub &events() { return events_; }
   /* GET /metrics */
   Metrics &metrics() { return metrics_; }
+  /* The comment pages' shared queries (tests). */
+  const SharedReads &shared_reads() const { return shared_reads_; }
 
  private:
   void healthz(Request &request);
@@ -60,6 +66,10 @@ class Api {
   void set_channel_running(Request &request, bool running);
   void rotate_channel_key(Request &request);
   JsonNode *channel_json(const store::Channel &channel) const;
+  /* The JSON of a comment page read for `key` (see list_comments). */
+  std::shared_ptr<GBytes> comment_page_body(const std::string &key, store::Page<store::Comment> page,
+                                            const std::string &path,
+                                            const std::map<std::string, std::string> &params);
 
   db::Database &database_;
   std::string base_;
@@ -73,6 +83,16 @@ class Api {
   Router router_;
   Metrics metrics_;
   EventHub events_;
+  /* Concurrent identical comment pages: one query (see list_comments). */
+  SharedReads shared_reads_;
+  /* The last page and body served for each key: a body is built again only
+   * when the rows a query returned differ. Bounded: cleared when full. */
+  struct PageBody {
+    store::Page<store::Comment> page;
+    std::shared_ptr<GBytes> body;
+  };
+  static constexpr size_t max_page_bodies = 256;
+  std::unordered_map<std::string, PageBody> page_bodies_;
 };
 
 }  // namespace onair::http

@@ -73,20 +73,33 @@ std::string EventHub::publish(const std::string &type, JsonNode *data) {
     if (data) json_node_unref(data);
     return {};
   }
-  Event event{next_id_++, type, {}, nullptr};
+  std::string video_id;
   std::string json = "{}";
   if (data) {
     JsonObject *object = json_node_get_object(data);
     JsonNode *video = json_object_get_member(object, "video_id");
     if (video && JSON_NODE_HOLDS_VALUE(video) && json_node_get_value_type(video) == G_TYPE_STRING)
-      event.video_id = json_node_get_string(video);
+      video_id = json_node_get_string(video);
     /* Not pretty-printed: one line, newlines inside strings escaped. */
     gchar *text = json_to_string(data, FALSE);
     json = text;
     g_free(text);
     json_node_unref(data);
   }
-  event.text = bytes_of("id: " + std::to_string(event.id) + "\nevent: " + type + "\ndata: " + json + "\n\n");
+  return publish_serialized(type, video_id, json);
+}
+
+std::string EventHub::publish_serialized(const std::string &type, const std::string &video_id,
+                                         std::string_view data) {
+  if (!valid_type(type)) {
+    g_critical("events: not published: type \"%s\"", type.c_str());
+    return {};
+  }
+  Event event{next_id_++, type, video_id, nullptr};
+  std::string text = "id: " + std::to_string(event.id) + "\nevent: " + type + "\ndata: ";
+  text.append(data.empty() ? std::string_view("{}") : data);
+  text += "\n\n";
+  event.text = bytes_of(text);
   buffer_.push_back(event);
   if (buffer_.size() > options_.capacity) {
     g_bytes_unref(buffer_.front().text);

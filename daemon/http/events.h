@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace onair::http {
@@ -58,6 +59,10 @@ class EventHub {
   /* Sends an event of `type` (e.g. "comment.created") with `data` (adopted;
    * an object, or nullptr for {}) to the matching clients; returns its id. */
   std::string publish(const std::string &type, JsonNode *data);
+  /* The same with `data` already serialized by json-glib (one line, an
+   * object) and its video id ("" when none): an answer's body published as
+   * it is, not serialized twice. */
+  std::string publish_serialized(const std::string &type, const std::string &video_id, std::string_view data);
 
   /* GET /api/v1/events */
   void serve(Request &request);

@@ -199,7 +199,7 @@ const char *const channel_state_names[] = {"stopped", "starting", "live", "degra
 
 }  // namespace
 
-/* One request being timed, freed when its "finished" handler is disconnected. */
+/* One request being timed, freed with its message (qdata). */
 struct Metrics::Watch {
   Metrics *metrics;
   std::string method;
@@ -252,40 +252,65 @@ Metrics::Metrics()
     }
     return samples;
   });
+  gpointer message_class = g_type_class_ref(SOUP_TYPE_SERVER_MESSAGE);
+  finished_signal_ = g_signal_lookup("finished", SOUP_TYPE_SERVER_MESSAGE);
+  wrote_headers_signal_ = g_signal_lookup("wrote-headers", SOUP_TYPE_SERVER_MESSAGE);
+  finished_hook_ = g_signal_add_emission_hook(finished_signal_, 0, on_finished, this, nullptr);
+  wrote_headers_hook_ = g_signal_add_emission_hook(wrote_headers_signal_, 0, on_wrote_headers, this, nullptr);
+  g_type_class_unref(message_class);
   double start = double(g_get_real_time()) / G_USEC_PER_SEC;
   registry_.gauge("process_start_time_seconds", "Start time of the process since the Unix epoch in seconds.",
                   [start] { return start; });
 }
 
 Metrics::~Metrics() {
+  g_signal_remove_emission_hook(finished_signal_, finished_hook_);
+  g_signal_remove_emission_hook(wrote_headers_signal_, wrote_headers_hook_);
   if (database_) database_->set_observer({});
   /* Requests still in flight: their "finished" must not call into a freed
-   * Metrics. The Watch itself goes with the message's handler (forget()). */
+   * Metrics. The Watch itself goes with the message (forget()). */
   for (Watch *watch : watches_) watch->metrics = nullptr;
 }
+
+namespace {
+
+GQuark watch_quark() {
+  static GQuark quark = g_quark_from_static_string("onair-metrics-watch");
+  return quark;
+}
+
+}  // namespace
 
 void Metrics::watch_request(SoupServerMessage *message, const std::string &route) {
   auto *watch = new Watch{this, soup_server_message_get_method(message), route, g_get_monotonic_time()};
   watches_.insert(watch);
-  g_signal_connect_data(message, "finished", G_CALLBACK(on_finished), watch, forget,
-                        static_cast<GConnectFlags>(0));
-  g_signal_connect(message, "wrote-headers", G_CALLBACK(on_wrote_headers), watch);
+  g_object_set_qdata_full(G_OBJECT(message), watch_quark(), watch, forget);
 }
 
-void Metrics::on_wrote_headers(SoupServerMessage *message, gpointer data) {
-  static_cast<Watch *>(data)->status = soup_server_message_get_status(message);
+Metrics::Watch *Metrics::watch_of(const GValue *values) const {
+  /* The hooks see every server message of the process: only this one's. */
+  auto *watch =
+      static_cast<Watch *>(g_object_get_qdata(G_OBJECT(g_value_get_object(&values[0])), watch_quark()));
+  return watch && watch->metrics == this ? watch : nullptr;
 }
 
-void Metrics::forget(gpointer data, GClosure *) {
+gboolean Metrics::on_wrote_headers(GSignalInvocationHint *, guint, const GValue *values, gpointer self) {
+  if (Watch *watch = static_cast<Metrics *>(self)->watch_of(values))
+    watch->status = soup_server_message_get_status(SOUP_SERVER_MESSAGE(g_value_get_object(&values[0])));
+  return TRUE;
+}
+
+void Metrics::forget(gpointer data) {
   auto *watch = static_cast<Watch *>(data);
   if (watch->metrics) watch->metrics->watches_.erase(watch);
   delete watch;
 }
 
-void Metrics::on_finished(SoupServerMessage *message, gpointer data) {
-  auto *watch = static_cast<Watch *>(data);
-  if (!watch->metrics) return;
-  Metrics &self = *watch->metrics;
+gboolean Metrics::on_finished(GSignalInvocationHint *, guint, const GValue *values, gpointer data) {
+  Metrics &self = *static_cast<Metrics *>(data);
+  Watch *watch = self.watch_of(values);
+  if (!watch) return TRUE;
+  auto *message = SOUP_SERVER_MESSAGE(g_value_get_object(&values[0]));
   /* No answer was sent: the client left first ("client closed request", as
    * nginx logs it). */
   guint status = watch->status ? watch->status : 499;
@@ -296,10 +321,10 @@ void Metrics::on_finished(SoupServerMessage *message, gpointer data) {
   if (!type || strcmp(type, "text/event-stream") != 0)
     self.http_duration_.observe({watch->route},
                                 double(g_get_monotonic_time() - watch->start) / G_USEC_PER_SEC);
-  /* "finished" is emitted once per message; drop the watch now rather than
-   * with the message. */
+  /* "finished" is emitted once per message; the watch goes with the message. */
   watch->metrics = nullptr;
   self.watches_.erase(watch);
+  return TRUE;
 }
 
 void Metrics::watch_database(db::Database &database) {

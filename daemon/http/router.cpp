@@ -8,10 +8,25 @@
 
 #include <cstring>
 #include <set>
+#include <string_view>
 
 namespace onair::http {
 
 namespace {
+
+std::vector<std::string_view> split_path_views(const char *path) {
+  std::vector<std::string_view> segments;
+  const char *start = path;
+  while (*start) {
+    while (*start == '/') start++;
+    if (!*start) break;
+    const char *end = strchr(start, '/');
+    if (!end) end = start + strlen(start);
+    segments.emplace_back(start, end - start);
+    start = end;
+  }
+  return segments;
+}
 
 std::vector<std::string> split_path(const char *path) {
   std::vector<std::string> segments;
@@ -51,14 +66,25 @@ const char *title_of(guint status) {
 }
 
 gchar *serialize(JsonNode *node, gsize *length) {
-  JsonGenerator *generator = json_generator_new();
-  json_generator_set_root(generator, node);
-  gchar *text = json_generator_to_data(generator, length);
-  g_object_unref(generator);
+  /* One generator per thread rather than a new GObject for every answer. */
+  static thread_local struct Generator {
+    JsonGenerator *generator = json_generator_new();
+    ~Generator() { g_object_unref(generator); }
+  } cached;
+  json_generator_set_root(cached.generator, node);
+  gchar *text = json_generator_to_data(cached.generator, length);
+  json_generator_set_root(cached.generator, nullptr);
   return text;
 }
 
 }  // namespace
+
+GBytes *json_bytes(JsonNode *body) {
+  gsize length = 0;
+  gchar *text = serialize(body, &length);
+  json_node_unref(body);
+  return g_bytes_new_take(text, length);
+}
 
 void set_json(SoupServerMessage *message, guint status, JsonNode *body) {
   soup_server_message_set_status(message, status, nullptr);
@@ -183,6 +209,21 @@ void Pending::json(guint status, JsonNode *body, const std::string &location) {
   finish();
 }
 
+void Pending::json(guint status, GBytes *body, const std::string &location) {
+  if (answered_ || disconnected_) {
+    answered_ = true;
+    return;
+  }
+  soup_server_message_set_status(message_, status, nullptr);
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers(message_);
+  if (!location.empty()) soup_message_headers_replace(headers, "Location", location.c_str());
+  soup_message_headers_set_content_type(headers, "application/json", nullptr);
+  SoupMessageBody *response_body = soup_server_message_get_response_body(message_);
+  soup_message_body_truncate(response_body);
+  soup_message_body_append_bytes(response_body, body);
+  finish();
+}
+
 void Pending::problem(const Problem &problem) {
   if (answered_ || disconnected_) {
     answered_ = true;
@@ -222,10 +263,11 @@ void Pending::bytes(guint status, const char *content_type, GBytes *body,
   SoupMessageHeaders *response_headers = soup_server_message_get_response_headers(message_);
   for (const auto &[name, value] : headers)
     soup_message_headers_replace(response_headers, name.c_str(), value.c_str());
-  gsize size = 0;
-  const void *data = g_bytes_get_data(body, &size);
-  soup_server_message_set_response(message_, content_type, SOUP_MEMORY_COPY, static_cast<const char *>(data),
-                                   size);
+  /* By reference: a body shared by many answers (SharedReads) is not copied. */
+  soup_message_headers_set_content_type(response_headers, content_type, nullptr);
+  SoupMessageBody *response_body = soup_server_message_get_response_body(message_);
+  soup_message_body_truncate(response_body);
+  soup_message_body_append_bytes(response_body, body);
   finish();
 }
 
@@ -267,31 +309,40 @@ JsonNode *Request::json_body() {
     problem({413, {}, "the body is larger than " + std::to_string(max_body_bytes) + " bytes", {}});
     return nullptr;
   }
-  JsonParser *parser = json_parser_new_immutable();
+  /* One parser per thread rather than a new GObject for every body; it holds
+   * the last tree until the next parse. */
+  static thread_local struct Parser {
+    JsonParser *parser = json_parser_new_immutable();
+    ~Parser() { g_object_unref(parser); }
+  } cached;
+  JsonParser *parser = cached.parser;
   GError *error = nullptr;
   bool parsed = size > 0 && json_parser_load_from_data(parser, data, size, &error);
   g_bytes_unref(bytes);
   if (!parsed) {
     problem({400, {}, error ? std::string("malformed JSON: ") + error->message : "the body is empty", {}});
     g_clear_error(&error);
-    g_object_unref(parser);
     return nullptr;
   }
   JsonNode *root = json_parser_get_root(parser);
   if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-    g_object_unref(parser);
     problem({400, {}, "the body must be a JSON object", {}});
     return nullptr;
   }
-  root = json_node_ref(root);
-  g_object_unref(parser);
-  return root;
+  return json_node_ref(root);
 }
 
 /* Router */
 
 void Router::add(const std::string &method, const std::string &pattern, Handler handler, Access access) {
-  routes_.push_back({method, pattern, split_path(pattern.c_str()), std::move(handler), access});
+  std::vector<std::string> segments = split_path(pattern.c_str());
+  std::vector<std::string> parameters;
+  for (const std::string &segment : segments)
+    parameters.push_back(segment.size() > 2 && segment.front() == '{' && segment.back() == '}'
+                             ? segment.substr(1, segment.size() - 2)
+                             : std::string());
+  routes_.push_back(
+      {method, pattern, std::move(segments), std::move(parameters), std::move(handler), access});
 }
 
 void Router::mount(SoupServer *server) {
@@ -316,27 +367,25 @@ void Router::on_request(SoupServer *, SoupServerMessage *message, const char *pa
 }
 
 void Router::dispatch(SoupServerMessage *message, const char *path, GHashTable *query) {
-  std::vector<std::string> segments = split_path(path);
+  std::vector<std::string_view> segments = split_path_views(path);
   const char *method = soup_server_message_get_method(message);
   std::set<std::string> allowed;
   const std::string *matched = nullptr;
   for (Route &route : routes_) {
     if (route.segments.size() != segments.size()) continue;
-    std::map<std::string, std::string> params;
+    /* Literal segments first: the parameters are only copied for the route taken. */
     bool match = true;
-    for (size_t i = 0; i < segments.size() && match; i++) {
-      const std::string &want = route.segments[i];
-      if (want.size() > 2 && want.front() == '{' && want.back() == '}')
-        params[want.substr(1, want.size() - 2)] = segments[i];
-      else
-        match = want == segments[i];
-    }
+    for (size_t i = 0; i < segments.size() && match; i++)
+      match = !route.parameters[i].empty() || route.segments[i] == segments[i];
     if (!match) continue;
     matched = &route.pattern;
     if (route.method != method) {
       allowed.insert(route.method);
       continue;
     }
+    std::map<std::string, std::string> params;
+    for (size_t i = 0; i < segments.size(); i++)
+      if (!route.parameters[i].empty()) params.emplace(route.parameters[i], segments[i]);
     std::map<std::string, std::string> query_map;
     if (query) {
       GHashTableIter iter;
@@ -405,32 +454,34 @@ void Router::authorize_and_run(SoupServerMessage *message, const Route &route, R
   waiting->message = SOUP_SERVER_MESSAGE(g_object_ref(message));
   Access access = route.access;
   Handler handler = route.handler;
-  authenticator_->authenticate(*secret, [waiting, access, handler, request](const AuthResult &result) {
-    SoupServerMessage *message = waiting->message;
-    waiting->done = true;
-    if (waiting->disconnected) g_signal_handler_disconnect(message, waiting->disconnected);
-    bool unpause = waiting->paused;
-    if (waiting->gone) {
-      unpause = false;
-    } else if (result.kind == AuthResult::Kind::unavailable) {
-      set_problem(message, {503, {}, "the database is unavailable; retry later", {}, 1});
-    } else if (result.kind != AuthResult::Kind::granted) {
-      unauthorized(message, "the API token is unknown, revoked or expired");
-    } else if (static_cast<int>(result.grant.role) < static_cast<int>(access)) {
-      set_problem(message, {403,
-                            {},
-                            std::string("this call needs a token of role ") +
-                                store::role_name(static_cast<store::Role>(access)) + " or above",
-                            {}});
-    } else {
-      Request authorized(message, request.path_params(), request.query(), result.grant);
-      handler(authorized);
-      /* A deferred answer unpauses the message itself. */
-      if (authorized.deferred()) unpause = false;
-    }
-    if (unpause) soup_server_message_unpause(message);
-    g_object_unref(message);
-  });
+  authenticator_->authenticate(
+      *secret, [waiting, access, handler, request = std::move(request)](const AuthResult &result) mutable {
+        SoupServerMessage *message = waiting->message;
+        waiting->done = true;
+        if (waiting->disconnected) g_signal_handler_disconnect(message, waiting->disconnected);
+        bool unpause = waiting->paused;
+        if (waiting->gone) {
+          unpause = false;
+        } else if (result.kind == AuthResult::Kind::unavailable) {
+          set_problem(message, {503, {}, "the database is unavailable; retry later", {}, 1});
+        } else if (result.kind != AuthResult::Kind::granted) {
+          unauthorized(message, "the API token is unknown, revoked or expired");
+        } else if (static_cast<int>(result.grant.role) < static_cast<int>(access)) {
+          set_problem(message, {403,
+                                {},
+                                std::string("this call needs a token of role ") +
+                                    store::role_name(static_cast<store::Role>(access)) + " or above",
+                                {}});
+        } else {
+          /* Called once: the request is taken, not copied. */
+          request.grant_ = result.grant;
+          handler(request);
+          /* A deferred answer unpauses the message itself. */
+          if (request.deferred()) unpause = false;
+        }
+        if (unpause) soup_server_message_unpause(message);
+        g_object_unref(message);
+      });
   if (!waiting->done) {
     waiting->paused = true;
     soup_server_message_pause(message);

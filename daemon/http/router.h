@@ -55,9 +55,12 @@ class Pending {
   /* Answer and unpause (once; later calls do nothing). `body` is adopted;
    * nullptr: no body. */
   void json(guint status, JsonNode *body, const std::string &location = {});
+  /* A body already serialized (referenced, not copied). */
+  void json(guint status, GBytes *body, const std::string &location = {});
   void problem(const Problem &problem);
   void empty(guint status);
-  /* A body of another type (an image); `headers` are added to the answer. */
+  /* A body of any type (an image, a shared JSON page), referenced rather
+   * than copied; `headers` are added to the answer. */
   void bytes(guint status, const char *content_type, GBytes *body,
              const std::map<std::string, std::string> &headers = {});
   bool answered() const { return answered_; }
@@ -106,6 +109,9 @@ class Request {
   JsonNode *json_body();
 
  private:
+  /* Sets the grant once the token is checked. */
+  friend class Router;
+
   SoupServerMessage *message_;
   std::map<std::string, std::string> path_params_;
   std::map<std::string, std::string> query_;
@@ -143,6 +149,8 @@ class Router {
     std::string method;
     std::string pattern;
     std::vector<std::string> segments;
+    /* For each segment, the name of the {parameter} it is, or "" (literal). */
+    std::vector<std::string> parameters;
     Handler handler;
     Access access;
   };
@@ -165,6 +173,8 @@ Problem not_found(const char *what);
 
 /* Sets a problem+json response on a message (not paused). */
 void set_problem(SoupServerMessage *message, const Problem &problem);
+/* `body` serialized (and adopted). */
+GBytes *json_bytes(JsonNode *body);
 /* Sets a JSON response; `body` is adopted. */
 void set_json(SoupServerMessage *message, guint status, JsonNode *body);
 

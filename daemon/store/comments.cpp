@@ -23,12 +23,17 @@ constexpr Statement insert_comments{"comments_insert_batch", R"(
     INSERT INTO comments (id, video_id, author, body, media_time_ms)
     SELECT id, video_id, author, body, media_time_ms FROM input
     RETURNING id, video_id, author, body, media_time_ms, created_at)
-  SELECT input.ord, inserted.* FROM inserted JOIN input USING (id))"};
+  SELECT input.ord, inserted.id, inserted.video_id, inserted.author, inserted.body, inserted.media_time_ms,
+         to_char(inserted.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at
+  FROM inserted JOIN input USING (id))"};
 
 /* One index range scan each (comments_video_created, comments_video_media_time);
- * the outer row of videos tells an unknown video (no row) from an empty page. */
+ * the outer row of videos tells an unknown video (no row) from an empty page.
+ * created_at comes as the API writes it (RFC 3339 in UTC, microseconds):
+ * formatted by the server, not parsed and printed again here for each row. */
 constexpr Statement list_newest{"comments_list_newest", R"(
-  SELECT c.id, c.video_id, c.author, c.body, c.media_time_ms, c.created_at
+  SELECT c.id, c.video_id, c.author, c.body, c.media_time_ms,
+         to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at
   FROM videos v LEFT JOIN LATERAL (
     SELECT * FROM comments
     WHERE video_id = v.id
@@ -38,7 +43,8 @@ constexpr Statement list_newest{"comments_list_newest", R"(
   WHERE v.id = $1::uuid)"};
 
 constexpr Statement list_media_time{"comments_list_media_time", R"(
-  SELECT c.id, c.video_id, c.author, c.body, c.media_time_ms, c.created_at
+  SELECT c.id, c.video_id, c.author, c.body, c.media_time_ms,
+         to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at
   FROM videos v LEFT JOIN LATERAL (
     SELECT * FROM comments
     WHERE video_id = v.id AND media_time_ms IS NOT NULL
@@ -50,7 +56,7 @@ constexpr Statement list_media_time{"comments_list_media_time", R"(
 Comment from_row(const db::Result &result, int row) {
   return Comment{std::string(result.text(row, "id")),         std::string(result.text(row, "video_id")),
                  std::string(result.text(row, "author")),     std::string(result.text(row, "body")),
-                 result.optional_int64(row, "media_time_ms"), result.timestamp_rfc3339(row, "created_at")};
+                 result.optional_int64(row, "media_time_ms"), std::string(result.text(row, "created_at"))};
 }
 
 }  // namespace
@@ -81,7 +87,7 @@ db::Ticket CommentStore::list(const CommentFilter &filter, PageDone done) {
         for (int row = 0; row < rows; row++) page.items.push_back(from_row(result, row));
         if (result.rows() > limit) {
           Cursor cursor{order == CommentOrder::newest ? "t" : "m",
-                        order == CommentOrder::newest ? result.timestamp_rfc3339(rows - 1, "created_at")
+                        order == CommentOrder::newest ? std::string(result.text(rows - 1, "created_at"))
                                                       : std::string(result.text(rows - 1, "media_time_ms")),
                         std::string(result.text(rows - 1, "id"))};
           page.next_cursor = cursor.encode();

@@ -22,6 +22,7 @@ struct Comment {
   std::string body;
   std::optional<int64_t> media_time_ms;
   std::string created_at;
+  bool operator==(const Comment &) const = default;
 };
 
 struct CommentCreate {

@@ -41,6 +41,7 @@ template <typename Item>
 struct Page {
   std::vector<Item> items;
   std::optional<std::string> next_cursor;
+  bool operator==(const Page &) const = default;
 };
 
 }  // namespace onair::store

@@ -15,6 +15,12 @@
  * AVERAGE-BANDWIDTH measured from the segments, RESOLUTION, CODECS and
  * FRAME-RATE) and the DASH MPD (`manifest.mpd`).
  *
+ * In live mode every segment has a muxer of its own, fed straight from the
+ * upstream thread: a segment is written the moment the frame that starts
+ * the next one arrives (a video keyframe; for audio, the video's cut), not
+ * one frame later as a muxer left running would, and audio segments end
+ * within an audio frame of their video segment.
+ *
  * In live mode the playlists hold a sliding window of
  * #GstAbrSink:playlist-length segments with EXT-X-PROGRAM-DATE-TIME, and old
  * segments are deleted; in VOD mode every segment is kept and the playlists
@@ -87,10 +93,9 @@ typedef enum {
  * first decode time before the first presentation time (B-frames) stays
  * positive. DASH removes it again with presentationTimeOffset. */
 #define TIMELINE_ORIGIN_SECONDS 10
-/* Audio has no keyframes to cut on: mp4mux makes fragments of this length
- * and they are grouped into segments as long as the video's. */
-/* Audio is cut at fragment boundaries: this bounds how far an audio segment
- * ends from its video segment's end. */
+/* VOD: audio has no keyframes to cut on; mp4mux makes fragments of this
+ * length, grouped into segments as long as the video's, so this bounds how
+ * far an audio segment ends from its video segment's end. */
 #define AUDIO_FRAGMENT_MS 200
 #define FALLBACK_SEGMENT_SECONDS 2.0
 
@@ -119,11 +124,73 @@ struct Settings {
   std::string mpd_name = DEFAULT_MPD_NAME;
 };
 
+struct Stream;
+
+/* Live mode: one muxer (mp4mux + appsink) per segment. A segment is cut by
+ * ending its muxer (EOS) the moment the buffer that starts the next segment
+ * arrives; a muxer that ran on would hold its last frame until the frame
+ * after the cut, one frame interval later (mp4mux learns a sample's
+ * duration from the next one). */
+struct Generation {
+  Stream *stream = nullptr;
+  uint64_t number = 0;
+  GstElement *mux = nullptr;     /* owned reference */
+  GstElement *appsink = nullptr; /* owned reference */
+  GstPad *mux_sink = nullptr;    /* owned reference */
+  onair::Fmp4Splitter splitter;
+  GstClockTimeDiff first_dts = 0; /* running time of its first buffer */
+  /* queued before its segment: a discontinuity after an input switch, the
+   * edge of an ad break (CUE-OUT/CUE-IN, DATERANGE) */
+  std::vector<onair::Marker> markers;
+  /* its fragments, written as one segment once the muxer has ended */
+  std::vector<uint8_t> data;
+  std::vector<std::pair<size_t, uint64_t>> fragments;
+  uint64_t start = 0, duration = 0;
+  bool valid = false;
+  bool done = false;  /* the muxer's EOS reached its appsink */
+  bool final = false; /* ended by the stream's own EOS */
+
+  Generation() = default;
+  Generation(const Generation &) = delete;
+  Generation &operator=(const Generation &) = delete;
+  ~Generation() {
+    if (mux_sink) gst_object_unref(mux_sink);
+    if (mux) gst_object_unref(mux);
+    if (appsink) gst_object_unref(appsink);
+  }
+};
+
 struct Stream {
   GstAbrSink *sink = nullptr;
-  GstPad *pad = nullptr; /* our request pad (ghost) */
+  GstPad *pad = nullptr; /* our request pad: a ghost pad (VOD), a pad of ours (live) */
   bool is_audio = false;
-  std::unique_ptr<onair::BinChildren> children; /* queue, mux, appsink */
+  bool live = false;                            /* muxer generations instead of one muxer behind a queue */
+  std::unique_ptr<onair::BinChildren> children; /* VOD: queue, mux, appsink */
+  uint32_t timescale = 0;                       /* of the muxed track */
+
+  /* live: the streaming thread's side (under the pad's stream lock) */
+  GstPad *proxy = nullptr;   /* internal source pad, linked to the current muxer */
+  GstSegment segment;        /* the input segment, for running times */
+  GstBuffer *held = nullptr; /* video: waits for the next buffer to learn its duration */
+  GstClockTime last_duration = GST_CLOCK_TIME_NONE;
+  GstClockTime last_ts = GST_CLOCK_TIME_NONE; /* audio: of the last buffer */
+  bool generation_open = false;
+  bool ended = false;                     /* its end of stream went to the muxer: no more cuts */
+  GstClockTimeDiff generation_start = 0;  /* running time of its first buffer */
+  GstClockTimeDiff pushed_end = 0;        /* running time where the pushed media ends */
+  GstClockTimeDiff cut_at = -1;           /* audio: a video cut still to follow */
+  std::vector<onair::Marker> cut_markers; /* audio: the markers of that cut (an ad break's edge) */
+  /* live: the muxers, oldest first; the last is current (under state_lock) */
+  std::deque<std::unique_ptr<Generation>> generations;
+  uint64_t next_generation = 0;
+
+  Stream() { gst_segment_init(&segment, GST_FORMAT_TIME); }
+  Stream(const Stream &) = delete;
+  Stream &operator=(const Stream &) = delete;
+  ~Stream() {
+    if (held) gst_buffer_unref(held);
+    if (proxy) gst_object_unref(proxy);
+  }
 
   /* from caps */
   std::string requested_name; /* "rendition" caps field */
@@ -138,7 +205,9 @@ struct Stream {
   /* Where a segment must start, at the first keyframe at or after `at`
    * (media seconds), with `markers`: an input switch (onair-discontinuity)
    * or the edge of an ad break (onair-splice). Seen as an event, a cut is
-   * armed until the next buffer gives its time. */
+   * armed until the next buffer gives its time (VOD). Live, the cuts queued
+   * here are made by live_chain at the next keyframe (video) or buffer
+   * (audio); `armed` and `at` are not used there. */
   struct Cut {
     bool armed = true;
     double at = -1;
@@ -196,6 +265,8 @@ struct GstAbrSinkPrivate {
   /* Messages are posted after state_lock is released: a bus sync handler
    * may call back into the element (add-marker). */
   std::vector<GstMessage *> unposted;
+  /* Ended muxers, shut down and removed from a thread of their own. */
+  std::vector<std::unique_ptr<Generation>> retired;
 };
 
 struct _GstAbrSink {
@@ -489,7 +560,7 @@ static std::string segment_uri(guint64 number) {
 }
 
 static double seconds(const Stream &stream, uint64_t ticks) {
-  uint32_t timescale = stream.splitter.timescale();
+  uint32_t timescale = stream.timescale;
   return timescale ? (double)ticks / timescale : 0.0;
 }
 
@@ -574,7 +645,7 @@ static void write_mpd(GstAbrSink *self, bool final) {
     rep.frame_rate_d = s->fps_d;
     rep.sample_rate = s->rate;
     rep.channels = s->channels;
-    rep.timescale = s->splitter.timescale();
+    rep.timescale = s->timescale;
     rep.presentation_time_offset = (uint64_t)TIMELINE_ORIGIN_SECONDS * rep.timescale;
     rep.initialization = s->name + "/init.mp4";
     rep.media = s->name + "/seg_$Number%05d$.m4s";
@@ -978,6 +1049,26 @@ static void record_ad_event(GstAbrSinkPrivate *priv, const onair::SpliceEvent &s
     if (event.name == splice.break_id) event.duration = std::max(0.0, at - event.presentation_time);
 }
 
+/* An onair-discontinuity or onair-splice event: queues the cut it asks
+ * for. Called with state_lock held. */
+static bool queue_cut(GstAbrSinkPrivate *priv, Stream &stream, GstEvent *event) {
+  if (GST_EVENT_TYPE(event) != GST_EVENT_CUSTOM_DOWNSTREAM) return false;
+  Stream::Cut cut;
+  if (gst_event_has_name(event, "onair-discontinuity")) {
+    onair::Marker marker;
+    marker.kind = onair::Marker::Kind::Discontinuity;
+    cut.markers.push_back(marker);
+  } else {
+    onair::SpliceEvent splice;
+    if (!onair::parse_splice_event(event, &splice)) return false;
+    cut.markers = splice_markers(priv, splice);
+    cut.is_splice = true;
+    cut.splice = std::move(splice);
+  }
+  stream.cuts.push_back(std::move(cut));
+  return true;
+}
+
 /* Caps arriving at the muxer: rendition name, size, codec string. */
 static GstPadProbeReturn mux_input_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
   Stream *stream = static_cast<Stream *>(user_data);
@@ -1018,26 +1109,11 @@ static GstPadProbeReturn mux_input_probe(GstPad *pad, GstPadProbeInfo *info, gpo
   }
 
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
-  if (GST_EVENT_TYPE(event) == GST_EVENT_CUSTOM_DOWNSTREAM &&
-      gst_event_has_name(event, "onair-discontinuity")) {
-    /* seen here, behind the queue, in order with the buffers around it */
+  if (!stream->live && GST_EVENT_TYPE(event) == GST_EVENT_CUSTOM_DOWNSTREAM) {
+    /* VOD: seen here, behind the queue, in order with the buffers around
+     * it (live: in live_event) */
     std::lock_guard<std::mutex> lock(priv->state_lock);
-    Stream::Cut cut;
-    onair::Marker marker;
-    marker.kind = onair::Marker::Kind::Discontinuity;
-    cut.markers.push_back(marker);
-    stream->cuts.push_back(std::move(cut));
-    return GST_PAD_PROBE_OK;
-  }
-  onair::SpliceEvent splice;
-  if (onair::parse_splice_event(event, &splice)) {
-    std::lock_guard<std::mutex> lock(priv->state_lock);
-    Stream::Cut cut;
-    cut.markers = splice_markers(priv, splice);
-    cut.is_splice = true;
-    cut.splice = std::move(splice);
-    stream->cuts.push_back(std::move(cut));
-    return GST_PAD_PROBE_OK;
+    if (queue_cut(priv, *stream, event)) return GST_PAD_PROBE_OK;
   }
   if (GST_EVENT_TYPE(event) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
   GstCaps *caps;
@@ -1096,9 +1172,552 @@ static GstPadProbeReturn input_caps_probe(GstPad *pad, GstPadProbeInfo *info, gp
 static void set_decode_offset_from_init(Stream *stream, std::vector<uint8_t> init) {
   /* now the timescale is known: the muxer's zero is the first DTS */
   uint32_t timescale = stream->splitter.timescale();
+  stream->timescale = timescale;
   double origin = (double)stream->first_dts / GST_SECOND + TIMELINE_ORIGIN_SECONDS;
   stream->splitter.set_decode_time_offset((int64_t)std::llround(origin * timescale));
   on_init_segment(stream, std::move(init));
+}
+
+/* ---- live: one muxer per segment ----------------------------------------- */
+
+/* The muxer's output, called with state_lock held. Only the first muxer's
+ * initialization segment is written: the later ones describe the same
+ * track (the caps are the same) and differ only in their creation time. */
+static void generation_init(Generation *g, std::vector<uint8_t> init) {
+  Stream *stream = g->stream;
+  uint32_t timescale = g->splitter.timescale();
+  stream->timescale = timescale;
+  double origin = (double)g->first_dts / GST_SECOND + TIMELINE_ORIGIN_SECONDS;
+  g->splitter.set_decode_time_offset((int64_t)std::llround(origin * timescale));
+  if (!stream->have_init) on_init_segment(stream, std::move(init));
+}
+
+static void generation_fragment(Generation *g, onair::Fmp4Fragment fragment) {
+  if (!g->valid) {
+    g->valid = true;
+    g->start = fragment.decode_time;
+  }
+  g->fragments.emplace_back(g->data.size(), fragment.decode_time);
+  g->data.insert(g->data.end(), fragment.data.begin(), fragment.data.end());
+  g->duration = fragment.decode_time + fragment.duration - g->start;
+}
+
+/* Writes the segments of the muxers that have ended, in order: a later
+ * muxer's segment waits for the earlier ones. Called with state_lock held. */
+static void write_ended_generations(GstAbrSink *self, Stream &stream) {
+  GstAbrSinkPrivate *priv = self->priv;
+  while (!stream.generations.empty() && stream.generations.front()->done) {
+    std::unique_ptr<Generation> g = std::move(stream.generations.front());
+    stream.generations.pop_front();
+    if (g->valid && !g->data.empty()) {
+      if (!g->markers.empty()) {
+        ensure_playlist(priv, stream);
+        for (const onair::Marker &marker : g->markers) stream.playlist->queue_marker(marker);
+      }
+      GST_DEBUG_OBJECT(self,
+                       "%s: segment of muxer %" G_GUINT64_FORMAT ": %zu fragments from %" G_GUINT64_FORMAT
+                       ", %" G_GUINT64_FORMAT " ticks at %u/s",
+                       stream.name.c_str(), g->number, g->fragments.size(), g->start, g->duration,
+                       stream.timescale);
+      stream.pending = std::move(g->data);
+      stream.pending_fragments = std::move(g->fragments);
+      stream.pending_start = g->start;
+      stream.pending_duration = g->duration;
+      stream.pending_valid = true;
+      stream.end_time = g->start + g->duration;
+      close_segment(self, stream);
+    }
+    if (g->final) {
+      stream.eos = true;
+      finish_output(self);
+    }
+    priv->retired.push_back(std::move(g));
+  }
+}
+
+static void shut_down_retired(GstElement *element, gpointer) {
+  GstAbrSink *self = GST_ABR_SINK(element);
+  std::vector<std::unique_ptr<Generation>> retired;
+  {
+    std::lock_guard<std::mutex> lock(self->priv->state_lock);
+    retired = std::move(self->priv->retired);
+  }
+  for (auto &g : retired) {
+    GST_DEBUG_OBJECT(self, "%s: muxer %" G_GUINT64_FORMAT " (%s) shut down", GST_PAD_NAME(g->stream->pad),
+                     g->number, GST_ELEMENT_NAME(g->mux));
+    /* locked first: a state change of the bin going on meanwhile (live
+     * data flows while a pipeline is still going to PLAYING) must not set
+     * them back to PLAYING */
+    gst_element_set_locked_state(g->mux, TRUE);
+    gst_element_set_locked_state(g->appsink, TRUE);
+    gst_element_set_state(g->mux, GST_STATE_NULL);
+    gst_element_set_state(g->appsink, GST_STATE_NULL);
+    gst_bin_remove_many(GST_BIN(self), g->mux, g->appsink, NULL);
+  }
+}
+
+static GstFlowReturn generation_new_sample(GstAppSink *appsink, gpointer user_data) {
+  Generation *g = static_cast<Generation *>(user_data);
+  GstAbrSink *self = g->stream->sink;
+  GstSample *sample = gst_app_sink_pull_sample(appsink);
+  if (!sample) return GST_FLOW_EOS;
+  GstBuffer *buffer = gst_sample_get_buffer(sample);
+  GstMapInfo map;
+  GstFlowReturn ret = GST_FLOW_OK;
+  std::vector<GstMessage *> messages;
+  if (gst_buffer_map(buffer, &map, GST_MAP_READ)) {
+    std::lock_guard<std::mutex> lock(self->priv->state_lock);
+    if (!g->splitter.push(map.data, map.size)) {
+      queue_problem(self, true, GST_STREAM_ERROR, GST_STREAM_ERROR_DEMUX, "Cannot segment " + g->stream->name,
+                    g->splitter.error());
+      ret = GST_FLOW_ERROR;
+    }
+    messages = take_messages(self->priv);
+    gst_buffer_unmap(buffer, &map);
+  }
+  gst_sample_unref(sample);
+  post_messages(self, std::move(messages));
+  return ret;
+}
+
+/* The muxer's end of stream, after its last output (on its own thread).
+ * Only the stream's real end goes on to the appsink: an appsink that got
+ * EOS would count as ended for the bin, which would post EOS while the
+ * later muxers still run. */
+static GstPadProbeReturn generation_eos(GstPad *, GstPadProbeInfo *info, gpointer user_data) {
+  if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) != GST_EVENT_EOS) return GST_PAD_PROBE_OK;
+  Generation *g = static_cast<Generation *>(user_data);
+  GstAbrSink *self = g->stream->sink;
+  std::vector<GstMessage *> messages;
+  bool retire, final;
+  {
+    std::lock_guard<std::mutex> lock(self->priv->state_lock);
+    final = g->final;
+    g->done = true;
+    write_ended_generations(self, *g->stream); /* may retire g */
+    retire = !self->priv->retired.empty();
+    messages = take_messages(self->priv);
+  }
+  post_messages(self, std::move(messages));
+  /* not from this thread: it is the muxer's own */
+  if (retire) gst_element_call_async(GST_ELEMENT(self), shut_down_retired, NULL, NULL);
+  GST_DEBUG_OBJECT(self, "%s: muxer %" G_GUINT64_FORMAT " ended%s", GST_PAD_NAME(g->stream->pad), g->number,
+                   final ? ", end of stream" : "");
+  return final ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+}
+
+/* Starts a muxer for the next segment and links the stream to it. Called
+ * from the streaming thread (pad stream lock held), without state_lock. */
+static bool start_generation(GstAbrSink *self, Stream *stream, std::vector<onair::Marker> markers = {}) {
+  auto g = std::make_unique<Generation>();
+  g->stream = stream;
+  g->markers = std::move(markers);
+  GstElement *mux = gst_element_factory_make("mp4mux", NULL);
+  GstElement *appsink = gst_element_factory_make("appsink", NULL);
+  if (!mux || !appsink) {
+    GST_ELEMENT_ERROR(self, CORE, MISSING_PLUGIN, ("mp4mux or appsink is missing"),
+                      ("install gst-plugins-good and gst-plugins-base"));
+    if (mux) gst_object_unref(gst_object_ref_sink(mux));
+    if (appsink) gst_object_unref(gst_object_ref_sink(appsink));
+    return false;
+  }
+  g->mux = GST_ELEMENT(gst_object_ref_sink(mux));
+  g->appsink = GST_ELEMENT(gst_object_ref_sink(appsink));
+  /* one fragment per keyframe interval (video) or per segment (audio) */
+  g_object_set(mux, "fragment-duration", G_MAXINT32, "streamable", TRUE, NULL);
+  g_object_set(appsink, "sync", FALSE, "async", FALSE, "max-buffers", 0, "enable-last-sample", FALSE, NULL);
+  GstAppSinkCallbacks callbacks = {};
+  callbacks.new_sample = generation_new_sample;
+  gst_app_sink_set_callbacks(GST_APP_SINK(appsink), &callbacks, g.get(), NULL);
+  GstPad *mux_src = gst_element_get_static_pad(mux, "src");
+  gst_pad_add_probe(mux_src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, generation_eos, g.get(), NULL);
+  gst_object_unref(mux_src);
+  Generation *raw = g.get();
+  g->splitter.on_init = [raw](std::vector<uint8_t> init) { generation_init(raw, std::move(init)); };
+  g->splitter.on_fragment = [raw](onair::Fmp4Fragment f) { generation_fragment(raw, std::move(f)); };
+
+  gst_bin_add_many(GST_BIN(self), mux, appsink, NULL);
+  g->mux_sink = gst_element_request_pad_simple(mux, stream->is_audio ? "audio_%u" : "video_%u");
+  if (!g->mux_sink || !gst_element_link(mux, appsink) ||
+      gst_pad_link(stream->proxy, g->mux_sink) != GST_PAD_LINK_OK) {
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, (NULL),
+                      ("could not link a muxer for %s", GST_PAD_NAME(stream->pad)));
+    gst_bin_remove_many(GST_BIN(self), mux, appsink, NULL);
+    return false;
+  }
+  gst_element_sync_state_with_parent(appsink);
+  gst_element_sync_state_with_parent(mux);
+  std::lock_guard<std::mutex> lock(self->priv->state_lock);
+  g->number = stream->next_generation++;
+  GST_DEBUG_OBJECT(self, "%s: muxer %" G_GUINT64_FORMAT " (%s) started", GST_PAD_NAME(stream->pad), g->number,
+                   GST_ELEMENT_NAME(g->mux));
+  stream->generations.push_back(std::move(g));
+  stream->generation_open = false;
+  return true;
+}
+
+/* Ends the current muxer (its segment is written when its output is out)
+ * and starts the next. Pad stream lock held, not state_lock. */
+static bool cut_generation(GstAbrSink *self, Stream *stream, std::vector<onair::Marker> markers = {}) {
+  GST_DEBUG_OBJECT(
+      self, "%s: segment cut after %" GST_STIME_FORMAT " (pushed to %" GST_STIME_FORMAT "), %zu markers",
+      GST_PAD_NAME(stream->pad), GST_STIME_ARGS(stream->generation_start), GST_STIME_ARGS(stream->pushed_end),
+      markers.size());
+  GstPad *old = gst_pad_get_peer(stream->proxy);
+  if (old) {
+    gst_pad_unlink(stream->proxy, old);
+    gst_pad_send_event(old, gst_event_new_eos());
+    gst_object_unref(old);
+  }
+  return start_generation(self, stream, std::move(markers));
+}
+
+static GstClockTimeDiff running_time(const GstSegment &segment, GstClockTime ts) {
+  guint64 running;
+  int sign = gst_segment_to_running_time_full(&segment, GST_FORMAT_TIME, ts, &running);
+  if (sign == 0) return 0;
+  return sign > 0 ? (GstClockTimeDiff)running : -(GstClockTimeDiff)running;
+}
+
+/* `ts` (running time) starts the current muxer's segment. */
+static void open_generation(GstAbrSink *self, Stream *stream, GstBuffer *buffer, GstClockTimeDiff dts) {
+  std::lock_guard<std::mutex> lock(self->priv->state_lock);
+  stream->generations.back()->first_dts = dts;
+  stream->generation_start = dts;
+  stream->generation_open = true;
+  if (!stream->have_first_dts) {
+    stream->first_dts = dts;
+    if (GST_BUFFER_PTS_IS_VALID(buffer) && GST_BUFFER_DTS_IS_VALID(buffer) &&
+        GST_BUFFER_PTS(buffer) > GST_BUFFER_DTS(buffer))
+      stream->reorder_delay = GST_BUFFER_PTS(buffer) - GST_BUFFER_DTS(buffer);
+    stream->have_first_dts = true;
+  }
+}
+
+/* The live cuts queued by events (queue_cut), made now: their markers for
+ * the segment that starts here. An ad break's edge (`splice`, the
+ * reference video's only) is recorded for the MPD and its markers returned
+ * apart too, for audio to follow. Called with state_lock held. */
+static std::vector<onair::Marker> take_cuts(GstAbrSinkPrivate *priv, Stream &stream,
+                                            std::vector<onair::Marker> *splice) {
+  std::vector<onair::Marker> markers;
+  for (Stream::Cut &cut : stream.cuts) {
+    markers.insert(markers.end(), cut.markers.begin(), cut.markers.end());
+    if (cut.is_splice && splice) {
+      splice->insert(splice->end(), cut.markers.begin(), cut.markers.end());
+      record_ad_event(priv, cut.splice);
+    }
+  }
+  stream.cuts.clear();
+  return markers;
+}
+
+/* The reference video cut at `at` (running time): audio cuts there too, at
+ * once when what it has pushed already reaches to within a frame of it (an
+ * audio segment then ends at most one audio frame, ~21 ms, before its video
+ * segment, and is written as soon as the video's), else before its first
+ * buffer that reaches that far. `markers` (an ad break's edge: audio gets no
+ * onair-splice events of its own) go with the audio segment that starts
+ * there. */
+static void follow_video_cut(GstAbrSink *self, GstClockTimeDiff at,
+                             const std::vector<onair::Marker> &markers) {
+  std::vector<Stream *> audio;
+  {
+    std::lock_guard<std::mutex> lock(self->priv->state_lock);
+    for (auto &s : self->priv->streams)
+      if (s->is_audio && s->live) audio.push_back(s.get());
+  }
+  for (Stream *a : audio) {
+    GST_PAD_STREAM_LOCK(a->pad);
+    GST_LOG_OBJECT(self, "video cut at %" GST_STIME_FORMAT "%s: %s pushed to %" GST_STIME_FORMAT,
+                   GST_STIME_ARGS(at), markers.empty() ? "" : " (marked)", GST_PAD_NAME(a->pad),
+                   GST_STIME_ARGS(a->pushed_end));
+    GstClockTime frame = GST_CLOCK_TIME_IS_VALID(a->last_duration) ? a->last_duration : 0;
+    /* a marked cut is made however short the segment before it: only
+     * audio already cut there (to within a frame) takes the markers as
+     * they are */
+    GstClockTimeDiff shortest = markers.empty() ? 100 * GST_MSECOND : (GstClockTimeDiff)frame;
+    if (a->generation_open && !a->ended) {
+      if (a->generation_start < at - shortest) {
+        if (a->pushed_end + (GstClockTimeDiff)frame >= at) {
+          cut_generation(self, a, markers);
+        } else {
+          /* a later cut replaces one not made yet, keeping its markers */
+          if (a->cut_at < 0) a->cut_markers.clear();
+          a->cut_markers.insert(a->cut_markers.end(), markers.begin(), markers.end());
+          a->cut_at = at;
+        }
+      } else if (!markers.empty()) {
+        std::lock_guard<std::mutex> lock(self->priv->state_lock);
+        if (!a->generations.empty()) {
+          auto &current = a->generations.back()->markers;
+          current.insert(current.end(), markers.begin(), markers.end());
+        }
+      }
+    }
+    GST_PAD_STREAM_UNLOCK(a->pad);
+  }
+}
+
+static GstFlowReturn live_chain(GstPad *pad, GstObject *parent, GstBuffer *buffer) {
+  GstAbrSink *self = GST_ABR_SINK(parent);
+  Stream *stream = static_cast<Stream *>(gst_pad_get_element_private(pad));
+  GstAbrSinkPrivate *priv = self->priv;
+  GstClockTime ts = GST_BUFFER_DTS_IS_VALID(buffer) ? GST_BUFFER_DTS(buffer) : GST_BUFFER_PTS(buffer);
+  if (!GST_CLOCK_TIME_IS_VALID(ts)) {
+    GST_WARNING_OBJECT(self, "%s: dropping a buffer without timestamps", GST_PAD_NAME(pad));
+    gst_buffer_unref(buffer);
+    return GST_FLOW_OK;
+  }
+  GstClockTimeDiff dts = running_time(stream->segment, ts);
+  if (stream->is_audio && dts < 0) {
+    /* before the segment: mp4mux would drop it, and the segment's start
+     * would be off by it */
+    gst_buffer_unref(buffer);
+    return GST_FLOW_OK;
+  }
+
+  /* armed: an input switch or an ad break's edge asks for a cut here (the
+   * next keyframe, for video) */
+  bool armed, reference, has_video;
+  double target;
+  {
+    std::lock_guard<std::mutex> lock(priv->state_lock);
+    armed = !stream->cuts.empty();
+    target = segment_target(priv, *stream);
+    reference = reference_video(priv) == stream;
+    has_video = reference_video(priv) != nullptr;
+  }
+
+  bool cut = false;
+  std::vector<onair::Marker> markers; /* of the segment this buffer starts */
+  std::vector<onair::Marker> splice;  /* reference video: its ad break's edges, for audio */
+  GstFlowReturn ret = GST_FLOW_OK;
+  if (!stream->is_audio) {
+    /* the held buffer's duration is known now */
+    if (stream->held) {
+      GstBuffer *held = stream->held;
+      GstClockTime held_ts = GST_BUFFER_DTS_IS_VALID(held) ? GST_BUFFER_DTS(held) : GST_BUFFER_PTS(held);
+      if (ts > held_ts) stream->last_duration = ts - held_ts;
+      if (GST_CLOCK_TIME_IS_VALID(stream->last_duration)) {
+        held = gst_buffer_make_writable(held);
+        GST_BUFFER_DURATION(held) = stream->last_duration;
+      }
+      stream->held = nullptr;
+      ret = gst_pad_push(stream->proxy, held);
+    }
+    bool keyframe = !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+    if (keyframe && stream->generation_open) {
+      double length = (double)(dts - stream->generation_start) / GST_SECOND;
+      /* a little slack for timestamp rounding */
+      cut = armed || target <= 0 || length >= target * 0.97;
+    }
+  } else {
+    /* every frame lasts as long as the one before when the parser does not
+     * say (the last one of a segment needs a duration) */
+    if (GST_BUFFER_DURATION_IS_VALID(buffer)) {
+      stream->last_duration = GST_BUFFER_DURATION(buffer);
+    } else {
+      if (GST_CLOCK_TIME_IS_VALID(stream->last_ts) && ts > stream->last_ts)
+        stream->last_duration = ts - stream->last_ts;
+      if (GST_CLOCK_TIME_IS_VALID(stream->last_duration)) {
+        buffer = gst_buffer_make_writable(buffer);
+        GST_BUFFER_DURATION(buffer) = stream->last_duration;
+      }
+    }
+    stream->last_ts = ts;
+    GstClockTimeDiff frame = GST_CLOCK_TIME_IS_VALID(stream->last_duration) ? stream->last_duration : 0;
+    if (stream->generation_open) {
+      double length = (double)(dts - stream->generation_start) / GST_SECOND;
+      if (armed && length < 0.25) {
+        /* the video's cut came first (switches reach audio and video
+         * apart): the segment just started is the one after the switch */
+        std::lock_guard<std::mutex> lock(priv->state_lock);
+        std::vector<onair::Marker> late = take_cuts(priv, *stream, nullptr);
+        auto &current = stream->generations.back()->markers;
+        current.insert(current.end(), late.begin(), late.end());
+        armed = false;
+      } else if (armed)
+        cut = true;
+      else if (stream->cut_at >= 0)
+        cut = dts + frame >= stream->cut_at; /* it came late */
+      else                                   /* no video to follow, or it stopped: cut by length */
+        cut = has_video ? length >= 3 * std::max(target, 1.0) : length >= target * 0.97;
+    }
+    stream->pushed_end = dts + frame;
+  }
+  if (ret != GST_FLOW_OK) {
+    gst_buffer_unref(buffer);
+    return ret;
+  }
+
+  if (armed && (cut || !stream->generation_open)) {
+    std::lock_guard<std::mutex> lock(priv->state_lock);
+    markers = take_cuts(priv, *stream, reference ? &splice : nullptr);
+    if (!stream->generation_open) {
+      /* the first segment: no discontinuity before it (nothing was written
+       * yet), but an ad break starting here is marked */
+      markers.erase(
+          std::remove_if(markers.begin(), markers.end(),
+                         [](const onair::Marker &m) { return m.kind == onair::Marker::Kind::Discontinuity; }),
+          markers.end());
+      if (!cut && !stream->generations.empty()) {
+        auto &current = stream->generations.back()->markers;
+        current.insert(current.end(), markers.begin(), markers.end());
+        markers.clear();
+      }
+    }
+  }
+  if (cut && stream->cut_at >= 0) {
+    /* the video cut this one follows: its markers start this segment too */
+    markers.insert(markers.end(), stream->cut_markers.begin(), stream->cut_markers.end());
+    stream->cut_markers.clear();
+  }
+  if (cut) stream->cut_at = -1;
+  bool first = !gst_pad_is_linked(stream->proxy);
+  if ((cut && !cut_generation(self, stream, std::move(markers))) ||
+      (first && !start_generation(self, stream, std::move(markers)))) {
+    gst_buffer_unref(buffer);
+    return GST_FLOW_ERROR;
+  }
+  if (!stream->generation_open) open_generation(self, stream, buffer, dts);
+  if (cut && reference) follow_video_cut(self, dts, splice);
+
+  if (!stream->is_audio) {
+    stream->held = buffer;
+    return GST_FLOW_OK;
+  }
+  ret = gst_pad_push(stream->proxy, buffer);
+  /* the video's cut is reached (to within a frame): the segment is complete
+   * without waiting for the next buffer */
+  GstClockTimeDiff frame = GST_CLOCK_TIME_IS_VALID(stream->last_duration) ? stream->last_duration : 0;
+  if (ret == GST_FLOW_OK && stream->cut_at >= 0 && stream->pushed_end + frame >= stream->cut_at) {
+    stream->cut_at = -1;
+    if (!cut_generation(self, stream, std::move(stream->cut_markers))) return GST_FLOW_ERROR;
+    stream->cut_markers.clear();
+  }
+  return ret;
+}
+
+static gboolean live_event(GstPad *pad, GstObject *parent, GstEvent *event) {
+  GstAbrSink *self = GST_ABR_SINK(parent);
+  Stream *stream = static_cast<Stream *>(gst_pad_get_element_private(pad));
+  switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_SEGMENT: {
+      const GstSegment *segment;
+      gst_event_parse_segment(event, &segment);
+      gst_segment_copy_into(segment, &stream->segment);
+      break;
+    }
+    case GST_EVENT_FLUSH_STOP:
+      if (stream->held) gst_buffer_unref(stream->held);
+      stream->held = nullptr;
+      stream->ended = false;
+      break;
+    case GST_EVENT_CUSTOM_DOWNSTREAM: {
+      /* an input switch or an ad break's edge: live_chain cuts at the next
+       * keyframe (video) or buffer (audio) */
+      std::lock_guard<std::mutex> lock(self->priv->state_lock);
+      if (queue_cut(self->priv, *stream, event))
+        GST_DEBUG_OBJECT(self, "%s: %s, a cut is due", GST_PAD_NAME(pad),
+                         gst_structure_get_name(gst_event_get_structure(event)));
+      break;
+    }
+    case GST_EVENT_EOS: {
+      GST_DEBUG_OBJECT(self, "%s: end of stream", GST_PAD_NAME(pad));
+      stream->ended = true;
+      stream->cut_at = -1;
+      stream->cut_markers.clear();
+      if (stream->held) {
+        GstBuffer *held = stream->held;
+        stream->held = nullptr;
+        if (!GST_BUFFER_DURATION_IS_VALID(held) && GST_CLOCK_TIME_IS_VALID(stream->last_duration)) {
+          held = gst_buffer_make_writable(held);
+          GST_BUFFER_DURATION(held) = stream->last_duration;
+        }
+        gst_pad_push(stream->proxy, held);
+      }
+      std::vector<GstMessage *> messages;
+      bool have_muxer;
+      {
+        std::lock_guard<std::mutex> lock(self->priv->state_lock);
+        have_muxer = !stream->generations.empty();
+        if (have_muxer) {
+          stream->generations.back()->final = true;
+        } else {
+          stream->eos = true;
+          finish_output(self);
+        }
+        messages = take_messages(self->priv);
+      }
+      post_messages(self, std::move(messages));
+      if (!have_muxer) {
+        gst_event_unref(event);
+        return TRUE;
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  if (!gst_pad_is_linked(stream->proxy)) {
+    /* before the first muxer: sticky events wait on the proxy for it, the
+     * others have nothing to reach */
+    if (gst_event_type_get_flags(GST_EVENT_TYPE(event)) & GST_EVENT_TYPE_STICKY)
+      gst_pad_store_sticky_event(stream->proxy, event);
+    gst_event_unref(event);
+    return TRUE;
+  }
+  return gst_pad_push_event(stream->proxy, event);
+}
+
+static gboolean live_query(GstPad *pad, GstObject *parent, GstQuery *query) {
+  Stream *stream = static_cast<Stream *>(gst_pad_get_element_private(pad));
+  if (gst_pad_is_linked(stream->proxy) && gst_pad_peer_query(stream->proxy, query)) return TRUE;
+  switch (GST_QUERY_TYPE(query)) {
+    case GST_QUERY_CAPS: {
+      GstCaps *filter, *templ = gst_pad_get_pad_template_caps(pad);
+      gst_query_parse_caps(query, &filter);
+      GstCaps *result =
+          filter ? gst_caps_intersect_full(filter, templ, GST_CAPS_INTERSECT_FIRST) : gst_caps_ref(templ);
+      gst_query_set_caps_result(query, result);
+      gst_caps_unref(result);
+      gst_caps_unref(templ);
+      return TRUE;
+    }
+    case GST_QUERY_ACCEPT_CAPS: {
+      GstCaps *caps, *templ = gst_pad_get_pad_template_caps(pad);
+      gst_query_parse_accept_caps(query, &caps);
+      gst_query_set_accept_caps_result(query, gst_caps_is_subset(caps, templ));
+      gst_caps_unref(templ);
+      return TRUE;
+    }
+    default:
+      return gst_pad_query_default(pad, parent, query);
+  }
+}
+
+/* Shuts every muxer of a live stream down (state changes, pad release). */
+static void drop_generations(GstAbrSink *self, Stream *stream) {
+  if (stream->held) gst_buffer_unref(stream->held);
+  stream->held = nullptr;
+  stream->generation_open = false;
+  stream->ended = false;
+  stream->cut_at = -1;
+  stream->cut_markers.clear();
+  stream->last_duration = GST_CLOCK_TIME_NONE;
+  stream->last_ts = GST_CLOCK_TIME_NONE;
+  GstPad *peer = stream->proxy ? gst_pad_get_peer(stream->proxy) : NULL;
+  if (peer) {
+    gst_pad_unlink(stream->proxy, peer);
+    gst_object_unref(peer);
+  }
+  {
+    std::lock_guard<std::mutex> lock(self->priv->state_lock);
+    for (auto &g : stream->generations) self->priv->retired.push_back(std::move(g));
+    stream->generations.clear();
+  }
+  shut_down_retired(GST_ELEMENT(self), NULL);
 }
 
 static GstPad *gst_abr_sink_request_new_pad(GstElement *element, GstPadTemplate *templ, const gchar *req_name,
@@ -1125,6 +1744,36 @@ static GstPad *gst_abr_sink_request_new_pad(GstElement *element, GstPadTemplate 
   /* No parser here: the pad templates ask for parsed, framed streams (as
    * abrladder, h264parse or x264enc give), so H.264 and H.265 take the same
    * path and nothing is parsed twice. */
+  bool vod;
+  {
+    std::lock_guard<std::mutex> lock(priv->settings_lock);
+    vod = priv->settings.mode == GST_ABR_SINK_MODE_VOD;
+  }
+  if (!vod) {
+    /* Live: a pad of ours feeds one muxer per segment (see Generation),
+     * straight from the upstream thread: no queue, no thread of its own. */
+    stream->live = true;
+    GstPad *pad = gst_pad_new_from_template(templ, name.c_str());
+    gst_pad_set_chain_function(pad, GST_DEBUG_FUNCPTR(live_chain));
+    gst_pad_set_event_function(pad, GST_DEBUG_FUNCPTR(live_event));
+    gst_pad_set_query_function(pad, GST_DEBUG_FUNCPTR(live_query));
+    gst_pad_set_element_private(pad, stream.get());
+    GST_PAD_SET_PROXY_ALLOCATION(pad);
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, input_caps_probe, stream.get(), NULL);
+    std::string proxy_name = name + "_mux";
+    stream->proxy = GST_PAD(gst_object_ref_sink(gst_pad_new(proxy_name.c_str(), GST_PAD_SRC)));
+    gst_pad_add_probe(stream->proxy, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, mux_input_probe, stream.get(),
+                      NULL);
+    gst_pad_set_active(stream->proxy, TRUE);
+    stream->pad = pad;
+    {
+      std::lock_guard<std::mutex> lock(priv->state_lock);
+      priv->streams.push_back(std::move(stream));
+    }
+    gst_pad_set_active(pad, TRUE);
+    gst_element_add_pad(element, pad);
+    return pad;
+  }
   stream->children = std::make_unique<onair::BinChildren>(GST_BIN(self));
   GstElement *queue = stream->children->make("queue");
   GstElement *mux = stream->children->make("mp4mux");
@@ -1135,13 +1784,8 @@ static GstPad *gst_abr_sink_request_new_pad(GstElement *element, GstPadTemplate 
   /* VOD: the sinks preroll, so a pipeline goes to PLAYING only once its
    * source has started (with non-prerolling sinks, a short file could end
    * while a decodebin's own preroll was still completing, and GstBin 1.22
-   * then lost the end of stream in the race). Live: no preroll. */
-  bool vod;
-  {
-    std::lock_guard<std::mutex> lock(priv->settings_lock);
-    vod = priv->settings.mode == GST_ABR_SINK_MODE_VOD;
-  }
-  g_object_set(appsink, "sync", FALSE, "async", vod, "max-buffers", 0, "enable-last-sample", FALSE, NULL);
+   * then lost the end of stream in the race). */
+  g_object_set(appsink, "sync", FALSE, "async", TRUE, "max-buffers", 0, "enable-last-sample", FALSE, NULL);
   GstAppSinkCallbacks callbacks = {};
   callbacks.eos = on_eos;
   callbacks.new_sample = on_new_sample;
@@ -1201,7 +1845,10 @@ static void gst_abr_sink_release_pad(GstElement *element, GstPad *pad) {
     }
   }
   if (!stream) return;
-  stream->children->remove_all();
+  if (stream->live)
+    drop_generations(self, stream.get());
+  else
+    stream->children->remove_all();
   gst_element_remove_pad(element, pad);
 }
 
@@ -1310,6 +1957,18 @@ static GstStateChangeReturn gst_abr_sink_change_state(GstElement *element, GstSt
       s->have_first_dts = false;
       s->eos = false;
       s->name.clear();
+    }
+  }
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    std::vector<Stream *> live;
+    {
+      std::lock_guard<std::mutex> lock(priv->state_lock);
+      for (auto &s : priv->streams)
+        if (s->live) live.push_back(s.get());
+    }
+    for (Stream *s : live) {
+      drop_generations(self, s);
+      gst_segment_init(&s->segment, GST_FORMAT_TIME);
     }
   }
   return ret;

@@ -7,6 +7,8 @@
 #include <atomic>
 #include <string>
 #include <vector>
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
 #include <gst/check/gstcheck.h>
 
 static std::string read_text(const std::string &path) {
@@ -417,6 +419,144 @@ GST_START_TEST(test_unknown_marker_kind) {
 }
 GST_END_TEST;
 
+/* Encoded samples to feed abrsink by hand. */
+static std::vector<GstSample *> encode(const std::string &description) {
+  GError *error = NULL;
+  GstElement *pipeline = gst_parse_launch((description + " ! appsink name=out sync=false").c_str(), &error);
+  fail_unless(pipeline != NULL, "%s", error ? error->message : "");
+  GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "out");
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  std::vector<GstSample *> samples;
+  GstClockTime origin = GST_CLOCK_TIME_NONE;
+  while (GstSample *sample = gst_app_sink_pull_sample(GST_APP_SINK(sink))) {
+    /* from 0 (x264enc starts at 1000 hours) */
+    GstBuffer *buffer = gst_buffer_copy(gst_sample_get_buffer(sample));
+    if (!GST_CLOCK_TIME_IS_VALID(origin)) origin = GST_BUFFER_PTS(buffer);
+    GST_BUFFER_PTS(buffer) -= origin;
+    if (GST_BUFFER_DTS_IS_VALID(buffer)) GST_BUFFER_DTS(buffer) -= origin;
+    samples.push_back(gst_sample_new(buffer, gst_sample_get_caps(sample), NULL, NULL));
+    gst_buffer_unref(buffer);
+    gst_sample_unref(sample);
+  }
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(sink);
+  gst_object_unref(pipeline);
+  return samples;
+}
+
+static void push(GstElement *appsrc, GstSample *sample) {
+  GstCaps *caps = gst_sample_get_caps(sample);
+  GstCaps *current = NULL;
+  g_object_get(appsrc, "caps", &current, NULL);
+  if (!current || !gst_caps_is_equal(current, caps)) g_object_set(appsrc, "caps", caps, NULL);
+  if (current) gst_caps_unref(current);
+  fail_unless_equals_int(
+      gst_app_src_push_buffer(GST_APP_SRC(appsrc), gst_buffer_ref(gst_sample_get_buffer(sample))),
+      GST_FLOW_OK);
+}
+
+/* Waits (at most 10 s) for the playlist to list `uri`. */
+static bool listed_soon(const std::string &playlist, const std::string &uri) {
+  for (int i = 0; i < 200; i++) {
+    if (exists(playlist) && read_text(playlist).find(uri) != std::string::npos) return true;
+    g_usleep(50 * 1000);
+  }
+  return false;
+}
+
+static double extinf_sum(const std::string &playlist) {
+  double sum = 0;
+  for (size_t at = playlist.find("#EXTINF:"); at != std::string::npos; at = playlist.find("#EXTINF:", at + 1))
+    sum += g_ascii_strtod(playlist.c_str() + at + 8, NULL);
+  return sum;
+}
+
+/* Live: a segment is written as soon as the frame that starts the next one
+ * arrives, with nothing after it (a muxer left running would hold its last
+ * frame until one more came), and audio is cut with it; the segments cover
+ * the stream without gaps. */
+GST_START_TEST(test_live_segment_written_at_its_cut) {
+  std::vector<GstSample *> video = encode(
+      "videotestsrc num-buffers=90 ! video/x-raw,width=160,height=90,framerate=30/1 ! "
+      "x264enc key-int-max=30 bframes=0 speed-preset=ultrafast ! h264parse ! "
+      "video/x-h264,stream-format=avc,alignment=au");
+  std::vector<GstSample *> audio = encode(
+      "audiotestsrc num-buffers=140 samplesperbuffer=1024 ! audio/x-raw,rate=48000,channels=2 ! "
+      "avenc_aac ! aacparse");
+  fail_unless_equals_int(video.size(), 90);
+  fail_unless(audio.size() >= 130);
+
+  std::string dir = make_temp_dir();
+  GError *error = NULL;
+  GstElement *pipeline =
+      gst_parse_launch(("appsrc name=v format=time ! abrsink name=s mode=live dash=false location=" + dir +
+                        " appsrc name=a format=time ! s.audio_0")
+                           .c_str(),
+                       &error);
+  fail_unless(pipeline != NULL, "%s", error ? error->message : "");
+  GstElement *v = gst_bin_get_by_name(GST_BIN(pipeline), "v");
+  GstElement *a = gst_bin_get_by_name(GST_BIN(pipeline), "a");
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+
+  /* up to and with the keyframe at 1 s; audio up to that point */
+  size_t next_audio = 0;
+  auto push_audio_until = [&](GstClockTime end) {
+    while (next_audio < audio.size()) {
+      GstBuffer *b = gst_sample_get_buffer(audio[next_audio]);
+      if (GST_BUFFER_PTS(b) + GST_BUFFER_DURATION(b) > end) break;
+      push(a, audio[next_audio++]);
+    }
+  };
+  for (size_t i = 0; i <= 30; i++) {
+    push(v, video[i]);
+    push_audio_until(GST_BUFFER_PTS(gst_sample_get_buffer(video[i])));
+  }
+  fail_unless(!GST_BUFFER_FLAG_IS_SET(gst_sample_get_buffer(video[30]), GST_BUFFER_FLAG_DELTA_UNIT));
+  fail_unless(listed_soon(dir + "/video_0/index.m3u8", "seg_00000.m4s"),
+              "the first video segment was not written when the next keyframe came");
+  fail_unless(listed_soon(dir + "/audio/index.m3u8", "seg_00000.m4s"),
+              "the first audio segment was not written with the video's");
+  std::string vlist = read_text(dir + "/video_0/index.m3u8");
+  fail_unless(vlist.find("#EXTINF:1.00000,") != std::string::npos, "%s", vlist.c_str());
+  double first_audio = extinf_sum(read_text(dir + "/audio/index.m3u8"));
+  fail_unless(first_audio > 1.0 - 0.022 && first_audio < 1.0 + 0.022, "audio segment of %.3f s", first_audio);
+
+  /* the rest, then the end */
+  for (size_t i = 31; i < video.size(); i++) {
+    push(v, video[i]);
+    push_audio_until(GST_BUFFER_PTS(gst_sample_get_buffer(video[i])));
+  }
+  gst_app_src_end_of_stream(GST_APP_SRC(v));
+  gst_app_src_end_of_stream(GST_APP_SRC(a));
+  GstBus *bus = gst_element_get_bus(pipeline);
+  GstMessage *message =
+      gst_bus_timed_pop_filtered(bus, 30 * GST_SECOND, (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  fail_unless(message && GST_MESSAGE_TYPE(message) == GST_MESSAGE_EOS);
+  gst_message_unref(message);
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+
+  /* the segments cover everything that was pushed (audio's end of stream
+   * may reach abrsink before the video's last cut does: two or three) */
+  vlist = read_text(dir + "/video_0/index.m3u8");
+  std::string alist = read_text(dir + "/audio/index.m3u8");
+  fail_unless_equals_int(count(vlist, "#EXTINF:"), 3);
+  fail_unless(count(alist, "#EXTINF:") >= 2, "%s", alist.c_str());
+  fail_unless(std::abs(extinf_sum(vlist) - 3.0) < 0.001, "%s", vlist.c_str());
+  GstBuffer *last = gst_sample_get_buffer(audio[next_audio - 1]);
+  double audio_pushed = (double)(GST_BUFFER_PTS(last) + GST_BUFFER_DURATION(last)) / GST_SECOND;
+  fail_unless(std::abs(extinf_sum(alist) - audio_pushed) < 0.002, "audio: %.4f s listed, %.4f s pushed\n%s",
+              extinf_sum(alist), audio_pushed, alist.c_str());
+
+  for (GstSample *sample : video) gst_sample_unref(sample);
+  for (GstSample *sample : audio) gst_sample_unref(sample);
+  gst_object_unref(v);
+  gst_object_unref(a);
+  gst_object_unref(pipeline);
+  remove_tree(dir);
+}
+GST_END_TEST;
+
 static Suite *abrsink_suite(void) {
   Suite *s = suite_create("abrsink");
   TCase *tc = tcase_create("general");
@@ -431,6 +571,7 @@ static Suite *abrsink_suite(void) {
   tcase_add_test(tc, test_input_switch_starts_a_marked_segment);
   tcase_add_test(tc, test_unwritable_location);
   tcase_add_test(tc, test_unknown_marker_kind);
+  tcase_add_test(tc, test_live_segment_written_at_its_cut);
   return s;
 }
 
