@@ -18,8 +18,11 @@
  * In live mode every segment has a muxer of its own, fed straight from the
  * upstream thread: a segment is written the moment the frame that starts
  * the next one arrives (a video keyframe; for audio, the video's cut), not
- * one frame later as a muxer left running would, and audio segments end
- * within an audio frame of their video segment.
+ * one frame later as a muxer left running would. Audio is held back until
+ * the reference video (the first video rendition) has reached it, so that
+ * audio segments end on the audio frame the video's cut falls in (at most
+ * one audio frame, ~21 ms, before it), however far ahead of the video the
+ * audio arrives.
  *
  * In live mode the playlists hold a sliding window of
  * #GstAbrSink:playlist-length segments with EXT-X-PROGRAM-DATE-TIME, and old
@@ -39,8 +42,9 @@
  * after them, marked with EXT-X-DISCONTINUITY, or with EXT-X-CUE-OUT (then
  * EXT-X-CUE-OUT-CONT on the segments inside the break) / EXT-X-CUE-IN and an
  * EXT-X-DATERANGE carrying SCTE35-OUT / SCTE35-IN; audio renditions are cut
- * and marked at the same video boundary. In live mode the MPD lists the ad
- * breaks in an SCTE-35 EventStream.
+ * and marked at the same video boundary (live: on the audio frame it falls
+ * in; VOD: at the first 200 ms audio fragment boundary at or after it). In
+ * live mode the MPD lists the ad breaks in an SCTE-35 EventStream.
  *
  * ## Example launch line
  * |[
@@ -180,6 +184,12 @@ struct Stream {
   GstClockTimeDiff pushed_end = 0;        /* running time where the pushed media ends */
   GstClockTimeDiff cut_at = -1;           /* audio: a video cut still to follow */
   std::vector<onair::Marker> cut_markers; /* audio: the markers of that cut (an ad break's edge) */
+  /* audio: buffers (with their running times) and the serialized events
+   * between them not given to the muxer yet, held while the reference video
+   * has not reached them, so that a cut the video makes there is followed
+   * on the right audio frame */
+  std::deque<std::pair<GstMiniObject *, GstClockTimeDiff>> backlog;
+  GstFlowReturn backlog_flow = GST_FLOW_OK; /* of a push made from the video's thread */
   /* live: the muxers, oldest first; the last is current (under state_lock) */
   std::deque<std::unique_ptr<Generation>> generations;
   uint64_t next_generation = 0;
@@ -189,6 +199,7 @@ struct Stream {
   Stream &operator=(const Stream &) = delete;
   ~Stream() {
     if (held) gst_buffer_unref(held);
+    for (auto &entry : backlog) gst_mini_object_unref(entry.first);
     if (proxy) gst_object_unref(proxy);
   }
 
@@ -267,6 +278,11 @@ struct GstAbrSinkPrivate {
   std::vector<GstMessage *> unposted;
   /* Ended muxers, shut down and removed from a thread of their own. */
   std::vector<std::unique_ptr<Generation>> retired;
+  /* live: the running time up to which the reference video has decided its
+   * cuts (its last buffer's), and whether it has ended: audio is held
+   * back to it */
+  GstClockTimeDiff video_reached = G_MININT64;
+  bool video_ended = false;
 };
 
 struct _GstAbrSink {
@@ -1412,49 +1428,101 @@ static std::vector<onair::Marker> take_cuts(GstAbrSinkPrivate *priv, Stream &str
   return markers;
 }
 
-/* The reference video cut at `at` (running time): audio cuts there too, at
- * once when what it has pushed already reaches to within a frame of it (an
- * audio segment then ends at most one audio frame, ~21 ms, before its video
- * segment, and is written as soon as the video's), else before its first
- * buffer that reaches that far. `markers` (an ad break's edge: audio gets no
- * onair-splice events of its own) go with the audio segment that starts
- * there. */
-static void follow_video_cut(GstAbrSink *self, GstClockTimeDiff at,
-                             const std::vector<onair::Marker> &markers) {
+/* Audio is held back at most this far behind its newest buffer when the
+ * video does not come (it stalled, or is far behind). */
+static const GstClockTimeDiff AUDIO_HOLD_MAX = GST_SECOND;
+
+static GstFlowReturn live_buffer(GstAbrSink *self, Stream *stream, GstBuffer *buffer, GstClockTimeDiff dts);
+static gboolean live_event_apply(GstAbrSink *self, Stream *stream, GstEvent *event);
+
+/* Gives an audio stream's held buffers to its muxer, those the reference
+ * video has reached (all of them with `all`, or without a live video to
+ * follow). Pad stream lock held. */
+static GstFlowReturn release_audio(GstAbrSink *self, Stream *a, bool all) {
+  GstAbrSinkPrivate *priv = self->priv;
+  GstClockTimeDiff reached;
+  bool hold;
+  {
+    std::lock_guard<std::mutex> lock(priv->state_lock);
+    Stream *reference = reference_video(priv);
+    hold = !all && reference && reference->live && !priv->video_ended;
+    reached = priv->video_reached;
+  }
+  GstFlowReturn ret = GST_FLOW_OK;
+  while (!a->backlog.empty()) {
+    auto [object, dts] = a->backlog.front();
+    if (GST_IS_EVENT(object)) {
+      a->backlog.pop_front();
+      live_event_apply(self, a, GST_EVENT(object));
+      continue;
+    }
+    GstBuffer *buffer = GST_BUFFER(object);
+    GstClockTimeDiff frame =
+        GST_BUFFER_DURATION_IS_VALID(buffer) ? (GstClockTimeDiff)GST_BUFFER_DURATION(buffer) : 0;
+    bool stalled = a->backlog.back().second - dts > AUDIO_HOLD_MAX;
+    /* a later video cut (after `reached`) could not take this frame */
+    if (hold && !stalled && dts + frame > reached) break;
+    a->backlog.pop_front();
+    ret = live_buffer(self, a, buffer, dts);
+    if (ret != GST_FLOW_OK) break;
+  }
+  if (ret != GST_FLOW_OK) a->backlog_flow = ret;
+  return ret;
+}
+
+/* The reference video decided its cuts up to `at` (running time), and cut
+ * there when `cut`: audio cuts there too, at once when what it has pushed
+ * already reaches to within a frame of it (an audio segment then ends at
+ * most one audio frame, ~21 ms, before its video segment, and is written as
+ * soon as the video's), else before its first buffer that reaches that far.
+ * Audio held back for it (release_audio) goes on up to `at`. `markers` (an
+ * ad break's edge: audio gets no onair-splice events of its own) go with
+ * the audio segment that starts there. */
+static void follow_video(GstAbrSink *self, GstClockTimeDiff at, bool cut,
+                         const std::vector<onair::Marker> &markers) {
   std::vector<Stream *> audio;
   {
     std::lock_guard<std::mutex> lock(self->priv->state_lock);
+    self->priv->video_reached = at;
     for (auto &s : self->priv->streams)
       if (s->is_audio && s->live) audio.push_back(s.get());
   }
   for (Stream *a : audio) {
-    GST_PAD_STREAM_LOCK(a->pad);
-    GST_LOG_OBJECT(self, "video cut at %" GST_STIME_FORMAT "%s: %s pushed to %" GST_STIME_FORMAT,
-                   GST_STIME_ARGS(at), markers.empty() ? "" : " (marked)", GST_PAD_NAME(a->pad),
-                   GST_STIME_ARGS(a->pushed_end));
-    GstClockTime frame = GST_CLOCK_TIME_IS_VALID(a->last_duration) ? a->last_duration : 0;
-    /* a marked cut is made however short the segment before it: only
-     * audio already cut there (to within a frame) takes the markers as
-     * they are */
-    GstClockTimeDiff shortest = markers.empty() ? 100 * GST_MSECOND : (GstClockTimeDiff)frame;
-    if (a->generation_open && !a->ended) {
-      if (a->generation_start < at - shortest) {
-        if (a->pushed_end + (GstClockTimeDiff)frame >= at) {
-          cut_generation(self, a, markers);
-        } else {
-          /* a later cut replaces one not made yet, keeping its markers */
-          if (a->cut_at < 0) a->cut_markers.clear();
-          a->cut_markers.insert(a->cut_markers.end(), markers.begin(), markers.end());
-          a->cut_at = at;
-        }
-      } else if (!markers.empty()) {
-        std::lock_guard<std::mutex> lock(self->priv->state_lock);
-        if (!a->generations.empty()) {
-          auto &current = a->generations.back()->markers;
-          current.insert(current.end(), markers.begin(), markers.end());
+    /* without a cut to follow, audio busy in its own thread releases what
+     * it may itself, with its next buffer */
+    if (cut || at == G_MAXINT64)
+      GST_PAD_STREAM_LOCK(a->pad);
+    else if (!GST_PAD_STREAM_TRYLOCK(a->pad))
+      continue;
+    if (cut) {
+      GST_LOG_OBJECT(self, "video cut at %" GST_STIME_FORMAT "%s: %s pushed to %" GST_STIME_FORMAT,
+                     GST_STIME_ARGS(at), markers.empty() ? "" : " (marked)", GST_PAD_NAME(a->pad),
+                     GST_STIME_ARGS(a->pushed_end));
+      GstClockTime frame = GST_CLOCK_TIME_IS_VALID(a->last_duration) ? a->last_duration : 0;
+      /* a marked cut is made however short the segment before it: only
+       * audio already cut there (to within a frame) takes the markers as
+       * they are */
+      GstClockTimeDiff shortest = markers.empty() ? 100 * GST_MSECOND : (GstClockTimeDiff)frame;
+      if (a->generation_open && !a->ended) {
+        if (a->generation_start < at - shortest) {
+          if (a->pushed_end + (GstClockTimeDiff)frame >= at) {
+            cut_generation(self, a, markers);
+          } else {
+            /* a later cut replaces one not made yet, keeping its markers */
+            if (a->cut_at < 0) a->cut_markers.clear();
+            a->cut_markers.insert(a->cut_markers.end(), markers.begin(), markers.end());
+            a->cut_at = at;
+          }
+        } else if (!markers.empty()) {
+          std::lock_guard<std::mutex> lock(self->priv->state_lock);
+          if (!a->generations.empty()) {
+            auto &current = a->generations.back()->markers;
+            current.insert(current.end(), markers.begin(), markers.end());
+          }
         }
       }
     }
+    if (!a->backlog.empty()) release_audio(self, a, false);
     GST_PAD_STREAM_UNLOCK(a->pad);
   }
 }
@@ -1462,7 +1530,6 @@ static void follow_video_cut(GstAbrSink *self, GstClockTimeDiff at,
 static GstFlowReturn live_chain(GstPad *pad, GstObject *parent, GstBuffer *buffer) {
   GstAbrSink *self = GST_ABR_SINK(parent);
   Stream *stream = static_cast<Stream *>(gst_pad_get_element_private(pad));
-  GstAbrSinkPrivate *priv = self->priv;
   GstClockTime ts = GST_BUFFER_DTS_IS_VALID(buffer) ? GST_BUFFER_DTS(buffer) : GST_BUFFER_PTS(buffer);
   if (!GST_CLOCK_TIME_IS_VALID(ts)) {
     GST_WARNING_OBJECT(self, "%s: dropping a buffer without timestamps", GST_PAD_NAME(pad));
@@ -1470,12 +1537,41 @@ static GstFlowReturn live_chain(GstPad *pad, GstObject *parent, GstBuffer *buffe
     return GST_FLOW_OK;
   }
   GstClockTimeDiff dts = running_time(stream->segment, ts);
-  if (stream->is_audio && dts < 0) {
+  if (!stream->is_audio) return live_buffer(self, stream, buffer, dts);
+  if (dts < 0) {
     /* before the segment: mp4mux would drop it, and the segment's start
      * would be off by it */
     gst_buffer_unref(buffer);
     return GST_FLOW_OK;
   }
+  /* every frame lasts as long as the one before when the parser does not
+   * say (the last one of a segment needs a duration) */
+  if (GST_BUFFER_DURATION_IS_VALID(buffer)) {
+    stream->last_duration = GST_BUFFER_DURATION(buffer);
+  } else {
+    if (GST_CLOCK_TIME_IS_VALID(stream->last_ts) && ts > stream->last_ts)
+      stream->last_duration = ts - stream->last_ts;
+    if (GST_CLOCK_TIME_IS_VALID(stream->last_duration)) {
+      buffer = gst_buffer_make_writable(buffer);
+      GST_BUFFER_DURATION(buffer) = stream->last_duration;
+    }
+  }
+  stream->last_ts = ts;
+  if (stream->backlog_flow != GST_FLOW_OK) {
+    GstFlowReturn ret = stream->backlog_flow;
+    stream->backlog_flow = GST_FLOW_OK;
+    gst_buffer_unref(buffer);
+    return ret;
+  }
+  stream->backlog.emplace_back(GST_MINI_OBJECT(buffer), dts);
+  return release_audio(self, stream, false);
+}
+
+/* One buffer into the current muxer, after the cut it starts (if any).
+ * Pad stream lock held. */
+static GstFlowReturn live_buffer(GstAbrSink *self, Stream *stream, GstBuffer *buffer, GstClockTimeDiff dts) {
+  GstAbrSinkPrivate *priv = self->priv;
+  GstClockTime ts = GST_BUFFER_DTS_IS_VALID(buffer) ? GST_BUFFER_DTS(buffer) : GST_BUFFER_PTS(buffer);
 
   /* armed: an input switch or an ad break's edge asks for a cut here (the
    * next keyframe, for video) */
@@ -1513,20 +1609,8 @@ static GstFlowReturn live_chain(GstPad *pad, GstObject *parent, GstBuffer *buffe
       cut = armed || target <= 0 || length >= target * 0.97;
     }
   } else {
-    /* every frame lasts as long as the one before when the parser does not
-     * say (the last one of a segment needs a duration) */
-    if (GST_BUFFER_DURATION_IS_VALID(buffer)) {
-      stream->last_duration = GST_BUFFER_DURATION(buffer);
-    } else {
-      if (GST_CLOCK_TIME_IS_VALID(stream->last_ts) && ts > stream->last_ts)
-        stream->last_duration = ts - stream->last_ts;
-      if (GST_CLOCK_TIME_IS_VALID(stream->last_duration)) {
-        buffer = gst_buffer_make_writable(buffer);
-        GST_BUFFER_DURATION(buffer) = stream->last_duration;
-      }
-    }
-    stream->last_ts = ts;
-    GstClockTimeDiff frame = GST_CLOCK_TIME_IS_VALID(stream->last_duration) ? stream->last_duration : 0;
+    GstClockTimeDiff frame =
+        GST_BUFFER_DURATION_IS_VALID(buffer) ? (GstClockTimeDiff)GST_BUFFER_DURATION(buffer) : 0;
     if (stream->generation_open) {
       double length = (double)(dts - stream->generation_start) / GST_SECOND;
       if (armed && length < 0.25) {
@@ -1581,7 +1665,7 @@ static GstFlowReturn live_chain(GstPad *pad, GstObject *parent, GstBuffer *buffe
     return GST_FLOW_ERROR;
   }
   if (!stream->generation_open) open_generation(self, stream, buffer, dts);
-  if (cut && reference) follow_video_cut(self, dts, splice);
+  if (reference) follow_video(self, dts, cut, splice);
 
   if (!stream->is_audio) {
     stream->held = buffer;
@@ -1599,16 +1683,52 @@ static GstFlowReturn live_chain(GstPad *pad, GstObject *parent, GstBuffer *buffe
   return ret;
 }
 
+static void drop_backlog(Stream *stream) {
+  for (auto &entry : stream->backlog) gst_mini_object_unref(entry.first);
+  stream->backlog.clear();
+  stream->backlog_flow = GST_FLOW_OK;
+}
+
 static gboolean live_event(GstPad *pad, GstObject *parent, GstEvent *event) {
   GstAbrSink *self = GST_ABR_SINK(parent);
   Stream *stream = static_cast<Stream *>(gst_pad_get_element_private(pad));
-  switch (GST_EVENT_TYPE(event)) {
-    case GST_EVENT_SEGMENT: {
-      const GstSegment *segment;
-      gst_event_parse_segment(event, &segment);
-      gst_segment_copy_into(segment, &stream->segment);
-      break;
+  if (GST_EVENT_TYPE(event) == GST_EVENT_SEGMENT) {
+    /* the running times of the buffers after it, as they come */
+    const GstSegment *segment;
+    gst_event_parse_segment(event, &segment);
+    gst_segment_copy_into(segment, &stream->segment);
+  }
+  if (stream->is_audio) {
+    if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP) {
+      drop_backlog(stream);
+    } else if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) {
+      release_audio(self, stream, true);
+    } else if ((gst_event_type_get_flags(GST_EVENT_TYPE(event)) & GST_EVENT_TYPE_SERIALIZED) &&
+               !stream->backlog.empty()) {
+      /* in order with the audio held back */
+      stream->backlog.emplace_back(GST_MINI_OBJECT(event), stream->backlog.back().second);
+      return TRUE;
     }
+  } else if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP || GST_EVENT_TYPE(event) == GST_EVENT_EOS) {
+    bool released = false;
+    {
+      std::lock_guard<std::mutex> lock(self->priv->state_lock);
+      if (reference_video(self->priv) == stream) {
+        self->priv->video_ended = GST_EVENT_TYPE(event) == GST_EVENT_EOS;
+        if (!self->priv->video_ended) self->priv->video_reached = G_MININT64;
+        released = self->priv->video_ended;
+      }
+    }
+    /* nothing more to wait for: the audio held back goes on */
+    if (released) follow_video(self, G_MAXINT64, false, {});
+  }
+  return live_event_apply(self, stream, event);
+}
+
+/* A live input event, in order with the buffers. Pad stream lock held. */
+static gboolean live_event_apply(GstAbrSink *self, Stream *stream, GstEvent *event) {
+  GstPad *pad = stream->pad;
+  switch (GST_EVENT_TYPE(event)) {
     case GST_EVENT_FLUSH_STOP:
       if (stream->held) gst_buffer_unref(stream->held);
       stream->held = nullptr;
@@ -1705,6 +1825,7 @@ static void drop_generations(GstAbrSink *self, Stream *stream) {
   stream->ended = false;
   stream->cut_at = -1;
   stream->cut_markers.clear();
+  drop_backlog(stream);
   stream->last_duration = GST_CLOCK_TIME_NONE;
   stream->last_ts = GST_CLOCK_TIME_NONE;
   GstPad *peer = stream->proxy ? gst_pad_get_peer(stream->proxy) : NULL;
@@ -1931,6 +2052,8 @@ static GstStateChangeReturn gst_abr_sink_change_state(GstElement *element, GstSt
     priv->finished = false;
     priv->written_text.clear();
     priv->video_boundaries.clear();
+    priv->video_reached = G_MININT64;
+    priv->video_ended = false;
     priv->boundary_markers.clear();
     priv->ad_events.clear();
   }

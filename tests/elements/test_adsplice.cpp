@@ -291,6 +291,7 @@ static void splice_out(GstElement *ads, double duration, guint id) {
 /* Media time of presentation time 0 in abrsink's timeline */
 static const double ORIGIN = 10.0;
 static const double FRAME = 1.0 / 30;
+static const double AUDIO_FRAME = 1024.0 / 48000; /* AAC */
 
 /* Checks the break from `out` to `in` (seconds of running time) in one
  * rendition's playlist; returns its entries. */
@@ -303,8 +304,10 @@ static std::vector<Entry> check_break(const std::string &dir, const std::string 
   /* segment starts in running time: the first one's from ffprobe */
   double origin = first_packet(base, entries[0].uri).second - ORIGIN;
   for (Entry &entry : entries) entry.start += origin;
-  /* audio is cut at its fragment boundaries (200 ms), at or after video's */
-  double slack = video ? FRAME + 0.001 : 0.25;
+  /* video starts on the first frame at or after the splice; audio (live)
+   * on the frame the splice falls in: at most one AAC frame before it */
+  double early = video ? 0.002 : AUDIO_FRAME + 0.002;
+  double slack = video ? FRAME + 0.001 : 0.002;
   int cue_out = -1, cue_in = -1;
   for (size_t i = 0; i < entries.size(); i++) {
     if (entries[i].has("#EXT-X-CUE-OUT:")) {
@@ -316,13 +319,13 @@ static std::vector<Entry> check_break(const std::string &dir, const std::string 
   fail_unless(cue_out >= 0 && cue_in > cue_out, "%s: no CUE-OUT ... CUE-IN\n%s", rendition.c_str(),
               text.c_str());
   const Entry &first = entries[cue_out];
-  fail_unless(first.start >= out - 0.002 && first.start <= out + slack,
+  fail_unless(first.start >= out - early && first.start <= out + slack,
               "%s: break starts at %.3f, not %.3f\n%s", rendition.c_str(), first.start, out, text.c_str());
   gchar *expected = g_strdup_printf("#EXT-X-CUE-OUT:DURATION=%.3f", planned);
   fail_unless(first.tag("#EXT-X-CUE-OUT:") == expected, "%s: %s", rendition.c_str(), text.c_str());
   g_free(expected);
   const Entry &back = entries[cue_in];
-  fail_unless(back.start >= in - 0.002 && back.start <= in + slack, "%s: break ends at %.3f, not %.3f\n%s",
+  fail_unless(back.start >= in - early && back.start <= in + slack, "%s: break ends at %.3f, not %.3f\n%s",
               rendition.c_str(), back.start, in, text.c_str());
   for (int i = cue_out + 1; i < cue_in; i++) {
     std::string cont = entries[i].tag("#EXT-X-CUE-OUT-CONT:");
