@@ -16,7 +16,10 @@
  * and portrait sources keep their orientation. One keyframe schedule drives
  * every encoder: a keyframe is forced every #GstAbrLadder:gop-duration seconds
  * of running time on the same input frame in every rung, so the segments of all
- * renditions line up.
+ * renditions line up. The serialized events `onair-discontinuity` (liveinput's
+ * input switch) and `onair-splice` (adsplice's ad break edges) force a
+ * keyframe on the next frame and restart the schedule from it; they go on to
+ * every rendition in order with the frames.
  *
  * Each src pad's caps carry width, height, framerate, profile and level (from
  * h264parse) plus `bitrate` (the rung's target, bits/s) and `rendition` (its
@@ -876,10 +879,11 @@ static GstPadProbeReturn gst_abr_ladder_input_probe(GstPad *pad, GstPadProbeInfo
       break;
     }
     case GST_EVENT_CUSTOM_DOWNSTREAM:
-      if (gst_event_has_name(event, "onair-discontinuity")) {
-        /* the input switched (liveinput): every rung gets a keyframe on the
-         * next frame and the schedule restarts from it, so the packager can
-         * start a segment exactly there */
+      if (gst_event_has_name(event, "onair-discontinuity") || gst_event_has_name(event, "onair-splice")) {
+        /* the input switched (liveinput) or an ad break starts or ends
+         * (adsplice): every rung gets a keyframe on the next frame and the
+         * schedule restarts from it, so the packager can start a segment
+         * exactly there; the event itself goes on to every rung, in order */
         std::lock_guard<std::mutex> lock(priv->state_lock);
         priv->next_keyframe = GST_CLOCK_TIME_NONE;
       }

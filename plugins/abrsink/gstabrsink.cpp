@@ -18,8 +18,11 @@
  * In live mode every segment has a muxer of its own, fed straight from the
  * upstream thread: a segment is written the moment the frame that starts
  * the next one arrives (a video keyframe; for audio, the video's cut), not
- * one frame later as a muxer left running would, and audio segments end
- * within an audio frame of their video segment.
+ * one frame later as a muxer left running would. Audio is held back until
+ * the reference video (the first video rendition) has reached it, so that
+ * audio segments end on the audio frame the video's cut falls in (at most
+ * one audio frame, ~21 ms, before it), however far ahead of the video the
+ * audio arrives.
  *
  * In live mode the playlists hold a sliding window of
  * #GstAbrSink:playlist-length segments with EXT-X-PROGRAM-DATE-TIME, and old
@@ -34,7 +37,14 @@
  *
  * Markers (a discontinuity, a date range, the start or end of an ad break)
  * are attached to the next segment of every rendition with the
- * #GstAbrSink::add-marker action signal.
+ * #GstAbrSink::add-marker action signal. The events `onair-discontinuity` and
+ * `onair-splice` (from adsplice) start a segment at the first keyframe at or
+ * after them, marked with EXT-X-DISCONTINUITY, or with EXT-X-CUE-OUT (then
+ * EXT-X-CUE-OUT-CONT on the segments inside the break) / EXT-X-CUE-IN and an
+ * EXT-X-DATERANGE carrying SCTE35-OUT / SCTE35-IN; audio renditions are cut
+ * and marked at the same video boundary (live: on the audio frame it falls
+ * in; VOD: at the first 200 ms audio fragment boundary at or after it). In
+ * live mode the MPD lists the ad breaks in an SCTE-35 EventStream.
  *
  * ## Example launch line
  * |[
@@ -67,6 +77,7 @@
 #include "fmp4.h"
 #include "mpd.h"
 #include "playlist.h"
+#include "spliceevent.h"
 
 typedef enum {
   GST_ABR_SINK_MODE_LIVE,
@@ -132,7 +143,9 @@ struct Generation {
   GstPad *mux_sink = nullptr;    /* owned reference */
   onair::Fmp4Splitter splitter;
   GstClockTimeDiff first_dts = 0; /* running time of its first buffer */
-  bool discontinuity = false;     /* its segment starts after an input switch */
+  /* queued before its segment: a discontinuity after an input switch, the
+   * edge of an ad break (CUE-OUT/CUE-IN, DATERANGE) */
+  std::vector<onair::Marker> markers;
   /* its fragments, written as one segment once the muxer has ended */
   std::vector<uint8_t> data;
   std::vector<std::pair<size_t, uint64_t>> fragments;
@@ -166,10 +179,17 @@ struct Stream {
   GstClockTime last_duration = GST_CLOCK_TIME_NONE;
   GstClockTime last_ts = GST_CLOCK_TIME_NONE; /* audio: of the last buffer */
   bool generation_open = false;
-  bool ended = false;                    /* its end of stream went to the muxer: no more cuts */
-  GstClockTimeDiff generation_start = 0; /* running time of its first buffer */
-  GstClockTimeDiff pushed_end = 0;       /* running time where the pushed media ends */
-  GstClockTimeDiff cut_at = -1;          /* audio: a video cut still to follow */
+  bool ended = false;                     /* its end of stream went to the muxer: no more cuts */
+  GstClockTimeDiff generation_start = 0;  /* running time of its first buffer */
+  GstClockTimeDiff pushed_end = 0;        /* running time where the pushed media ends */
+  GstClockTimeDiff cut_at = -1;           /* audio: a video cut still to follow */
+  std::vector<onair::Marker> cut_markers; /* audio: the markers of that cut (an ad break's edge) */
+  /* audio: buffers (with their running times) and the serialized events
+   * between them not given to the muxer yet, held while the reference video
+   * has not reached them, so that a cut the video makes there is followed
+   * on the right audio frame */
+  std::deque<std::pair<GstMiniObject *, GstClockTimeDiff>> backlog;
+  GstFlowReturn backlog_flow = GST_FLOW_OK; /* of a push made from the video's thread */
   /* live: the muxers, oldest first; the last is current (under state_lock) */
   std::deque<std::unique_ptr<Generation>> generations;
   uint64_t next_generation = 0;
@@ -179,6 +199,7 @@ struct Stream {
   Stream &operator=(const Stream &) = delete;
   ~Stream() {
     if (held) gst_buffer_unref(held);
+    for (auto &entry : backlog) gst_mini_object_unref(entry.first);
     if (proxy) gst_object_unref(proxy);
   }
 
@@ -192,10 +213,21 @@ struct Stream {
   GstClockTimeDiff first_dts = 0;
   GstClockTime reorder_delay = 0; /* first PTS - first DTS */
   bool have_first_dts = false;
-  /* An input switch (onair-discontinuity event) seen: the next buffer's
-   * media time is where a segment must start with a discontinuity. */
-  bool discontinuity_armed = false;
-  double discontinuity_at = -1; /* media seconds, -1: none */
+  /* Where a segment must start, at the first keyframe at or after `at`
+   * (media seconds), with `markers`: an input switch (onair-discontinuity)
+   * or the edge of an ad break (onair-splice). Seen as an event, a cut is
+   * armed until the next buffer gives its time (VOD). Live, the cuts queued
+   * here are made by live_chain at the next keyframe (video) or buffer
+   * (audio); `armed` and `at` are not used there. */
+  struct Cut {
+    bool armed = true;
+    double at = -1;
+    std::vector<onair::Marker> markers;
+    /* onair-splice: for the MPD's EventStream */
+    bool is_splice = false;
+    onair::SpliceEvent splice;
+  };
+  std::deque<Cut> cuts;
 
   onair::Fmp4Splitter splitter;
   std::unique_ptr<onair::MediaPlaylist> playlist;
@@ -232,6 +264,13 @@ struct GstAbrSinkPrivate {
   /* Where the reference video rendition (the first) ended its recent
    * segments, in media seconds: audio is cut at the same places. */
   std::deque<double> video_boundaries;
+  /* Markers of the cuts the reference video made at one of its boundaries
+   * (media seconds): audio has no events of its own and takes them at its
+   * cut there. */
+  std::deque<std::pair<double, std::vector<onair::Marker>>> boundary_markers;
+  /* Ad breaks for the MPD's EventStream, in the order they started. */
+  std::deque<onair::MpdEvent> ad_events;
+  guint next_ad_event = 1;
   int64_t wall_at_running_zero_ms = -1;
   bool finished = false;
   /* Messages are posted after state_lock is released: a bus sync handler
@@ -239,6 +278,11 @@ struct GstAbrSinkPrivate {
   std::vector<GstMessage *> unposted;
   /* Ended muxers, shut down and removed from a thread of their own. */
   std::vector<std::unique_ptr<Generation>> retired;
+  /* live: the running time up to which the reference video has decided its
+   * cuts (its last buffer's), and whether it has ended: audio is held
+   * back to it */
+  GstClockTimeDiff video_reached = G_MININT64;
+  bool video_ended = false;
 };
 
 struct _GstAbrSink {
@@ -637,6 +681,11 @@ static void write_mpd(GstAbrSink *self, bool final) {
   }
   doc.time_shift_buffer = window;
   doc.duration = end;
+  /* breaks that end inside the window (or have no known end) */
+  double window_start = end - window;
+  for (const onair::MpdEvent &event : priv->ad_events)
+    if (event.duration < 0 || event.presentation_time + event.duration >= window_start || !doc.dynamic)
+      doc.scte35_events.push_back(event);
   write_text(self, priv->active.location + "/" + priv->active.mpd_name, onair::render_mpd(doc));
 }
 
@@ -668,6 +717,8 @@ static Stream *reference_video(GstAbrSinkPrivate *priv) {
     if (!s->is_audio) return s.get();
   return nullptr;
 }
+
+static void record_ad_event(GstAbrSinkPrivate *priv, const onair::SpliceEvent &splice);
 
 /* Closes the whole pending segment. */
 static void close_segment(GstAbrSink *self, Stream &stream) {
@@ -834,6 +885,11 @@ static void cut_audio(GstAbrSink *self, Stream &stream) {
       }
     stream.audio_cut_boundary = boundary;
     close_segment(self, stream, best);
+    /* an ad break's edge the video was cut at: the next audio segment is
+     * marked too */
+    for (const auto &[at, markers] : priv->boundary_markers)
+      if (std::fabs(at - boundary) < 0.002)
+        for (const onair::Marker &marker : markers) stream.playlist->queue_marker(marker);
   }
 }
 
@@ -841,19 +897,31 @@ static void on_fragment(Stream *stream, onair::Fmp4Fragment fragment) {
   GstAbrSink *self = stream->sink;
   GstAbrSinkPrivate *priv = self->priv;
 
-  GST_LOG_OBJECT(self, "%s: fragment at %.3f s, %.3f s long, sync %d, discontinuity at %.3f",
-                 stream->name.c_str(), seconds(*stream, fragment.decode_time),
-                 seconds(*stream, fragment.duration), fragment.starts_with_sync, stream->discontinuity_at);
-  /* An input switch: cut at the first keyframe at or after it, whatever the
-   * segment's length, and mark the new segment as a discontinuity. */
-  if (stream->discontinuity_at >= 0 && fragment.starts_with_sync &&
-      seconds(*stream, fragment.decode_time) >= stream->discontinuity_at - 0.005) {
+  GST_LOG_OBJECT(self, "%s: fragment at %.3f s, %.3f s long, sync %d, next cut at %.3f", stream->name.c_str(),
+                 seconds(*stream, fragment.decode_time), seconds(*stream, fragment.duration),
+                 fragment.starts_with_sync, stream->cuts.empty() ? -1.0 : stream->cuts.front().at);
+  /* An input switch or an ad break's edge: cut at the first keyframe at or
+   * after it, whatever the segment's length, and mark the new segment. */
+  while (!stream->cuts.empty() && !stream->cuts.front().armed && fragment.starts_with_sync &&
+         seconds(*stream, fragment.decode_time) >= stream->cuts.front().at - 0.005) {
+    Stream::Cut cut = std::move(stream->cuts.front());
+    stream->cuts.pop_front();
     if (stream->pending_valid) close_segment(self, *stream);
     ensure_playlist(priv, *stream);
-    onair::Marker marker;
-    marker.kind = onair::Marker::Kind::Discontinuity;
-    stream->playlist->queue_marker(marker);
-    stream->discontinuity_at = -1;
+    for (const onair::Marker &marker : cut.markers) stream->playlist->queue_marker(marker);
+    if (cut.is_splice && stream == reference_video(priv)) {
+      /* Audio gets no splice events: it takes the markers at its cut at
+       * this boundary, now if it cut there already (a video segment is
+       * closed as soon as it is complete, before the next one shows the
+       * splice), else when it does (cut_audio). */
+      double boundary = seconds(*stream, fragment.decode_time);
+      for (auto &s : priv->streams)
+        if (s->is_audio && s->playlist && std::fabs(s->audio_cut_boundary - boundary) < 0.002)
+          for (const onair::Marker &marker : cut.markers) s->playlist->queue_marker(marker);
+      priv->boundary_markers.emplace_back(boundary, cut.markers);
+      if (priv->boundary_markers.size() > 64) priv->boundary_markers.pop_front();
+      record_ad_event(priv, cut.splice);
+    }
   }
   if (!stream->pending_valid) {
     if (!fragment.starts_with_sync)
@@ -946,6 +1014,77 @@ static void on_eos(GstAppSink *appsink, gpointer user_data) {
   post_messages(self, std::move(messages));
 }
 
+/* An ad break's edge in the playlists: CUE-OUT (with its planned duration)
+ * or CUE-IN, and a DATERANGE with the splice_info_section (RFC 8216
+ * 4.4.5.1.1), whose two tags share the break's ID (and START-DATE). */
+static std::vector<onair::Marker> splice_markers(GstAbrSinkPrivate *priv, const onair::SpliceEvent &splice) {
+  std::vector<onair::Marker> markers;
+  onair::Marker cue;
+  cue.kind = splice.out ? onair::Marker::Kind::CueOut : onair::Marker::Kind::CueIn;
+  cue.duration = splice.out ? splice.duration : -1;
+  markers.push_back(cue);
+  /* EXT-X-DATERANGE needs EXT-X-PROGRAM-DATE-TIME, written in live mode */
+  if (priv->active.mode != GST_ABR_SINK_MODE_LIVE) return markers;
+  onair::Marker range;
+  range.kind = onair::Marker::Kind::DateRange;
+  range.id = splice.break_id;
+  if (splice.out) {
+    range.duration = splice.duration;
+    if (!splice.section.empty())
+      range.attributes.emplace_back("SCTE35-OUT", onair::hex_attribute(splice.section));
+  } else {
+    if (splice.duration >= 0) {
+      char text[G_ASCII_DTOSTR_BUF_SIZE];
+      g_ascii_formatd(text, sizeof text, "%.3f", splice.duration);
+      range.attributes.emplace_back("DURATION", text);
+    }
+    if (!splice.section.empty())
+      range.attributes.emplace_back("SCTE35-IN", onair::hex_attribute(splice.section));
+  }
+  markers.push_back(range);
+  return markers;
+}
+
+/* The break in the MPD: an Event at its start, its duration made exact at
+ * its end. */
+static void record_ad_event(GstAbrSinkPrivate *priv, const onair::SpliceEvent &splice) {
+  if (!GST_CLOCK_TIME_IS_VALID(splice.running_time)) return;
+  double at = (double)splice.running_time / GST_SECOND;
+  if (splice.out) {
+    onair::MpdEvent event;
+    event.id = priv->next_ad_event++;
+    event.name = splice.break_id;
+    event.presentation_time = at;
+    event.duration = splice.duration;
+    event.section = splice.section;
+    priv->ad_events.push_back(std::move(event));
+    if (priv->ad_events.size() > 32) priv->ad_events.pop_front();
+    return;
+  }
+  for (onair::MpdEvent &event : priv->ad_events)
+    if (event.name == splice.break_id) event.duration = std::max(0.0, at - event.presentation_time);
+}
+
+/* An onair-discontinuity or onair-splice event: queues the cut it asks
+ * for. Called with state_lock held. */
+static bool queue_cut(GstAbrSinkPrivate *priv, Stream &stream, GstEvent *event) {
+  if (GST_EVENT_TYPE(event) != GST_EVENT_CUSTOM_DOWNSTREAM) return false;
+  Stream::Cut cut;
+  if (gst_event_has_name(event, "onair-discontinuity")) {
+    onair::Marker marker;
+    marker.kind = onair::Marker::Kind::Discontinuity;
+    cut.markers.push_back(marker);
+  } else {
+    onair::SpliceEvent splice;
+    if (!onair::parse_splice_event(event, &splice)) return false;
+    cut.markers = splice_markers(priv, splice);
+    cut.is_splice = true;
+    cut.splice = std::move(splice);
+  }
+  stream.cuts.push_back(std::move(cut));
+  return true;
+}
+
 /* Caps arriving at the muxer: rendition name, size, codec string. */
 static GstPadProbeReturn mux_input_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
   Stream *stream = static_cast<Stream *>(user_data);
@@ -955,7 +1094,8 @@ static GstPadProbeReturn mux_input_probe(GstPad *pad, GstPadProbeInfo *info, gpo
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
     std::lock_guard<std::mutex> lock(priv->state_lock);
-    if (stream->have_first_dts && !stream->discontinuity_armed) return GST_PAD_PROBE_OK;
+    bool cut_armed = !stream->cuts.empty() && stream->cuts.back().armed;
+    if (stream->have_first_dts && !cut_armed) return GST_PAD_PROBE_OK;
     GstClockTime ts = GST_BUFFER_DTS_IS_VALID(buffer) ? GST_BUFFER_DTS(buffer) : GST_BUFFER_PTS(buffer);
     GstEvent *segment_event = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
     if (!segment_event || !GST_CLOCK_TIME_IS_VALID(ts)) {
@@ -968,11 +1108,12 @@ static GstPadProbeReturn mux_input_probe(GstPad *pad, GstPadProbeInfo *info, gpo
     int sign = gst_segment_to_running_time_full(segment, GST_FORMAT_TIME, ts, &running);
     gst_event_unref(segment_event);
     GstClockTimeDiff signed_running = sign >= 0 ? (GstClockTimeDiff)running : -(GstClockTimeDiff)running;
-    if (stream->discontinuity_armed) {
+    for (Stream::Cut &cut : stream->cuts) {
+      if (!cut.armed) continue;
       /* the media timeline is running time + the origin (see the rebase) */
-      stream->discontinuity_at = (double)signed_running / GST_SECOND + TIMELINE_ORIGIN_SECONDS;
-      stream->discontinuity_armed = false;
-      GST_DEBUG_OBJECT(self, "%s: discontinuity at %.3f s", stream->name.c_str(), stream->discontinuity_at);
+      cut.at = (double)signed_running / GST_SECOND + TIMELINE_ORIGIN_SECONDS;
+      cut.armed = false;
+      GST_DEBUG_OBJECT(self, "%s: cut at %.3f s", stream->name.c_str(), cut.at);
     }
     if (stream->have_first_dts) return GST_PAD_PROBE_OK;
     stream->first_dts = signed_running;
@@ -984,12 +1125,11 @@ static GstPadProbeReturn mux_input_probe(GstPad *pad, GstPadProbeInfo *info, gpo
   }
 
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
-  if (GST_EVENT_TYPE(event) == GST_EVENT_CUSTOM_DOWNSTREAM &&
-      gst_event_has_name(event, "onair-discontinuity")) {
-    /* seen here, behind the queue, in order with the buffers around it */
+  if (!stream->live && GST_EVENT_TYPE(event) == GST_EVENT_CUSTOM_DOWNSTREAM) {
+    /* VOD: seen here, behind the queue, in order with the buffers around
+     * it (live: in live_event) */
     std::lock_guard<std::mutex> lock(priv->state_lock);
-    stream->discontinuity_armed = true;
-    return GST_PAD_PROBE_OK;
+    if (queue_cut(priv, *stream, event)) return GST_PAD_PROBE_OK;
   }
   if (GST_EVENT_TYPE(event) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
   GstCaps *caps;
@@ -1086,11 +1226,9 @@ static void write_ended_generations(GstAbrSink *self, Stream &stream) {
     std::unique_ptr<Generation> g = std::move(stream.generations.front());
     stream.generations.pop_front();
     if (g->valid && !g->data.empty()) {
-      if (g->discontinuity) {
+      if (!g->markers.empty()) {
         ensure_playlist(priv, stream);
-        onair::Marker marker;
-        marker.kind = onair::Marker::Kind::Discontinuity;
-        stream.playlist->queue_marker(marker);
+        for (const onair::Marker &marker : g->markers) stream.playlist->queue_marker(marker);
       }
       GST_DEBUG_OBJECT(self,
                        "%s: segment of muxer %" G_GUINT64_FORMAT ": %zu fragments from %" G_GUINT64_FORMAT
@@ -1186,10 +1324,10 @@ static GstPadProbeReturn generation_eos(GstPad *, GstPadProbeInfo *info, gpointe
 
 /* Starts a muxer for the next segment and links the stream to it. Called
  * from the streaming thread (pad stream lock held), without state_lock. */
-static bool start_generation(GstAbrSink *self, Stream *stream, bool discontinuity) {
+static bool start_generation(GstAbrSink *self, Stream *stream, std::vector<onair::Marker> markers = {}) {
   auto g = std::make_unique<Generation>();
   g->stream = stream;
-  g->discontinuity = discontinuity;
+  g->markers = std::move(markers);
   GstElement *mux = gst_element_factory_make("mp4mux", NULL);
   GstElement *appsink = gst_element_factory_make("appsink", NULL);
   if (!mux || !appsink) {
@@ -1236,17 +1374,18 @@ static bool start_generation(GstAbrSink *self, Stream *stream, bool discontinuit
 
 /* Ends the current muxer (its segment is written when its output is out)
  * and starts the next. Pad stream lock held, not state_lock. */
-static bool cut_generation(GstAbrSink *self, Stream *stream, bool discontinuity) {
-  GST_DEBUG_OBJECT(self, "%s: segment cut after %" GST_STIME_FORMAT " (pushed to %" GST_STIME_FORMAT ")%s",
-                   GST_PAD_NAME(stream->pad), GST_STIME_ARGS(stream->generation_start),
-                   GST_STIME_ARGS(stream->pushed_end), discontinuity ? ", discontinuity" : "");
+static bool cut_generation(GstAbrSink *self, Stream *stream, std::vector<onair::Marker> markers = {}) {
+  GST_DEBUG_OBJECT(
+      self, "%s: segment cut after %" GST_STIME_FORMAT " (pushed to %" GST_STIME_FORMAT "), %zu markers",
+      GST_PAD_NAME(stream->pad), GST_STIME_ARGS(stream->generation_start), GST_STIME_ARGS(stream->pushed_end),
+      markers.size());
   GstPad *old = gst_pad_get_peer(stream->proxy);
   if (old) {
     gst_pad_unlink(stream->proxy, old);
     gst_pad_send_event(old, gst_event_new_eos());
     gst_object_unref(old);
   }
-  return start_generation(self, stream, discontinuity);
+  return start_generation(self, stream, std::move(markers));
 }
 
 static GstClockTimeDiff running_time(const GstSegment &segment, GstClockTime ts) {
@@ -1271,29 +1410,119 @@ static void open_generation(GstAbrSink *self, Stream *stream, GstBuffer *buffer,
   }
 }
 
-/* The reference video cut at `at` (running time): audio cuts there too, at
- * once when what it has pushed already reaches to within a frame of it (an
- * audio segment then ends at most one audio frame, ~21 ms, before its video
- * segment, and is written as soon as the video's), else before its first
- * buffer that reaches that far. */
-static void follow_video_cut(GstAbrSink *self, GstClockTimeDiff at) {
+/* The live cuts queued by events (queue_cut), made now: their markers for
+ * the segment that starts here. An ad break's edge (`splice`, the
+ * reference video's only) is recorded for the MPD and its markers returned
+ * apart too, for audio to follow. Called with state_lock held. */
+static std::vector<onair::Marker> take_cuts(GstAbrSinkPrivate *priv, Stream &stream,
+                                            std::vector<onair::Marker> *splice) {
+  std::vector<onair::Marker> markers;
+  for (Stream::Cut &cut : stream.cuts) {
+    markers.insert(markers.end(), cut.markers.begin(), cut.markers.end());
+    if (cut.is_splice && splice) {
+      splice->insert(splice->end(), cut.markers.begin(), cut.markers.end());
+      record_ad_event(priv, cut.splice);
+    }
+  }
+  stream.cuts.clear();
+  return markers;
+}
+
+/* Audio is held back at most this far behind its newest buffer when the
+ * video does not come (it stalled, or is far behind). */
+static const GstClockTimeDiff AUDIO_HOLD_MAX = GST_SECOND;
+
+static GstFlowReturn live_buffer(GstAbrSink *self, Stream *stream, GstBuffer *buffer, GstClockTimeDiff dts);
+static gboolean live_event_apply(GstAbrSink *self, Stream *stream, GstEvent *event);
+
+/* Gives an audio stream's held buffers to its muxer, those the reference
+ * video has reached (all of them with `all`, or without a live video to
+ * follow). Pad stream lock held. */
+static GstFlowReturn release_audio(GstAbrSink *self, Stream *a, bool all) {
+  GstAbrSinkPrivate *priv = self->priv;
+  GstClockTimeDiff reached;
+  bool hold;
+  {
+    std::lock_guard<std::mutex> lock(priv->state_lock);
+    Stream *reference = reference_video(priv);
+    hold = !all && reference && reference->live && !priv->video_ended;
+    reached = priv->video_reached;
+  }
+  GstFlowReturn ret = GST_FLOW_OK;
+  while (!a->backlog.empty()) {
+    auto [object, dts] = a->backlog.front();
+    if (GST_IS_EVENT(object)) {
+      a->backlog.pop_front();
+      live_event_apply(self, a, GST_EVENT(object));
+      continue;
+    }
+    GstBuffer *buffer = GST_BUFFER(object);
+    GstClockTimeDiff frame =
+        GST_BUFFER_DURATION_IS_VALID(buffer) ? (GstClockTimeDiff)GST_BUFFER_DURATION(buffer) : 0;
+    bool stalled = a->backlog.back().second - dts > AUDIO_HOLD_MAX;
+    /* a later video cut (after `reached`) could not take this frame */
+    if (hold && !stalled && dts + frame > reached) break;
+    a->backlog.pop_front();
+    ret = live_buffer(self, a, buffer, dts);
+    if (ret != GST_FLOW_OK) break;
+  }
+  if (ret != GST_FLOW_OK) a->backlog_flow = ret;
+  return ret;
+}
+
+/* The reference video decided its cuts up to `at` (running time), and cut
+ * there when `cut`: audio cuts there too, at once when what it has pushed
+ * already reaches to within a frame of it (an audio segment then ends at
+ * most one audio frame, ~21 ms, before its video segment, and is written as
+ * soon as the video's), else before its first buffer that reaches that far.
+ * Audio held back for it (release_audio) goes on up to `at`. `markers` (an
+ * ad break's edge: audio gets no onair-splice events of its own) go with
+ * the audio segment that starts there. */
+static void follow_video(GstAbrSink *self, GstClockTimeDiff at, bool cut,
+                         const std::vector<onair::Marker> &markers) {
   std::vector<Stream *> audio;
   {
     std::lock_guard<std::mutex> lock(self->priv->state_lock);
+    self->priv->video_reached = at;
     for (auto &s : self->priv->streams)
       if (s->is_audio && s->live) audio.push_back(s.get());
   }
   for (Stream *a : audio) {
-    GST_PAD_STREAM_LOCK(a->pad);
-    GST_LOG_OBJECT(self, "video cut at %" GST_STIME_FORMAT ": %s pushed to %" GST_STIME_FORMAT,
-                   GST_STIME_ARGS(at), GST_PAD_NAME(a->pad), GST_STIME_ARGS(a->pushed_end));
-    if (a->generation_open && !a->ended && a->generation_start < at - 100 * GST_MSECOND) {
+    /* without a cut to follow, audio busy in its own thread releases what
+     * it may itself, with its next buffer */
+    if (cut || at == G_MAXINT64)
+      GST_PAD_STREAM_LOCK(a->pad);
+    else if (!GST_PAD_STREAM_TRYLOCK(a->pad))
+      continue;
+    if (cut) {
+      GST_LOG_OBJECT(self, "video cut at %" GST_STIME_FORMAT "%s: %s pushed to %" GST_STIME_FORMAT,
+                     GST_STIME_ARGS(at), markers.empty() ? "" : " (marked)", GST_PAD_NAME(a->pad),
+                     GST_STIME_ARGS(a->pushed_end));
       GstClockTime frame = GST_CLOCK_TIME_IS_VALID(a->last_duration) ? a->last_duration : 0;
-      if (a->pushed_end + (GstClockTimeDiff)frame >= at)
-        cut_generation(self, a, false);
-      else
-        a->cut_at = at;
+      /* a marked cut is made however short the segment before it: only
+       * audio already cut there (to within a frame) takes the markers as
+       * they are */
+      GstClockTimeDiff shortest = markers.empty() ? 100 * GST_MSECOND : (GstClockTimeDiff)frame;
+      if (a->generation_open && !a->ended) {
+        if (a->generation_start < at - shortest) {
+          if (a->pushed_end + (GstClockTimeDiff)frame >= at) {
+            cut_generation(self, a, markers);
+          } else {
+            /* a later cut replaces one not made yet, keeping its markers */
+            if (a->cut_at < 0) a->cut_markers.clear();
+            a->cut_markers.insert(a->cut_markers.end(), markers.begin(), markers.end());
+            a->cut_at = at;
+          }
+        } else if (!markers.empty()) {
+          std::lock_guard<std::mutex> lock(self->priv->state_lock);
+          if (!a->generations.empty()) {
+            auto &current = a->generations.back()->markers;
+            current.insert(current.end(), markers.begin(), markers.end());
+          }
+        }
+      }
     }
+    if (!a->backlog.empty()) release_audio(self, a, false);
     GST_PAD_STREAM_UNLOCK(a->pad);
   }
 }
@@ -1301,7 +1530,6 @@ static void follow_video_cut(GstAbrSink *self, GstClockTimeDiff at) {
 static GstFlowReturn live_chain(GstPad *pad, GstObject *parent, GstBuffer *buffer) {
   GstAbrSink *self = GST_ABR_SINK(parent);
   Stream *stream = static_cast<Stream *>(gst_pad_get_element_private(pad));
-  GstAbrSinkPrivate *priv = self->priv;
   GstClockTime ts = GST_BUFFER_DTS_IS_VALID(buffer) ? GST_BUFFER_DTS(buffer) : GST_BUFFER_PTS(buffer);
   if (!GST_CLOCK_TIME_IS_VALID(ts)) {
     GST_WARNING_OBJECT(self, "%s: dropping a buffer without timestamps", GST_PAD_NAME(pad));
@@ -1309,24 +1537,57 @@ static GstFlowReturn live_chain(GstPad *pad, GstObject *parent, GstBuffer *buffe
     return GST_FLOW_OK;
   }
   GstClockTimeDiff dts = running_time(stream->segment, ts);
-  if (stream->is_audio && dts < 0) {
+  if (!stream->is_audio) return live_buffer(self, stream, buffer, dts);
+  if (dts < 0) {
     /* before the segment: mp4mux would drop it, and the segment's start
      * would be off by it */
     gst_buffer_unref(buffer);
     return GST_FLOW_OK;
   }
+  /* every frame lasts as long as the one before when the parser does not
+   * say (the last one of a segment needs a duration) */
+  if (GST_BUFFER_DURATION_IS_VALID(buffer)) {
+    stream->last_duration = GST_BUFFER_DURATION(buffer);
+  } else {
+    if (GST_CLOCK_TIME_IS_VALID(stream->last_ts) && ts > stream->last_ts)
+      stream->last_duration = ts - stream->last_ts;
+    if (GST_CLOCK_TIME_IS_VALID(stream->last_duration)) {
+      buffer = gst_buffer_make_writable(buffer);
+      GST_BUFFER_DURATION(buffer) = stream->last_duration;
+    }
+  }
+  stream->last_ts = ts;
+  if (stream->backlog_flow != GST_FLOW_OK) {
+    GstFlowReturn ret = stream->backlog_flow;
+    stream->backlog_flow = GST_FLOW_OK;
+    gst_buffer_unref(buffer);
+    return ret;
+  }
+  stream->backlog.emplace_back(GST_MINI_OBJECT(buffer), dts);
+  return release_audio(self, stream, false);
+}
 
+/* One buffer into the current muxer, after the cut it starts (if any).
+ * Pad stream lock held. */
+static GstFlowReturn live_buffer(GstAbrSink *self, Stream *stream, GstBuffer *buffer, GstClockTimeDiff dts) {
+  GstAbrSinkPrivate *priv = self->priv;
+  GstClockTime ts = GST_BUFFER_DTS_IS_VALID(buffer) ? GST_BUFFER_DTS(buffer) : GST_BUFFER_PTS(buffer);
+
+  /* armed: an input switch or an ad break's edge asks for a cut here (the
+   * next keyframe, for video) */
   bool armed, reference, has_video;
   double target;
   {
     std::lock_guard<std::mutex> lock(priv->state_lock);
-    armed = stream->discontinuity_armed;
+    armed = !stream->cuts.empty();
     target = segment_target(priv, *stream);
     reference = reference_video(priv) == stream;
     has_video = reference_video(priv) != nullptr;
   }
 
-  bool cut = false, discontinuity = false;
+  bool cut = false;
+  std::vector<onair::Marker> markers; /* of the segment this buffer starts */
+  std::vector<onair::Marker> splice;  /* reference video: its ad break's edges, for audio */
   GstFlowReturn ret = GST_FLOW_OK;
   if (!stream->is_audio) {
     /* the held buffer's duration is known now */
@@ -1346,34 +1607,22 @@ static GstFlowReturn live_chain(GstPad *pad, GstObject *parent, GstBuffer *buffe
       double length = (double)(dts - stream->generation_start) / GST_SECOND;
       /* a little slack for timestamp rounding */
       cut = armed || target <= 0 || length >= target * 0.97;
-      discontinuity = armed;
     }
   } else {
-    /* every frame lasts as long as the one before when the parser does not
-     * say (the last one of a segment needs a duration) */
-    if (GST_BUFFER_DURATION_IS_VALID(buffer)) {
-      stream->last_duration = GST_BUFFER_DURATION(buffer);
-    } else {
-      if (GST_CLOCK_TIME_IS_VALID(stream->last_ts) && ts > stream->last_ts)
-        stream->last_duration = ts - stream->last_ts;
-      if (GST_CLOCK_TIME_IS_VALID(stream->last_duration)) {
-        buffer = gst_buffer_make_writable(buffer);
-        GST_BUFFER_DURATION(buffer) = stream->last_duration;
-      }
-    }
-    stream->last_ts = ts;
-    GstClockTimeDiff frame = GST_CLOCK_TIME_IS_VALID(stream->last_duration) ? stream->last_duration : 0;
+    GstClockTimeDiff frame =
+        GST_BUFFER_DURATION_IS_VALID(buffer) ? (GstClockTimeDiff)GST_BUFFER_DURATION(buffer) : 0;
     if (stream->generation_open) {
       double length = (double)(dts - stream->generation_start) / GST_SECOND;
       if (armed && length < 0.25) {
         /* the video's cut came first (switches reach audio and video
          * apart): the segment just started is the one after the switch */
         std::lock_guard<std::mutex> lock(priv->state_lock);
-        stream->generations.back()->discontinuity = true;
-        stream->discontinuity_armed = false;
+        std::vector<onair::Marker> late = take_cuts(priv, *stream, nullptr);
+        auto &current = stream->generations.back()->markers;
+        current.insert(current.end(), late.begin(), late.end());
         armed = false;
       } else if (armed)
-        cut = discontinuity = true;
+        cut = true;
       else if (stream->cut_at >= 0)
         cut = dts + frame >= stream->cut_at; /* it came late */
       else                                   /* no video to follow, or it stopped: cut by length */
@@ -1388,20 +1637,35 @@ static GstFlowReturn live_chain(GstPad *pad, GstObject *parent, GstBuffer *buffe
 
   if (armed && (cut || !stream->generation_open)) {
     std::lock_guard<std::mutex> lock(priv->state_lock);
-    stream->discontinuity_armed = false;
-    /* a segment just cut starts with this buffer: it is the one after the
-     * switch (before anything was written, no marker is needed) */
-    if (!cut && !stream->generations.empty()) stream->generations.back()->discontinuity = true;
+    markers = take_cuts(priv, *stream, reference ? &splice : nullptr);
+    if (!stream->generation_open) {
+      /* the first segment: no discontinuity before it (nothing was written
+       * yet), but an ad break starting here is marked */
+      markers.erase(
+          std::remove_if(markers.begin(), markers.end(),
+                         [](const onair::Marker &m) { return m.kind == onair::Marker::Kind::Discontinuity; }),
+          markers.end());
+      if (!cut && !stream->generations.empty()) {
+        auto &current = stream->generations.back()->markers;
+        current.insert(current.end(), markers.begin(), markers.end());
+        markers.clear();
+      }
+    }
+  }
+  if (cut && stream->cut_at >= 0) {
+    /* the video cut this one follows: its markers start this segment too */
+    markers.insert(markers.end(), stream->cut_markers.begin(), stream->cut_markers.end());
+    stream->cut_markers.clear();
   }
   if (cut) stream->cut_at = -1;
   bool first = !gst_pad_is_linked(stream->proxy);
-  if ((cut && !cut_generation(self, stream, discontinuity)) ||
-      (first && !start_generation(self, stream, false))) {
+  if ((cut && !cut_generation(self, stream, std::move(markers))) ||
+      (first && !start_generation(self, stream, std::move(markers)))) {
     gst_buffer_unref(buffer);
     return GST_FLOW_ERROR;
   }
   if (!stream->generation_open) open_generation(self, stream, buffer, dts);
-  if (cut && reference) follow_video_cut(self, dts);
+  if (reference) follow_video(self, dts, cut, splice);
 
   if (!stream->is_audio) {
     stream->held = buffer;
@@ -1413,30 +1677,77 @@ static GstFlowReturn live_chain(GstPad *pad, GstObject *parent, GstBuffer *buffe
   GstClockTimeDiff frame = GST_CLOCK_TIME_IS_VALID(stream->last_duration) ? stream->last_duration : 0;
   if (ret == GST_FLOW_OK && stream->cut_at >= 0 && stream->pushed_end + frame >= stream->cut_at) {
     stream->cut_at = -1;
-    if (!cut_generation(self, stream, false)) return GST_FLOW_ERROR;
+    if (!cut_generation(self, stream, std::move(stream->cut_markers))) return GST_FLOW_ERROR;
+    stream->cut_markers.clear();
   }
   return ret;
+}
+
+static void drop_backlog(Stream *stream) {
+  for (auto &entry : stream->backlog) gst_mini_object_unref(entry.first);
+  stream->backlog.clear();
+  stream->backlog_flow = GST_FLOW_OK;
 }
 
 static gboolean live_event(GstPad *pad, GstObject *parent, GstEvent *event) {
   GstAbrSink *self = GST_ABR_SINK(parent);
   Stream *stream = static_cast<Stream *>(gst_pad_get_element_private(pad));
-  switch (GST_EVENT_TYPE(event)) {
-    case GST_EVENT_SEGMENT: {
-      const GstSegment *segment;
-      gst_event_parse_segment(event, &segment);
-      gst_segment_copy_into(segment, &stream->segment);
-      break;
+  if (GST_EVENT_TYPE(event) == GST_EVENT_SEGMENT) {
+    /* the running times of the buffers after it, as they come */
+    const GstSegment *segment;
+    gst_event_parse_segment(event, &segment);
+    gst_segment_copy_into(segment, &stream->segment);
+  }
+  if (stream->is_audio) {
+    if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP) {
+      drop_backlog(stream);
+    } else if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) {
+      release_audio(self, stream, true);
+    } else if ((gst_event_type_get_flags(GST_EVENT_TYPE(event)) & GST_EVENT_TYPE_SERIALIZED) &&
+               !stream->backlog.empty()) {
+      /* in order with the audio held back */
+      stream->backlog.emplace_back(GST_MINI_OBJECT(event), stream->backlog.back().second);
+      return TRUE;
     }
+  } else if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP || GST_EVENT_TYPE(event) == GST_EVENT_EOS) {
+    bool released = false;
+    {
+      std::lock_guard<std::mutex> lock(self->priv->state_lock);
+      if (reference_video(self->priv) == stream) {
+        self->priv->video_ended = GST_EVENT_TYPE(event) == GST_EVENT_EOS;
+        if (!self->priv->video_ended) self->priv->video_reached = G_MININT64;
+        released = self->priv->video_ended;
+      }
+    }
+    /* nothing more to wait for: the audio held back goes on */
+    if (released) follow_video(self, G_MAXINT64, false, {});
+  }
+  return live_event_apply(self, stream, event);
+}
+
+/* A live input event, in order with the buffers. Pad stream lock held. */
+static gboolean live_event_apply(GstAbrSink *self, Stream *stream, GstEvent *event) {
+  GstPad *pad = stream->pad;
+  switch (GST_EVENT_TYPE(event)) {
     case GST_EVENT_FLUSH_STOP:
       if (stream->held) gst_buffer_unref(stream->held);
       stream->held = nullptr;
       stream->ended = false;
       break;
+    case GST_EVENT_CUSTOM_DOWNSTREAM: {
+      /* an input switch or an ad break's edge: live_chain cuts at the next
+       * keyframe (video) or buffer (audio) */
+      std::lock_guard<std::mutex> lock(self->priv->state_lock);
+      if (queue_cut(self->priv, *stream, event))
+        GST_DEBUG_OBJECT(self, "%s: %s, a cut is due", GST_PAD_NAME(pad),
+                         gst_structure_get_name(gst_event_get_structure(event)));
+      break;
+    }
     case GST_EVENT_EOS: {
       GST_DEBUG_OBJECT(self, "%s: end of stream", GST_PAD_NAME(pad));
       stream->ended = true;
       stream->cut_at = -1;
+      stream->cut_markers.clear();
       if (stream->held) {
         GstBuffer *held = stream->held;
         stream->held = nullptr;
@@ -1513,6 +1824,8 @@ static void drop_generations(GstAbrSink *self, Stream *stream) {
   stream->generation_open = false;
   stream->ended = false;
   stream->cut_at = -1;
+  stream->cut_markers.clear();
+  drop_backlog(stream);
   stream->last_duration = GST_CLOCK_TIME_NONE;
   stream->last_ts = GST_CLOCK_TIME_NONE;
   GstPad *peer = stream->proxy ? gst_pad_get_peer(stream->proxy) : NULL;
@@ -1739,6 +2052,10 @@ static GstStateChangeReturn gst_abr_sink_change_state(GstElement *element, GstSt
     priv->finished = false;
     priv->written_text.clear();
     priv->video_boundaries.clear();
+    priv->video_reached = G_MININT64;
+    priv->video_ended = false;
+    priv->boundary_markers.clear();
+    priv->ad_events.clear();
   }
 
   GstStateChangeReturn ret = GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
@@ -1757,6 +2074,7 @@ static GstStateChangeReturn gst_abr_sink_change_state(GstElement *element, GstSt
       s->pending.clear();
       s->pending_fragments.clear();
       s->audio_cut_boundary = -1;
+      s->cuts.clear();
       s->pending_valid = false;
       s->have_init = false;
       s->have_first_dts = false;
@@ -1774,7 +2092,6 @@ static GstStateChangeReturn gst_abr_sink_change_state(GstElement *element, GstSt
     for (Stream *s : live) {
       drop_generations(self, s);
       gst_segment_init(&s->segment, GST_FORMAT_TIME);
-      s->discontinuity_armed = false;
     }
   }
   return ret;

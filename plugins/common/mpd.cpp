@@ -76,6 +76,25 @@ std::string render_mpd(const MpdDocument &document) {
   set(period, "id", "0");
   set(period, "start", "PT0S");
 
+  if (!document.scte35_events.empty()) {
+    /* before the AdaptationSets, as the schema orders them */
+    xmlNodePtr stream = xmlNewChild(period, nullptr, X("EventStream"), nullptr);
+    set(stream, "schemeIdUri", "urn:scte:scte35:2014:xml+bin");
+    set(stream, "timescale", "90000");
+    for (const MpdEvent &event : document.scte35_events) {
+      xmlNodePtr node = xmlNewChild(stream, nullptr, X("Event"), nullptr);
+      set(node, "presentationTime", std::to_string(std::llround(event.presentation_time * 90000)));
+      if (event.duration >= 0) set(node, "duration", std::to_string(std::llround(event.duration * 90000)));
+      set(node, "id", std::to_string(event.id));
+      xmlNodePtr signal = xmlNewChild(node, nullptr, X("Signal"), nullptr);
+      xmlNsPtr scte35 = xmlNewNs(signal, X("http://www.scte.org/schemas/35/2016"), nullptr);
+      xmlSetNs(signal, scte35);
+      gchar *base64 = g_base64_encode(event.section.data(), event.section.size());
+      xmlNewChild(signal, scte35, X("Binary"), X(base64));
+      g_free(base64);
+    }
+  }
+
   for (bool audio : {false, true}) {
     std::vector<const MpdRepresentation *> members;
     for (const MpdRepresentation &rep : document.representations)

@@ -31,6 +31,16 @@ struct MpdRepresentation {
   std::vector<MpdSegment> segments;
 };
 
+/* An SCTE-35 ad break in the Period's EventStream
+ * (urn:scte:scte35:2014:xml+bin, SCTE 214-1). */
+struct MpdEvent {
+  uint32_t id = 0;              /* unique in the MPD */
+  std::string name;             /* the break's own ID (not written) */
+  double presentation_time = 0; /* seconds from the Period's start */
+  double duration = -1;         /* seconds, -1: unknown */
+  std::vector<uint8_t> section; /* the splice_info_section */
+};
+
 struct MpdDocument {
   bool dynamic = false;
   int64_t availability_start_ms = 0; /* UTC of media time 0 (dynamic only) */
@@ -39,6 +49,7 @@ struct MpdDocument {
   double max_segment = 2;       /* longest segment (s) */
   double time_shift_buffer = 0; /* dynamic: the window (s) */
   std::vector<MpdRepresentation> representations;
+  std::vector<MpdEvent> scte35_events;
 };
 
 /* An MPEG-DASH MPD (ISO/IEC 23009-1, live profile) with one video and one

@@ -57,6 +57,18 @@ std::vector<MediaSegment> MediaPlaylist::append(MediaSegment segment, uint64_t *
   if (sequence) *sequence = segment.sequence;
   segment.markers.insert(segment.markers.begin(), queued_.begin(), queued_.end());
   queued_.clear();
+  for (Marker &marker : segment.markers) {
+    if (marker.kind != Marker::Kind::DateRange || marker.start_ms >= 0) continue;
+    auto known = std::find_if(range_starts_.begin(), range_starts_.end(),
+                              [&marker](const auto &entry) { return entry.first == marker.id; });
+    if (known != range_starts_.end()) {
+      marker.start_ms = known->second;
+      continue;
+    }
+    marker.start_ms = std::max<int64_t>(segment.program_date_time_ms, 0);
+    range_starts_.emplace_back(marker.id, marker.start_ms);
+    if (range_starts_.size() > 64) range_starts_.pop_front();
+  }
 
   if (segment.duration > 0) {
     peak_bitrate_ = std::max<uint64_t>(peak_bitrate_, uint64_t(segment.bytes * 8 / segment.duration));
@@ -143,7 +155,8 @@ std::string MediaPlaylist::render() const {
           break;
         case Marker::Kind::DateRange: {
           out += "#EXT-X-DATERANGE:ID=" + quote(marker.id);
-          int64_t start = segment.program_date_time_ms >= 0 ? segment.program_date_time_ms : 0;
+          int64_t start =
+              marker.start_ms >= 0 ? marker.start_ms : std::max<int64_t>(segment.program_date_time_ms, 0);
           out += ",START-DATE=" + quote(format_iso8601_ms(start));
           if (marker.duration >= 0) out += ",PLANNED-DURATION=" + format_fixed3(marker.duration);
           for (const auto &[name, value] : marker.attributes) out += "," + name + "=" + value;

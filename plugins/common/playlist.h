@@ -24,6 +24,10 @@ struct Marker {
   /* DateRange: further attributes, name and value as written in the tag
    * (strings already quoted), e.g. {"SCTE35-OUT", "0xFC30..."}. */
   std::vector<std::pair<std::string, std::string>> attributes;
+  /* DateRange: START-DATE (UTC ms); -1: the START-DATE an earlier date range
+   * with the same ID had (the tags of one range must agree, RFC 8216
+   * 4.4.5.1), else its segment's date. Settled when the segment is appended. */
+  int64_t start_ms = -1;
 };
 
 struct MediaSegment {
@@ -67,6 +71,8 @@ class MediaPlaylist {
   std::vector<Marker> queued_;
   uint64_t next_sequence_ = 0;
   uint64_t discontinuity_sequence_ = 0;
+  /* START-DATE of the most recent date ranges, by ID */
+  std::deque<std::pair<std::string, int64_t>> range_starts_;
   /* cue-out state at the first segment in the window, so CUE-OUT-CONT can be
    * written after the CUE-OUT left the window */
   bool window_starts_in_break_ = false;

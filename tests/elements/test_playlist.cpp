@@ -238,6 +238,86 @@ GST_START_TEST(test_mpd_is_valid_xml_with_timeline) {
 }
 GST_END_TEST;
 
+/* An ad break whose start left the live window: the window still says it is
+ * inside the break (CUE-OUT-CONT with the elapsed time) until its CUE-IN,
+ * and the two DATERANGE tags of the break share their START-DATE. */
+GST_START_TEST(test_break_across_the_window) {
+  MediaPlaylist playlist("init.mp4", PlaylistMode::Live, 3);
+  playlist.append(segment(2, 10, 1000));
+  Marker out;
+  out.kind = Marker::Kind::CueOut;
+  out.duration = 10;
+  playlist.queue_marker(out);
+  Marker range;
+  range.kind = Marker::Kind::DateRange;
+  range.id = "splice-7-1";
+  range.duration = 10;
+  range.attributes.push_back({"SCTE35-OUT", "0xFC30"});
+  playlist.queue_marker(range);
+  for (int i = 1; i <= 5; i++) playlist.append(segment(2, 10, 1000 + i * 2000));
+  std::string text = playlist.render();
+  fail_if(text.find("#EXT-X-CUE-OUT:") != std::string::npos, "%s", text.c_str());
+  /* segments 3, 4, 5 in the window: 4, 6, 8 s into the break */
+  fail_unless(text.find("#EXT-X-MEDIA-SEQUENCE:3\n") != std::string::npos, "%s", text.c_str());
+  fail_unless(text.find("#EXT-X-CUE-OUT-CONT:ElapsedTime=4.000,Duration=10.000\n#EXT-X-PROGRAM-DATE-TIME:"
+                        "1970-01-01T00:00:07.000Z\n") != std::string::npos,
+              "%s", text.c_str());
+  fail_unless(text.find("#EXT-X-CUE-OUT-CONT:ElapsedTime=8.000,Duration=10.000\n") != std::string::npos, "%s",
+              text.c_str());
+
+  Marker in;
+  in.kind = Marker::Kind::CueIn;
+  playlist.queue_marker(in);
+  Marker back = range;
+  back.duration = -1;
+  back.attributes = {{"SCTE35-IN", "0xFC31"}};
+  playlist.queue_marker(back);
+  playlist.append(segment(2, 10, 13000));
+  text = playlist.render();
+  fail_unless(
+      text.find("#EXT-X-CUE-IN\n#EXT-X-DATERANGE:ID=\"splice-7-1\",START-DATE=\"1970-01-01T00:00:03.000Z\","
+                "SCTE35-IN=0xFC31\n#EXT-X-PROGRAM-DATE-TIME:1970-01-01T00:00:13.000Z\n") != std::string::npos,
+      "%s", text.c_str());
+  /* after the CUE-IN left the window, no CONT any more */
+  for (int i = 0; i < 4; i++) playlist.append(segment(2, 10, 15000 + i * 2000));
+  text = playlist.render();
+  fail_if(text.find("CUE") != std::string::npos, "%s", text.c_str());
+}
+GST_END_TEST;
+
+GST_START_TEST(test_mpd_scte35_event_stream) {
+  MpdDocument document;
+  document.dynamic = true;
+  MpdRepresentation video;
+  video.id = "720p";
+  video.width = 1280;
+  video.height = 720;
+  video.timescale = 90000;
+  video.segments = {{0, 0, 180000}};
+  document.representations = {video};
+  MpdEvent event;
+  event.id = 3;
+  event.presentation_time = 12.5;
+  event.duration = 30;
+  event.section = {0xFC, 0x30, 0x11};
+  document.scte35_events = {event};
+  std::string text = render_mpd(document);
+  xmlDocPtr doc = xmlReadMemory(text.data(), int(text.size()), "manifest.mpd", nullptr, XML_PARSE_NONET);
+  fail_unless(doc != nullptr, "MPD does not parse:\n%s", text.c_str());
+  fail_unless_equals_string(xpath_string(doc, "string(//d:Period/d:EventStream/@schemeIdUri)"),
+                            "urn:scte:scte35:2014:xml+bin");
+  fail_unless_equals_string(xpath_string(doc, "string(//d:EventStream/d:Event/@presentationTime)"),
+                            "1125000");
+  fail_unless_equals_string(xpath_string(doc, "string(//d:EventStream/d:Event/@duration)"), "2700000");
+  fail_unless_equals_string(xpath_string(doc, "string(//d:EventStream/d:Event/@id)"), "3");
+  fail_unless_equals_string(
+      xpath_string(doc, "string(//d:Event/*[local-name()='Signal']/*[local-name()='Binary'])"), "/DAR");
+  /* the EventStream comes before the AdaptationSets (schema order) */
+  fail_unless(text.find("<EventStream") < text.find("<AdaptationSet"), "%s", text.c_str());
+  xmlFreeDoc(doc);
+}
+GST_END_TEST;
+
 static Suite *playlist_suite(void) {
   Suite *s = suite_create("playlist");
   TCase *tc = tcase_create("general");
@@ -248,6 +328,8 @@ static Suite *playlist_suite(void) {
   tcase_add_test(tc, test_markers_attach_to_next_segment);
   tcase_add_test(tc, test_multivariant_playlist);
   tcase_add_test(tc, test_mpd_is_valid_xml_with_timeline);
+  tcase_add_test(tc, test_break_across_the_window);
+  tcase_add_test(tc, test_mpd_scte35_event_stream);
   return s;
 }
 

@@ -8,7 +8,7 @@
 
 #include "publishers.h" /* free_port() */
 
-static const char *elements[] = {"abrladder", "abrsink", "rtmpserversrc", "liveinput"};
+static const char *elements[] = {"abrladder", "abrsink", "rtmpserversrc", "liveinput", "adsplice"};
 
 GST_START_TEST(test_state_cycles) {
   for (const char *name : elements) {
