@@ -1437,8 +1437,9 @@ static gboolean live_event_apply(GstAbrSink *self, Stream *stream, GstEvent *eve
 
 /* Gives an audio stream's held buffers to its muxer, those the reference
  * video has reached (all of them with `all`, or without a live video to
- * follow). Pad stream lock held. */
-static GstFlowReturn release_audio(GstAbrSink *self, Stream *a, bool all) {
+ * follow): those that end there, or with `by_start` those that start
+ * before it. Pad stream lock held. */
+static GstFlowReturn release_audio(GstAbrSink *self, Stream *a, bool all, bool by_start = false) {
   GstAbrSinkPrivate *priv = self->priv;
   GstClockTimeDiff reached;
   bool hold;
@@ -1461,7 +1462,7 @@ static GstFlowReturn release_audio(GstAbrSink *self, Stream *a, bool all) {
         GST_BUFFER_DURATION_IS_VALID(buffer) ? (GstClockTimeDiff)GST_BUFFER_DURATION(buffer) : 0;
     bool stalled = a->backlog.back().second - dts > AUDIO_HOLD_MAX;
     /* a later video cut (after `reached`) could not take this frame */
-    if (hold && !stalled && dts + frame > reached) break;
+    if (hold && !stalled && (by_start ? dts >= reached : dts + frame > reached)) break;
     a->backlog.pop_front();
     ret = live_buffer(self, a, buffer, dts);
     if (ret != GST_FLOW_OK) break;
@@ -1503,6 +1504,13 @@ static void follow_video(GstAbrSink *self, GstClockTimeDiff at, bool cut,
        * audio already cut there (to within a frame) takes the markers as
        * they are */
       GstClockTimeDiff shortest = markers.empty() ? 100 * GST_MSECOND : (GstClockTimeDiff)frame;
+      /* An unmarked cut (a segment's length reached) takes the audio frame
+       * it falls in into the segment it ends: the audio segment then ends
+       * at or just after the video's decode time there, which with
+       * B-frames is closer to where the video segment ends on screen, and
+       * it is complete at once. A marked cut (an ad break's edge) starts the
+       * audio at the frame it falls in. */
+      if (markers.empty() && !a->backlog.empty()) release_audio(self, a, false, true);
       if (a->generation_open && !a->ended) {
         if (a->generation_start < at - shortest) {
           if (a->pushed_end + (GstClockTimeDiff)frame >= at) {
