@@ -975,9 +975,9 @@ static void finish_output(GstAbrSink *self) {
   if (settings.dash) write_mpd(self, true);
 }
 
-static GstFlowReturn on_new_sample(GstAppSink *appsink, gpointer user_data) {
-  Stream *stream = static_cast<Stream *>(user_data);
-  GstAbrSink *self = stream->sink;
+/* A muxer's output into its splitter (on the muxer's thread). */
+static GstFlowReturn feed_splitter(GstAbrSink *self, GstAppSink *appsink, onair::Fmp4Splitter &splitter,
+                                   const std::string &name) {
   GstSample *sample = gst_app_sink_pull_sample(appsink);
   if (!sample) return GST_FLOW_EOS;
 
@@ -987,9 +987,9 @@ static GstFlowReturn on_new_sample(GstAppSink *appsink, gpointer user_data) {
   std::vector<GstMessage *> messages;
   if (gst_buffer_map(buffer, &map, GST_MAP_READ)) {
     std::lock_guard<std::mutex> lock(self->priv->state_lock);
-    if (!stream->splitter.push(map.data, map.size)) {
-      queue_problem(self, true, GST_STREAM_ERROR, GST_STREAM_ERROR_DEMUX, "Cannot segment " + stream->name,
-                    stream->splitter.error());
+    if (!splitter.push(map.data, map.size)) {
+      queue_problem(self, true, GST_STREAM_ERROR, GST_STREAM_ERROR_DEMUX, "Cannot segment " + name,
+                    splitter.error());
       ret = GST_FLOW_ERROR;
     }
     messages = take_messages(self->priv);
@@ -998,6 +998,11 @@ static GstFlowReturn on_new_sample(GstAppSink *appsink, gpointer user_data) {
   gst_sample_unref(sample);
   post_messages(self, std::move(messages));
   return ret;
+}
+
+static GstFlowReturn on_new_sample(GstAppSink *appsink, gpointer user_data) {
+  Stream *stream = static_cast<Stream *>(user_data);
+  return feed_splitter(stream->sink, appsink, stream->splitter, stream->name);
 }
 
 static void on_eos(GstAppSink *appsink, gpointer user_data) {
@@ -1274,26 +1279,7 @@ static void shut_down_retired(GstElement *element, gpointer) {
 
 static GstFlowReturn generation_new_sample(GstAppSink *appsink, gpointer user_data) {
   Generation *g = static_cast<Generation *>(user_data);
-  GstAbrSink *self = g->stream->sink;
-  GstSample *sample = gst_app_sink_pull_sample(appsink);
-  if (!sample) return GST_FLOW_EOS;
-  GstBuffer *buffer = gst_sample_get_buffer(sample);
-  GstMapInfo map;
-  GstFlowReturn ret = GST_FLOW_OK;
-  std::vector<GstMessage *> messages;
-  if (gst_buffer_map(buffer, &map, GST_MAP_READ)) {
-    std::lock_guard<std::mutex> lock(self->priv->state_lock);
-    if (!g->splitter.push(map.data, map.size)) {
-      queue_problem(self, true, GST_STREAM_ERROR, GST_STREAM_ERROR_DEMUX, "Cannot segment " + g->stream->name,
-                    g->splitter.error());
-      ret = GST_FLOW_ERROR;
-    }
-    messages = take_messages(self->priv);
-    gst_buffer_unmap(buffer, &map);
-  }
-  gst_sample_unref(sample);
-  post_messages(self, std::move(messages));
-  return ret;
+  return feed_splitter(g->stream->sink, appsink, g->splitter, g->stream->name);
 }
 
 /* The muxer's end of stream, after its last output (on its own thread).
