@@ -11,42 +11,7 @@
 #include <gst/app/gstappsrc.h>
 #include <gst/check/gstcheck.h>
 
-static std::string read_text(const std::string &path) {
-  gchar *contents = NULL;
-  gsize length = 0;
-  if (!g_file_get_contents(path.c_str(), &contents, &length, NULL)) return "";
-  std::string text(contents, length);
-  g_free(contents);
-  return text;
-}
-
-static bool exists(const std::string &path) {
-  return g_file_test(path.c_str(), G_FILE_TEST_IS_REGULAR);
-}
-
-static int count(const std::string &text, const std::string &needle) {
-  int n = 0;
-  for (size_t pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) n++;
-  return n;
-}
-
-static std::vector<std::string> list_dir(const std::string &dir) {
-  std::vector<std::string> names;
-  GDir *d = g_dir_open(dir.c_str(), 0, NULL);
-  if (!d) return names;
-  while (const gchar *name = g_dir_read_name(d)) names.push_back(name);
-  g_dir_close(d);
-  return names;
-}
-
-static void remove_tree(const std::string &path) {
-  if (g_file_test(path.c_str(), G_FILE_TEST_IS_DIR)) {
-    for (auto &name : list_dir(path)) remove_tree(path + "/" + name);
-    g_rmdir(path.c_str());
-  } else {
-    g_unlink(path.c_str());
-  }
-}
+#include "outputs.h"
 
 struct MarkerAfter {
   guint64 sequence;
@@ -76,34 +41,15 @@ static std::string run(const std::string &description, MarkerAfter *marker = nul
   fail_unless(pipeline != NULL, "%s", error ? error->message : "");
   GstBus *bus = gst_element_get_bus(pipeline);
   if (marker) gst_bus_set_sync_handler(bus, marker_on_segment, marker, NULL);
-  gst_element_set_state(pipeline, GST_STATE_PLAYING);
-  GstMessage *message = gst_bus_timed_pop_filtered(bus, 120 * GST_SECOND,
-                                                   (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-  fail_unless(message != NULL, "no EOS within 120 s");
-  std::string result;
-  if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
-    GError *err = NULL;
-    gst_message_parse_error(message, &err, NULL);
-    result = err->message;
-    g_error_free(err);
-  }
-  gst_message_unref(message);
-  gst_element_set_state(pipeline, GST_STATE_NULL);
+  std::string result = play_to_end(pipeline, bus);
   gst_bus_set_sync_handler(bus, NULL, NULL, NULL);
   gst_object_unref(bus);
   gst_object_unref(pipeline);
   return result;
 }
 
-static std::string make_temp_dir() {
-  gchar *dir = g_dir_make_tmp("abrsink-XXXXXX", NULL);
-  std::string path = dir;
-  g_free(dir);
-  return path;
-}
-
 GST_START_TEST(test_vod_output) {
-  std::string dir = make_temp_dir();
+  std::string dir = make_temp_dir("abrsink");
   MarkerAfter marker{1};
   std::string error = run(
       /* live sources keep the renditions in step, so "the next segment" of
@@ -161,7 +107,7 @@ GST_START_TEST(test_vod_output) {
 GST_END_TEST;
 
 GST_START_TEST(test_live_window_and_cleanup) {
-  std::string dir = make_temp_dir();
+  std::string dir = make_temp_dir("abrsink");
   std::string error =
       run("videotestsrc num-buffers=300 ! video/x-raw,width=320,height=180,framerate=30/1 ! "
           "abrladder ladder=180p:300 gop-duration=1 speed-preset=ultrafast ! "
@@ -187,7 +133,7 @@ GST_START_TEST(test_live_window_and_cleanup) {
 GST_END_TEST;
 
 GST_START_TEST(test_live_mpd_is_dynamic_while_running) {
-  std::string dir = make_temp_dir();
+  std::string dir = make_temp_dir("abrsink");
   std::string description =
       "videotestsrc is-live=true num-buffers=75 ! video/x-raw,width=160,height=90,framerate=25/1 "
       "! abrladder ladder=90p:200 gop-duration=1 speed-preset=ultrafast ! "
@@ -253,7 +199,7 @@ static gpointer read_manifests(gpointer data) {
 }
 
 GST_START_TEST(test_readers_never_see_partial_files) {
-  std::string dir = make_temp_dir();
+  std::string dir = make_temp_dir("abrsink");
   Reader reader;
   reader.dir = dir;
   GThread *thread = g_thread_new("reader", read_manifests, &reader);
@@ -272,7 +218,7 @@ GST_START_TEST(test_readers_never_see_partial_files) {
 GST_END_TEST;
 
 GST_START_TEST(test_segment_duration_groups_keyframe_intervals) {
-  std::string dir = make_temp_dir();
+  std::string dir = make_temp_dir("abrsink");
   std::string error =
       run("videotestsrc num-buffers=180 ! video/x-raw,width=320,height=180,framerate=30/1 ! "
           "abrladder ladder=180p:300 gop-duration=0.5 speed-preset=ultrafast ! "
@@ -313,7 +259,7 @@ static void run_twice(const std::string &description, GstState between) {
 
 GST_START_TEST(test_second_run_of_the_same_pipeline) {
   /* through NULL, fed by a plain encoder: the rendition is named after its pad */
-  std::string dir = make_temp_dir();
+  std::string dir = make_temp_dir("abrsink");
   run_twice(
       "videotestsrc num-buffers=60 ! video/x-raw,width=160,height=90,framerate=30/1 ! "
       "x264enc key-int-max=15 speed-preset=ultrafast ! h264parse ! abrsink mode=vod location=" +
@@ -325,7 +271,7 @@ GST_START_TEST(test_second_run_of_the_same_pipeline) {
   remove_tree(dir);
 
   /* through READY, with the ladder: its renditions stay linked */
-  dir = make_temp_dir();
+  dir = make_temp_dir("abrsink");
   run_twice(
       "videotestsrc num-buffers=60 ! video/x-raw,width=320,height=180,framerate=30/1 ! "
       "abrladder ladder=180p:300,90p:100 gop-duration=1 speed-preset=ultrafast ! "
@@ -352,7 +298,7 @@ static GstPadProbeReturn switch_at_2500ms(GstPad *pad, GstPadProbeInfo *info, gp
 }
 
 GST_START_TEST(test_input_switch_starts_a_marked_segment) {
-  std::string dir = make_temp_dir();
+  std::string dir = make_temp_dir("abrsink");
   std::string description =
       "videotestsrc name=src num-buffers=150 ! video/x-raw,width=320,height=180,framerate=30/1 ! "
       "abrladder ladder=180p:300,90p:100 gop-duration=2 speed-preset=ultrafast ! "
@@ -486,7 +432,7 @@ GST_START_TEST(test_live_segment_written_at_its_cut) {
   fail_unless_equals_int(video.size(), 90);
   fail_unless(audio.size() >= 130);
 
-  std::string dir = make_temp_dir();
+  std::string dir = make_temp_dir("abrsink");
   GError *error = NULL;
   GstElement *pipeline =
       gst_parse_launch(("appsrc name=v format=time ! abrsink name=s mode=live dash=false location=" + dir +

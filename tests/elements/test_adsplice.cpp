@@ -13,42 +13,9 @@
 #include <vector>
 #include <gst/check/gstcheck.h>
 
+#include "outputs.h"
+
 /* ---- helpers ------------------------------------------------------------ */
-
-static std::string read_text(const std::string &path) {
-  gchar *contents = NULL;
-  gsize length = 0;
-  if (!g_file_get_contents(path.c_str(), &contents, &length, NULL)) return "";
-  std::string text(contents, length);
-  g_free(contents);
-  return text;
-}
-
-static int count(const std::string &text, const std::string &needle) {
-  int n = 0;
-  for (size_t pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) n++;
-  return n;
-}
-
-static void remove_tree(const std::string &path) {
-  if (g_file_test(path.c_str(), G_FILE_TEST_IS_DIR)) {
-    GDir *d = g_dir_open(path.c_str(), 0, NULL);
-    std::vector<std::string> names;
-    while (const gchar *name = d ? g_dir_read_name(d) : NULL) names.push_back(name);
-    if (d) g_dir_close(d);
-    for (auto &name : names) remove_tree(path + "/" + name);
-    g_rmdir(path.c_str());
-  } else {
-    g_unlink(path.c_str());
-  }
-}
-
-static std::string make_temp_dir() {
-  gchar *dir = g_dir_make_tmp("adsplice-XXXXXX", NULL);
-  std::string path = dir;
-  g_free(dir);
-  return path;
-}
 
 /* Runs a command, returns its stdout; fails the test if it cannot run. */
 static std::string run_command(const std::string &command, int *status = nullptr) {
@@ -252,19 +219,7 @@ static std::string run(const std::string &description, Cues *cues, Messages *mes
   }
   GstBus *bus = gst_element_get_bus(pipeline);
   gst_bus_set_sync_handler(bus, collect, messages, NULL);
-  gst_element_set_state(pipeline, GST_STATE_PLAYING);
-  GstMessage *message = gst_bus_timed_pop_filtered(bus, 120 * GST_SECOND,
-                                                   (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-  fail_unless(message != NULL, "no EOS within 120 s");
-  std::string result;
-  if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
-    GError *err = NULL;
-    gst_message_parse_error(message, &err, NULL);
-    result = err->message;
-    g_error_free(err);
-  }
-  gst_message_unref(message);
-  gst_element_set_state(pipeline, GST_STATE_NULL);
+  std::string result = play_to_end(pipeline, bus);
   gst_bus_set_sync_handler(bus, NULL, NULL, NULL);
   gst_object_unref(bus);
   gst_object_unref(ads);
@@ -384,7 +339,7 @@ static std::pair<double, double> break_times(Messages *messages) {
 /* ---- tests -------------------------------------------------------------- */
 
 GST_START_TEST(test_signal_break_marks_every_rendition) {
-  std::string dir = make_temp_dir();
+  std::string dir = make_temp_dir("adsplice");
   Cues cues;
   cues.cues.push_back({2500 * GST_MSECOND, [](GstElement *ads) { splice_out(ads, 3.0, 1234); }});
   Messages messages;
@@ -431,7 +386,7 @@ GST_START_TEST(test_signal_break_marks_every_rendition) {
 GST_END_TEST;
 
 GST_START_TEST(test_early_splice_in) {
-  std::string dir = make_temp_dir();
+  std::string dir = make_temp_dir("adsplice");
   Cues cues;
   cues.cues.push_back({2 * GST_SECOND, [](GstElement *ads) { splice_out(ads, 30.0, 7); }});
   cues.cues.push_back({3500 * GST_MSECOND, [](GstElement *ads) {
@@ -458,7 +413,7 @@ GST_START_TEST(test_early_splice_in) {
 GST_END_TEST;
 
 GST_START_TEST(test_cancel_and_bad_cues) {
-  std::string dir = make_temp_dir();
+  std::string dir = make_temp_dir("adsplice");
   Cues cues;
   cues.cues.push_back({1 * GST_SECOND, [](GstElement *ads) {
                          gboolean ok = FALSE;
@@ -537,7 +492,7 @@ static void write_ts_with_sit(const std::string &path, GstMpegtsSCTESIT *sit) {
 }
 
 GST_START_TEST(test_scte35_in_ts_input_starts_a_break) {
-  std::string dir = make_temp_dir();
+  std::string dir = make_temp_dir("adsplice");
   std::string ts = dir + "/input.ts";
   write_ts_with_cue(ts, 4242, 2 * GST_SECOND, 2 * GST_SECOND);
   std::string probe = run_command("ffprobe -v error -show_entries stream=codec_name -of csv=p=0 " + ts);
@@ -568,7 +523,7 @@ GST_END_TEST;
 /* A time_signal at 1.5 s with a segmentation_descriptor "provider
  * advertisement start" of 2 s (gstmpegts has no builder for its payload). */
 GST_START_TEST(test_scte35_time_signal_starts_a_break) {
-  std::string dir = make_temp_dir();
+  std::string dir = make_temp_dir("adsplice");
   std::string ts = dir + "/input.ts";
   GstMpegtsSCTESIT *sit = gst_mpegts_scte_sit_new();
   sit->splice_command_type = GST_MTS_SCTE_SPLICE_COMMAND_TIME;
@@ -653,7 +608,7 @@ static void on_demux_pad(GstElement *demux, GstPad *pad, gpointer user_data) {
 }
 
 GST_START_TEST(test_ts_output_carries_scte35) {
-  std::string dir = make_temp_dir();
+  std::string dir = make_temp_dir("adsplice");
   std::string ts = dir + "/out.ts";
   Cues cues;
   cues.cues.push_back({2 * GST_SECOND, [](GstElement *ads) { splice_out(ads, 1.5, 99); }});

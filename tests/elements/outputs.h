@@ -1,0 +1,79 @@
+/* onair — test helpers: the files a pipeline wrote (read, count, list,
+ * remove) and running a pipeline to its end.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Include after gst/check/gstcheck.h (uses fail_unless).
+ */
+#pragma once
+
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+
+#include <string>
+#include <vector>
+
+/* The file's contents, or "" when it cannot be read. */
+static inline std::string read_text(const std::string &path) {
+  gchar *contents = NULL;
+  gsize length = 0;
+  if (!g_file_get_contents(path.c_str(), &contents, &length, NULL)) return "";
+  std::string text(contents, length);
+  g_free(contents);
+  return text;
+}
+
+static inline bool exists(const std::string &path) {
+  return g_file_test(path.c_str(), G_FILE_TEST_IS_REGULAR);
+}
+
+/* How often `needle` occurs in `text` (overlaps included). */
+static inline int count(const std::string &text, const std::string &needle) {
+  int n = 0;
+  for (size_t pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) n++;
+  return n;
+}
+
+static inline std::vector<std::string> list_dir(const std::string &dir) {
+  std::vector<std::string> names;
+  GDir *d = g_dir_open(dir.c_str(), 0, NULL);
+  if (!d) return names;
+  while (const gchar *name = g_dir_read_name(d)) names.push_back(name);
+  g_dir_close(d);
+  return names;
+}
+
+static inline void remove_tree(const std::string &path) {
+  if (g_file_test(path.c_str(), G_FILE_TEST_IS_DIR)) {
+    for (auto &name : list_dir(path)) remove_tree(path + "/" + name);
+    g_rmdir(path.c_str());
+  } else {
+    g_unlink(path.c_str());
+  }
+}
+
+/* A new directory under the temporary directory, named PREFIX-XXXXXX. */
+static inline std::string make_temp_dir(const char *prefix) {
+  gchar *dir = g_dir_make_tmp((std::string(prefix) + "-XXXXXX").c_str(), NULL);
+  std::string path = dir;
+  g_free(dir);
+  return path;
+}
+
+/* Plays `pipeline` until EOS or an error (at most 120 s) and stops it:
+ * returns the error's message, "" after EOS. */
+static inline std::string play_to_end(GstElement *pipeline, GstBus *bus) {
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  GstMessage *message = gst_bus_timed_pop_filtered(bus, 120 * GST_SECOND,
+                                                   (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  fail_unless(message != NULL, "no EOS within 120 s");
+  std::string result;
+  if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
+    GError *err = NULL;
+    gst_message_parse_error(message, &err, NULL);
+    result = err->message;
+    g_error_free(err);
+  }
+  gst_message_unref(message);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  return result;
+}
