@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 #include <gst/check/gstcheck.h>
+
+#include "outputs.h"
 #include <gst/check/gstharness.h>
 
 /* ---- GstHarness: one rung, frames pushed with exact timestamps ---------- */
@@ -219,21 +221,9 @@ static std::string run_ladder(Run *run, const char *source, const char *properti
   g_signal_connect(ladder, "pad-added", G_CALLBACK(on_pad_added), run);
   gst_object_unref(ladder);
 
-  gst_element_set_state(run->pipeline, GST_STATE_PLAYING);
   GstBus *bus = gst_element_get_bus(run->pipeline);
-  GstMessage *message = gst_bus_timed_pop_filtered(bus, 120 * GST_SECOND,
-                                                   (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-  std::string result;
-  fail_unless(message != NULL, "no EOS or error within 120 s");
-  if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
-    GError *err = NULL;
-    gst_message_parse_error(message, &err, NULL);
-    result = err->message;
-    g_error_free(err);
-  }
-  gst_message_unref(message);
+  std::string result = play_to_end(run->pipeline, bus);
   gst_object_unref(bus);
-  gst_element_set_state(run->pipeline, GST_STATE_NULL);
   gst_object_unref(run->pipeline);
   return result;
 }

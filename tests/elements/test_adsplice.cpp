@@ -460,6 +460,19 @@ GST_END_TEST;
 
 static void write_ts_with_sit(const std::string &path, GstMpegtsSCTESIT *sit);
 
+/* A TS file with SCTE-35 cues through tsdemux (send-scte35-events),
+ * decoding, adsplice, a ladder of `ladder` and abrsink live into `output`. */
+static std::string run_from_ts(const std::string &ts, const std::string &ladder, const std::string &output,
+                               Messages *messages) {
+  return run(
+      "filesrc location=" + ts +
+          " ! tsdemux send-scte35-events=true ! h264parse ! avdec_h264 ! videoconvert ! adsplice name=ads ! "
+          "abrladder ladder=" +
+          ladder +
+          " gop-duration=2 speed-preset=ultrafast ! abrsink mode=live playlist-length=0 location=" + output,
+      nullptr, messages);
+}
+
 /* Sends a splice_insert (running time) to mpegtsmux as an application
  * would, before the stream starts. */
 static void write_ts_with_cue(const std::string &path, guint id, GstClockTime at, GstClockTime duration) {
@@ -500,13 +513,7 @@ GST_START_TEST(test_scte35_in_ts_input_starts_a_break) {
 
   std::string output = dir + "/out";
   Messages messages;
-  std::string error = run(
-      "filesrc location=" + ts +
-          " ! tsdemux send-scte35-events=true ! h264parse ! avdec_h264 ! videoconvert ! adsplice name=ads ! "
-          "abrladder ladder=180p:300,90p:100 gop-duration=2 speed-preset=ultrafast ! "
-          "abrsink mode=live playlist-length=0 location=" +
-          output,
-      nullptr, &messages);
+  std::string error = run_from_ts(ts, "180p:300,90p:100", output, &messages);
   fail_unless(error.empty(), "%s", error.c_str());
   /* the splice time the cue named, and its duration */
   auto [out, in] = break_times(&messages);
@@ -555,13 +562,7 @@ GST_START_TEST(test_scte35_time_signal_starts_a_break) {
 
   std::string output = dir + "/out";
   Messages messages;
-  std::string error = run(
-      "filesrc location=" + ts +
-          " ! tsdemux send-scte35-events=true ! h264parse ! avdec_h264 ! videoconvert ! adsplice name=ads ! "
-          "abrladder ladder=180p:300 gop-duration=2 speed-preset=ultrafast ! "
-          "abrsink mode=live playlist-length=0 location=" +
-          output,
-      nullptr, &messages);
+  std::string error = run_from_ts(ts, "180p:300", output, &messages);
   fail_unless(error.empty(), "%s", error.c_str());
   auto [out, in] = break_times(&messages);
   fail_unless(std::fabs(out - 1.5) < 0.001 && std::fabs(in - 3.5) < 0.001, "%f %f", out, in);
