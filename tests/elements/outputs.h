@@ -59,13 +59,14 @@ static inline std::string make_temp_dir(const char *prefix) {
   return path;
 }
 
-/* Plays `pipeline` until EOS or an error (at most 120 s) and stops it:
- * returns the error's message, "" after EOS. */
-static inline std::string play_to_end(GstElement *pipeline, GstBus *bus) {
+/* Plays `pipeline` until EOS or an error (failing the test after `timeout`)
+ * and stops it: returns the error's message, "" after EOS. */
+static inline std::string play_to_end(GstElement *pipeline, GstBus *bus,
+                                      GstClockTime timeout = 120 * GST_SECOND) {
   gst_element_set_state(pipeline, GST_STATE_PLAYING);
-  GstMessage *message = gst_bus_timed_pop_filtered(bus, 120 * GST_SECOND,
-                                                   (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-  fail_unless(message != NULL, "no EOS within 120 s");
+  GstMessage *message =
+      gst_bus_timed_pop_filtered(bus, timeout, (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  fail_unless(message != NULL, "no EOS within %" GST_TIME_FORMAT, GST_TIME_ARGS(timeout));
   std::string result;
   if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
     GError *err = NULL;

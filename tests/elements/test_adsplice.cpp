@@ -493,12 +493,8 @@ static void write_ts_with_sit(const std::string &path, GstMpegtsSCTESIT *sit) {
   fail_unless(gst_mpegts_section_send_event(section, mux));
   gst_mpegts_section_unref(section);
   GstBus *bus = gst_element_get_bus(pipeline);
-  gst_element_set_state(pipeline, GST_STATE_PLAYING);
-  GstMessage *message =
-      gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND, (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-  fail_unless(message != NULL && GST_MESSAGE_TYPE(message) == GST_MESSAGE_EOS);
-  gst_message_unref(message);
-  gst_element_set_state(pipeline, GST_STATE_NULL);
+  std::string error = play_to_end(pipeline, bus, 60 * GST_SECOND);
+  fail_unless(error.empty(), "%s", error.c_str());
   gst_object_unref(bus);
   gst_object_unref(mux);
   gst_object_unref(pipeline);
@@ -636,12 +632,8 @@ GST_START_TEST(test_ts_output_carries_scte35) {
   GstElement *demux = gst_bin_get_by_name(GST_BIN(pipeline), "demux");
   g_signal_connect(demux, "pad-added", G_CALLBACK(on_demux_pad), &seen);
   GstBus *bus = gst_element_get_bus(pipeline);
-  gst_element_set_state(pipeline, GST_STATE_PLAYING);
-  GstMessage *message =
-      gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND, (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-  fail_unless(message != NULL && GST_MESSAGE_TYPE(message) == GST_MESSAGE_EOS);
-  gst_message_unref(message);
-  gst_element_set_state(pipeline, GST_STATE_NULL);
+  error = play_to_end(pipeline, bus, 60 * GST_SECOND);
+  fail_unless(error.empty(), "%s", error.c_str());
   gst_object_unref(bus);
   gst_object_unref(demux);
   gst_object_unref(pipeline);
