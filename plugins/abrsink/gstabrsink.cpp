@@ -1396,6 +1396,14 @@ static void open_generation(GstAbrSink *self, Stream *stream, GstBuffer *buffer,
   }
 }
 
+/* Markers for the segment the current muxer is writing (it started where
+ * they belong). Called with state_lock held. */
+static void mark_current_segment(Stream &stream, const std::vector<onair::Marker> &markers) {
+  if (stream.generations.empty()) return;
+  auto &current = stream.generations.back()->markers;
+  current.insert(current.end(), markers.begin(), markers.end());
+}
+
 /* The live cuts queued by events (queue_cut), made now: their markers for
  * the segment that starts here. An ad break's edge (`splice`, the
  * reference video's only) is recorded for the MPD and its markers returned
@@ -1509,10 +1517,7 @@ static void follow_video(GstAbrSink *self, GstClockTimeDiff at, bool cut,
           }
         } else if (!markers.empty()) {
           std::lock_guard<std::mutex> lock(self->priv->state_lock);
-          if (!a->generations.empty()) {
-            auto &current = a->generations.back()->markers;
-            current.insert(current.end(), markers.begin(), markers.end());
-          }
+          mark_current_segment(*a, markers);
         }
       }
     }
@@ -1611,9 +1616,7 @@ static GstFlowReturn live_buffer(GstAbrSink *self, Stream *stream, GstBuffer *bu
         /* the video's cut came first (switches reach audio and video
          * apart): the segment just started is the one after the switch */
         std::lock_guard<std::mutex> lock(priv->state_lock);
-        std::vector<onair::Marker> late = take_cuts(priv, *stream, nullptr);
-        auto &current = stream->generations.back()->markers;
-        current.insert(current.end(), late.begin(), late.end());
+        mark_current_segment(*stream, take_cuts(priv, *stream, nullptr));
         armed = false;
       } else if (armed)
         cut = true;
@@ -1640,8 +1643,7 @@ static GstFlowReturn live_buffer(GstAbrSink *self, Stream *stream, GstBuffer *bu
                          [](const onair::Marker &m) { return m.kind == onair::Marker::Kind::Discontinuity; }),
           markers.end());
       if (!cut && !stream->generations.empty()) {
-        auto &current = stream->generations.back()->markers;
-        current.insert(current.end(), markers.begin(), markers.end());
+        mark_current_segment(*stream, markers);
         markers.clear();
       }
     }
