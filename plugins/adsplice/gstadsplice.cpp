@@ -35,8 +35,10 @@
  * Each break start and end is posted on the bus as an element message
  * `adsplice-break-start` / `adsplice-break-end` (fields `id`, `break-id`,
  * `running-time`, `duration` planned in seconds or -1, `source` "api" or
- * "scte35"; at the end also `elapsed` in seconds and `reason`
- * "auto-return", "splice-in" or "scte35").
+ * "scte35"; at the start also `creatives` (a #GStrv, what the break asked
+ * for), at the end also `elapsed` in seconds, `reason` "auto-return",
+ * "splice-in" or "scte35", and `creatives-played` (a #GStrv: the creatives
+ * shown, in order; empty in #GstAdSplice:mode signal)).
  *
  * In #GstAdSplice:mode signal the program passes through untouched; only the
  * markers go downstream.
@@ -106,6 +108,8 @@ struct Break {
   GstClockTime start = GST_CLOCK_TIME_NONE;    /* running time of its first frame */
   Source source = Source::Api;
   std::vector<uint8_t> out_section; /* from the input, else built at the start */
+  std::vector<std::string> creatives; /* replace mode: URIs or files played in the break */
+  std::vector<std::string> played;    /* replace mode: the creatives that were shown */
 };
 
 /* What the streaming thread sends before a frame. */
@@ -158,6 +162,7 @@ enum {
 enum {
   SIGNAL_SPLICE_OUT,
   SIGNAL_SPLICE_OUT_AT,
+  SIGNAL_SPLICE_OUT_FULL,
   SIGNAL_SPLICE_IN,
   SIGNAL_CANCEL,
   LAST_SIGNAL,
@@ -187,6 +192,8 @@ static gboolean gst_ad_splice_sink_event(GstPad *pad, GstObject *parent, GstEven
 static gboolean gst_ad_splice_splice_out(GstAdSplice *self, gdouble duration, guint id);
 static gboolean gst_ad_splice_splice_out_at(GstAdSplice *self, gdouble duration, guint id,
                                             guint64 running_time);
+static gboolean gst_ad_splice_splice_out_full(GstAdSplice *self, gdouble duration, guint id,
+                                              guint64 running_time, gchar **creatives);
 static gboolean gst_ad_splice_splice_in(GstAdSplice *self, guint id);
 static gboolean gst_ad_splice_cancel(GstAdSplice *self, guint id);
 
@@ -247,6 +254,27 @@ static void gst_ad_splice_class_init(GstAdSpliceClass *klass) {
       "splice-out-at", G_TYPE_FROM_CLASS(klass), (GSignalFlags)(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
       G_CALLBACK(gst_ad_splice_splice_out_at), NULL, NULL, NULL, G_TYPE_BOOLEAN, 3, G_TYPE_DOUBLE,
       G_TYPE_UINT, G_TYPE_UINT64);
+
+  /**
+   * GstAdSplice::splice-out-full:
+   * @adsplice: the adsplice
+   * @duration: length of the break in seconds (> 0)
+   * @id: the splice_event_id
+   * @running_time: where the break starts (nanoseconds of running time, not
+   *   in the past), or GST_CLOCK_TIME_NONE for the next frame
+   * @creatives: (nullable) (array zero-terminated=1): in #GstAdSplice:mode
+   *   replace, the files or URIs played one after the other in the break; %NULL
+   *   or empty plays #GstAdSplice:creatives
+   *
+   * Schedules an ad break with its own creatives.
+   *
+   * Returns: %TRUE if the break was accepted; %FALSE (and a warning on the
+   *   bus) as for #GstAdSplice::splice-out-at
+   */
+  signals[SIGNAL_SPLICE_OUT_FULL] = g_signal_new_class_handler(
+      "splice-out-full", G_TYPE_FROM_CLASS(klass), (GSignalFlags)(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+      G_CALLBACK(gst_ad_splice_splice_out_full), NULL, NULL, NULL, G_TYPE_BOOLEAN, 4, G_TYPE_DOUBLE,
+      G_TYPE_UINT, G_TYPE_UINT64, G_TYPE_STRV);
 
   /**
    * GstAdSplice::splice-in:
@@ -388,7 +416,8 @@ static std::string schedule_break(GstAdSplicePrivate *priv, Break brk) {
   return "";
 }
 
-static gboolean request_break(GstAdSplice *self, gdouble duration, guint id, GstClockTime at) {
+static gboolean request_break(GstAdSplice *self, gdouble duration, guint id, GstClockTime at,
+                              gchar **creatives = nullptr) {
   if (!(duration > 0) || duration > 24 * 3600) {
     post_warning(self, "Refused ad break " + std::to_string(id) + ": the duration must be above 0 s");
     return FALSE;
@@ -402,6 +431,7 @@ static gboolean request_break(GstAdSplice *self, gdouble duration, guint id, Gst
   brk.event_id = id;
   brk.at = at;
   brk.duration = (GstClockTime)(duration * GST_SECOND);
+  for (gchar **creative = creatives; creative && *creative; creative++) brk.creatives.emplace_back(*creative);
   std::string refused;
   {
     std::lock_guard<std::mutex> lock(self->priv->state_lock);
@@ -427,6 +457,11 @@ static gboolean gst_ad_splice_splice_out_at(GstAdSplice *self, gdouble duration,
     return FALSE;
   }
   return request_break(self, duration, id, running_time);
+}
+
+static gboolean gst_ad_splice_splice_out_full(GstAdSplice *self, gdouble duration, guint id,
+                                              guint64 running_time, gchar **creatives) {
+  return request_break(self, duration, id, running_time, creatives);
 }
 
 /* Ends the running break `id` on the next frame; with state_lock held. */
@@ -670,9 +705,18 @@ static void send_splice(GstAdSplice *self, const Splice &splice) {
       G_TYPE_STRING, brk.break_id.c_str(), "running-time", G_TYPE_UINT64, (guint64)splice.running_time,
       "duration", G_TYPE_DOUBLE, seconds_or_unknown(brk.duration), "source", G_TYPE_STRING,
       source_name(brk.source), NULL);
-  if (!splice.out)
+  auto set_strv = [s](const char *field, const std::vector<std::string> &values) {
+    std::vector<const gchar *> strv;
+    for (const std::string &value : values) strv.push_back(value.c_str());
+    strv.push_back(nullptr);
+    gst_structure_set(s, field, G_TYPE_STRV, strv.data(), NULL);
+  };
+  if (splice.out) set_strv("creatives", brk.creatives);
+  if (!splice.out) {
     gst_structure_set(s, "elapsed", G_TYPE_DOUBLE, (double)elapsed / GST_SECOND, "reason", G_TYPE_STRING,
                       splice.reason.c_str(), NULL);
+    set_strv("creatives-played", brk.played);
+  }
   gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
 }
 
