@@ -63,15 +63,20 @@
 
 #include "gstadsplice.h"
 
+#include <gst/audio/audio.h>
 #include <gst/base/gstbytereader.h>
 #include <gst/mpegts/mpegts.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "adfiller.h"
 #include "splicesection.h"
 #include "spliceevent.h"
 
@@ -87,8 +92,7 @@ static GType gst_ad_splice_mode_get_type(void) {
   static GType type = 0;
   static const GEnumValue values[] = {
       {GST_AD_SPLICE_MODE_SIGNAL, "Signal: the program passes through, markers go downstream", "signal"},
-      {GST_AD_SPLICE_MODE_REPLACE, "Replace: ad creatives and slate during the break (not implemented yet)",
-       "replace"},
+      {GST_AD_SPLICE_MODE_REPLACE, "Replace: ad creatives, then a slate, in place of the program", "replace"},
       {0, NULL, NULL},
   };
   if (g_once_init_enter(&type)) g_once_init_leave(&type, g_enum_register_static("GstAdSpliceMode", values));
@@ -96,6 +100,15 @@ static GType gst_ad_splice_mode_get_type(void) {
 }
 
 namespace {
+
+/* A break with no start time waits this long (of program) for its first
+ * creative frame, so that it does not open on a frozen picture. */
+constexpr GstClockTime READY_WAIT = GST_SECOND;
+/* A timed break's creatives start decoding this long before it. */
+constexpr GstClockTime PREPARE_AHEAD = 2 * GST_SECOND;
+/* Audio that comes before the video has decided a splice near it waits at
+ * most this long for the video (separate threads). */
+constexpr auto AUDIO_WAIT = std::chrono::milliseconds(1200);
 
 enum class Source { Api, Scte35 };
 
@@ -110,6 +123,19 @@ struct Break {
   std::vector<uint8_t> out_section; /* from the input, else built at the start */
   std::vector<std::string> creatives; /* replace mode: URIs or files played in the break */
   std::vector<std::string> played;    /* replace mode: the creatives that were shown */
+  /* replace mode */
+  std::shared_ptr<onair::AdFiller> filler;         /* decodes its creatives, made ahead of its start */
+  bool filler_tried = false;                       /* made, or could not be (no caps yet) */
+  bool replace = false;                            /* its frames are the filler's */
+  GstClockTime deferred_since = GST_CLOCK_TIME_NONE; /* waiting for its first creative frame */
+};
+
+/* Program time whose audio is replaced: a replace-mode break, from its
+ * first frame to the first frame after it (NONE while it runs). */
+struct Span {
+  GstClockTime start = GST_CLOCK_TIME_NONE;
+  GstClockTime end = GST_CLOCK_TIME_NONE;
+  std::shared_ptr<onair::AdFiller> filler;
 };
 
 /* What the streaming thread sends before a frame. */
@@ -123,6 +149,8 @@ struct Splice {
 
 struct Settings {
   GstAdSpliceMode mode = DEFAULT_MODE;
+  std::vector<std::string> creatives; /* played in breaks that name none */
+  std::string slate_location;
 };
 
 }  // namespace
@@ -139,24 +167,41 @@ struct GstAdSplicePrivate {
   std::vector<uint8_t> in_section; /* the SCTE-35 cue that ends it, if any */
   GstClockTime last_running_time = GST_CLOCK_TIME_NONE;
   guint breaks = 0; /* serial number, part of every break-id */
+  /* replace mode: what the audio thread needs from the video thread */
+  std::condition_variable video_moved; /* last_running_time, a splice, EOS or flushing */
+  std::deque<Span> spans;
+  GstCaps *audio_caps = nullptr;
+  bool video_eos = false;
+  bool flushing = false;
 
-  /* streaming thread only */
+  /* video streaming thread only */
   GstSegment segment;
+  GstCaps *video_caps = nullptr;
+  std::shared_ptr<onair::AdFiller> filler; /* of the running replace-mode break */
+  GstBuffer *last_picture = nullptr;       /* its last picture, shown again while the next decodes */
+
+  /* audio streaming thread only */
+  GstSegment audio_segment;
+  GstAudioInfo audio_info;
 };
 
 struct _GstAdSplice {
   GstElement parent;
   GstPad *sinkpad;
   GstPad *srcpad;
+  GstPad *audio_sinkpad;
+  GstPad *audio_srcpad;
   GstAdSplicePrivate *priv;
 };
 
-GST_DEBUG_CATEGORY_STATIC(gst_ad_splice_debug);
+GST_DEBUG_CATEGORY(gst_ad_splice_debug);
 #define GST_CAT_DEFAULT gst_ad_splice_debug
 
 enum {
   PROP_0,
   PROP_MODE,
+  PROP_CREATIVES,
+  PROP_SLATE_LOCATION,
 };
 
 enum {
@@ -174,6 +219,10 @@ static GstStaticPadTemplate sink_template =
     GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("video/x-raw"));
 static GstStaticPadTemplate src_template =
     GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS("video/x-raw"));
+static GstStaticPadTemplate audio_sink_template =
+    GST_STATIC_PAD_TEMPLATE("audio_sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("audio/x-raw"));
+static GstStaticPadTemplate audio_src_template =
+    GST_STATIC_PAD_TEMPLATE("audio_src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS("audio/x-raw"));
 
 #define gst_ad_splice_parent_class parent_class
 G_DEFINE_TYPE(GstAdSplice, gst_ad_splice, GST_TYPE_ELEMENT);
@@ -189,6 +238,9 @@ static void gst_ad_splice_get_property(GObject *object, guint prop_id, GValue *v
 static GstStateChangeReturn gst_ad_splice_change_state(GstElement *element, GstStateChange transition);
 static GstFlowReturn gst_ad_splice_chain(GstPad *pad, GstObject *parent, GstBuffer *buffer);
 static gboolean gst_ad_splice_sink_event(GstPad *pad, GstObject *parent, GstEvent *event);
+static GstFlowReturn gst_ad_splice_audio_chain(GstPad *pad, GstObject *parent, GstBuffer *buffer);
+static gboolean gst_ad_splice_audio_sink_event(GstPad *pad, GstObject *parent, GstEvent *event);
+static GstIterator *gst_ad_splice_iterate_internal_links(GstPad *pad, GstObject *parent);
 static gboolean gst_ad_splice_splice_out(GstAdSplice *self, gdouble duration, guint id);
 static gboolean gst_ad_splice_splice_out_at(GstAdSplice *self, gdouble duration, guint id,
                                             guint64 running_time);
@@ -209,15 +261,47 @@ static void gst_ad_splice_class_init(GstAdSpliceClass *klass) {
    * GstAdSplice:mode:
    *
    * signal: the program passes through and only the markers go downstream
-   * (for client- or server-side ad insertion further on). replace (ads and
-   * slate in place of the program) is not implemented yet and behaves like
-   * signal, with a warning.
+   * (for client- or server-side ad insertion further on). replace: during a
+   * break the picture and the sound (through audio_sink/audio_src) are the
+   * break's creatives, decoded once and converted to the program's caps,
+   * then the slate until the break ends; both edges are also marked as
+   * discontinuities (EXT-X-DISCONTINUITY).
    */
   g_object_class_install_property(
       gobject_class, PROP_MODE,
-      g_param_spec_enum("mode", "Mode", "signal: mark breaks, the program passes through; replace: not yet",
+      g_param_spec_enum("mode", "Mode",
+                        "signal: mark breaks, the program passes through; replace: ads and slate in the break",
                         GST_TYPE_AD_SPLICE_MODE, DEFAULT_MODE,
                         (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
+
+  /**
+   * GstAdSplice:creatives:
+   *
+   * In #GstAdSplice:mode replace, the files or URIs played one after the
+   * other in a break that names no creatives of its own (see
+   * #GstAdSplice::splice-out-full). A creative longer than what is left of
+   * the break is cut at its end; a break longer than its creatives shows the
+   * slate for the rest. A creative that does not decode is skipped, with a
+   * warning on the bus. From gst-launch-1.0:
+   * `creatives="<\"/ads/one.mp4\",\"file:///ads/two.mp4\">"`.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_CREATIVES,
+      gst_param_spec_array("creatives", "Creatives", "Files or URIs played in a break that names none (replace mode)",
+                           g_param_spec_string("creative", "Creative", "A file or URI", NULL,
+                                               (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)),
+                           (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstAdSplice:slate-location:
+   *
+   * The image shown in a break once its creatives are over (replace mode),
+   * scaled with borders to the program's picture; empty: black.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_SLATE_LOCATION,
+      g_param_spec_string("slate-location", "Slate location", "Image shown in a break after its creatives",
+                          NULL, (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)));
 
   /**
    * GstAdSplice::splice-out:
@@ -306,6 +390,8 @@ static void gst_ad_splice_class_init(GstAdSpliceClass *klass) {
   element_class->change_state = GST_DEBUG_FUNCPTR(gst_ad_splice_change_state);
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
+  gst_element_class_add_static_pad_template(element_class, &audio_sink_template);
+  gst_element_class_add_static_pad_template(element_class, &audio_src_template);
   gst_element_class_set_static_metadata(element_class, "Ad splicer", "Filter/Video",
                                         "Ad breaks from SCTE-35 or API cues: keyframe-aligned splice "
                                         "points and markers for the packager",
@@ -316,6 +402,8 @@ static void gst_ad_splice_class_init(GstAdSpliceClass *klass) {
 static void gst_ad_splice_init(GstAdSplice *self) {
   self->priv = new GstAdSplicePrivate();
   gst_segment_init(&self->priv->segment, GST_FORMAT_TIME);
+  gst_segment_init(&self->priv->audio_segment, GST_FORMAT_TIME);
+  gst_audio_info_init(&self->priv->audio_info);
 
   self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
   gst_pad_set_chain_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_ad_splice_chain));
@@ -330,11 +418,48 @@ static void gst_ad_splice_init(GstAdSplice *self) {
   GST_PAD_SET_PROXY_ALLOCATION(self->srcpad);
   GST_PAD_SET_PROXY_SCHEDULING(self->srcpad);
   gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
+
+  /* The program's sound, replaced in replace-mode breaks. */
+  self->audio_sinkpad = gst_pad_new_from_static_template(&audio_sink_template, "audio_sink");
+  gst_pad_set_chain_function(self->audio_sinkpad, GST_DEBUG_FUNCPTR(gst_ad_splice_audio_chain));
+  gst_pad_set_event_function(self->audio_sinkpad, GST_DEBUG_FUNCPTR(gst_ad_splice_audio_sink_event));
+  GST_PAD_SET_PROXY_CAPS(self->audio_sinkpad);
+  GST_PAD_SET_PROXY_ALLOCATION(self->audio_sinkpad);
+  GST_PAD_SET_PROXY_SCHEDULING(self->audio_sinkpad);
+  gst_element_add_pad(GST_ELEMENT(self), self->audio_sinkpad);
+
+  self->audio_srcpad = gst_pad_new_from_static_template(&audio_src_template, "audio_src");
+  GST_PAD_SET_PROXY_CAPS(self->audio_srcpad);
+  GST_PAD_SET_PROXY_ALLOCATION(self->audio_srcpad);
+  GST_PAD_SET_PROXY_SCHEDULING(self->audio_srcpad);
+  gst_element_add_pad(GST_ELEMENT(self), self->audio_srcpad);
+
+  /* video to video, audio to audio (the default would cross them) */
+  for (GstPad *pad : {self->sinkpad, self->srcpad, self->audio_sinkpad, self->audio_srcpad})
+    gst_pad_set_iterate_internal_links_function(pad, GST_DEBUG_FUNCPTR(gst_ad_splice_iterate_internal_links));
+}
+
+static GstIterator *gst_ad_splice_iterate_internal_links(GstPad *pad, GstObject *parent) {
+  GstAdSplice *self = GST_AD_SPLICE(parent);
+  GstPad *other = pad == self->sinkpad         ? self->srcpad
+                  : pad == self->srcpad        ? self->sinkpad
+                  : pad == self->audio_sinkpad ? self->audio_srcpad
+                                               : self->audio_sinkpad;
+  GValue value = G_VALUE_INIT;
+  g_value_init(&value, GST_TYPE_PAD);
+  g_value_set_object(&value, other);
+  GstIterator *it = gst_iterator_new_single(GST_TYPE_PAD, &value);
+  g_value_unset(&value);
+  return it;
 }
 
 static void gst_ad_splice_finalize(GObject *object) {
   GstAdSplice *self = GST_AD_SPLICE(object);
-  delete self->priv;
+  GstAdSplicePrivate *priv = self->priv;
+  if (priv->audio_caps) gst_caps_unref(priv->audio_caps);
+  if (priv->video_caps) gst_caps_unref(priv->video_caps);
+  if (priv->last_picture) gst_buffer_unref(priv->last_picture);
+  delete priv;
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
@@ -346,6 +471,19 @@ static void gst_ad_splice_set_property(GObject *object, guint prop_id, const GVa
     case PROP_MODE:
       self->priv->settings.mode = (GstAdSpliceMode)g_value_get_enum(value);
       break;
+    case PROP_CREATIVES: {
+      self->priv->settings.creatives.clear();
+      for (guint i = 0; i < gst_value_array_get_size(value); i++) {
+        const gchar *creative = g_value_get_string(gst_value_array_get_value(value, i));
+        if (creative && *creative) self->priv->settings.creatives.emplace_back(creative);
+      }
+      break;
+    }
+    case PROP_SLATE_LOCATION: {
+      const gchar *location = g_value_get_string(value);
+      self->priv->settings.slate_location = location ? location : "";
+      break;
+    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -358,6 +496,18 @@ static void gst_ad_splice_get_property(GObject *object, guint prop_id, GValue *v
   switch (prop_id) {
     case PROP_MODE:
       g_value_set_enum(value, self->priv->settings.mode);
+      break;
+    case PROP_CREATIVES: {
+      for (const std::string &creative : self->priv->settings.creatives) {
+        GValue item = G_VALUE_INIT;
+        g_value_init(&item, G_TYPE_STRING);
+        g_value_set_string(&item, creative.c_str());
+        gst_value_array_append_and_take_value(value, &item);
+      }
+      break;
+    }
+    case PROP_SLATE_LOCATION:
+      g_value_set_string(value, self->priv->settings.slate_location.c_str());
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -421,11 +571,6 @@ static gboolean request_break(GstAdSplice *self, gdouble duration, guint id, Gst
   if (!(duration > 0) || duration > 24 * 3600) {
     post_warning(self, "Refused ad break " + std::to_string(id) + ": the duration must be above 0 s");
     return FALSE;
-  }
-  {
-    std::lock_guard<std::mutex> lock(self->priv->settings_lock);
-    if (self->priv->settings.mode == GST_AD_SPLICE_MODE_REPLACE)
-      GST_WARNING_OBJECT(self, "mode=replace is not implemented yet: the break is only signalled");
   }
   Break brk;
   brk.event_id = id;
@@ -682,6 +827,7 @@ static void send_splice(GstAdSplice *self, const Splice &splice) {
   marker.event_id = brk.event_id;
   marker.break_id = brk.break_id;
   marker.running_time = splice.running_time;
+  marker.discontinuity = brk.replace;
   GstClockTime elapsed = splice.running_time - brk.start;
   if (splice.out) {
     marker.duration = seconds_or_unknown(brk.duration);
@@ -721,16 +867,21 @@ static void send_splice(GstAdSplice *self, const Splice &splice) {
 }
 
 /* The splices due on a frame at `running_time`: the running break's end,
- * then the next break's start. */
+ * then the next break's start. In replace mode a break with no start time
+ * waits (up to READY_WAIT) for its first creative frame. */
 static std::vector<Splice> due_splices(GstAdSplicePrivate *priv, GstClockTime running_time) {
   std::vector<Splice> due;
   std::lock_guard<std::mutex> lock(priv->state_lock);
   priv->last_running_time = running_time;
   if (priv->active) {
-    const Break &brk = *priv->active;
+    Break &brk = *priv->active;
     bool over = GST_CLOCK_TIME_IS_VALID(brk.duration) && running_time >= brk.start + brk.duration;
     if (over && priv->return_reason.empty()) priv->return_reason = "auto-return";
     if (!priv->return_reason.empty()) {
+      if (brk.filler) brk.played = brk.filler->played();
+      for (Span &span : priv->spans)
+        if (brk.replace && span.filler == brk.filler && !GST_CLOCK_TIME_IS_VALID(span.end))
+          span.end = running_time;
       due.push_back(Splice{false, brk, running_time, priv->return_reason, std::move(priv->in_section)});
       priv->active.reset();
       priv->return_reason.clear();
@@ -739,14 +890,93 @@ static std::vector<Splice> due_splices(GstAdSplicePrivate *priv, GstClockTime ru
   }
   if (!priv->active && !priv->scheduled.empty()) {
     Break &next = priv->scheduled.front();
-    if (!GST_CLOCK_TIME_IS_VALID(next.at) || running_time >= next.at) {
+    bool due_now = !GST_CLOCK_TIME_IS_VALID(next.at) || running_time >= next.at;
+    if (due_now && next.filler && !GST_CLOCK_TIME_IS_VALID(next.at) && !next.filler->ready()) {
+      if (!GST_CLOCK_TIME_IS_VALID(next.deferred_since)) next.deferred_since = running_time;
+      due_now = running_time - next.deferred_since >= READY_WAIT;
+    }
+    if (due_now) {
       next.start = running_time;
+      next.replace = next.filler != nullptr;
       priv->active = std::move(next);
       priv->scheduled.pop_front();
+      if (priv->active->replace)
+        priv->spans.push_back(Span{running_time, GST_CLOCK_TIME_NONE, priv->active->filler});
       due.push_back(Splice{true, *priv->active, running_time, "", {}});
     }
   }
+  /* Spans the audio no longer needs: all ended ones when no audio comes. */
+  while (!priv->spans.empty() && GST_CLOCK_TIME_IS_VALID(priv->spans.front().end) &&
+         (!priv->audio_caps || priv->spans.size() > 4))
+    priv->spans.pop_front();
+  priv->video_moved.notify_all();
   return due;
+}
+
+static GstAdSpliceMode current_mode(GstAdSplice *self) {
+  std::lock_guard<std::mutex> lock(self->priv->settings_lock);
+  return self->priv->settings.mode;
+}
+
+/* Replace mode: starts decoding the next break's creatives a little ahead
+ * of it (right away for a break on the next frame), at the program's caps. */
+static void prepare_filler(GstAdSplice *self, GstClockTime running_time) {
+  GstAdSplicePrivate *priv = self->priv;
+  if (!priv->video_caps) return;
+  guint id;
+  std::vector<std::string> creatives;
+  GstCaps *audio_caps = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(priv->state_lock);
+    if (priv->scheduled.empty()) return;
+    Break &next = priv->scheduled.front();
+    if (next.filler_tried || (GST_CLOCK_TIME_IS_VALID(next.at) && next.at > running_time + PREPARE_AHEAD))
+      return;
+    next.filler_tried = true;
+    id = next.event_id;
+    creatives = next.creatives;
+    if (priv->audio_caps) audio_caps = gst_caps_ref(priv->audio_caps);
+  }
+  std::string slate;
+  {
+    std::lock_guard<std::mutex> lock(priv->settings_lock);
+    if (creatives.empty()) creatives = priv->settings.creatives;
+    slate = priv->settings.slate_location;
+  }
+  GST_INFO_OBJECT(self, "break %u: preparing %zu creatives", id, creatives.size());
+  auto filler = std::make_shared<onair::AdFiller>(creatives, slate, priv->video_caps, audio_caps,
+                                                  [self](const std::string &text) { post_warning(self, text); });
+  if (audio_caps) gst_caps_unref(audio_caps);
+  std::lock_guard<std::mutex> lock(priv->state_lock);
+  for (Break &brk : priv->scheduled)
+    if (brk.event_id == id && !brk.filler) brk.filler = filler;
+}
+
+/* A break's picture in place of the program frame `buffer`, with its times. */
+static GstFlowReturn push_replacement(GstAdSplice *self, GstBuffer *buffer) {
+  GstAdSplicePrivate *priv = self->priv;
+  if (!gst_caps_is_equal(priv->video_caps, priv->filler->video_caps())) {
+    GST_LOG_OBJECT(self, "the program's caps changed in the break: its frames pass");
+    return gst_pad_push(self->srcpad, buffer);
+  }
+  GstBuffer *picture = priv->filler->next_video();
+  if (picture)
+    gst_buffer_replace(&priv->last_picture, picture);
+  else if (priv->last_picture)
+    picture = gst_buffer_ref(priv->last_picture);
+  if (!picture) {
+    GST_LOG_OBJECT(self, "no picture for the break yet: the program frame passes");
+    return gst_pad_push(self->srcpad, buffer);
+  }
+  picture = gst_buffer_make_writable(picture);
+  GST_BUFFER_PTS(picture) = GST_BUFFER_PTS(buffer);
+  GST_BUFFER_DTS(picture) = GST_BUFFER_DTS(buffer);
+  GST_BUFFER_DURATION(picture) = GST_BUFFER_DURATION(buffer);
+  GST_BUFFER_OFFSET(picture) = GST_BUFFER_OFFSET(buffer);
+  GST_BUFFER_OFFSET_END(picture) = GST_BUFFER_OFFSET_END(buffer);
+  GST_BUFFER_FLAGS(picture) = GST_BUFFER_FLAGS(buffer);
+  gst_buffer_unref(buffer);
+  return gst_pad_push(self->srcpad, picture);
 }
 
 static GstFlowReturn gst_ad_splice_chain(GstPad *pad, GstObject *parent, GstBuffer *buffer) {
@@ -755,10 +985,115 @@ static GstFlowReturn gst_ad_splice_chain(GstPad *pad, GstObject *parent, GstBuff
   if (GST_BUFFER_PTS_IS_VALID(buffer)) {
     GstClockTime running_time =
         gst_segment_to_running_time(&priv->segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
-    if (GST_CLOCK_TIME_IS_VALID(running_time))
-      for (const Splice &splice : due_splices(priv, running_time)) send_splice(self, splice);
+    if (GST_CLOCK_TIME_IS_VALID(running_time)) {
+      if (current_mode(self) == GST_AD_SPLICE_MODE_REPLACE) prepare_filler(self, running_time);
+      for (const Splice &splice : due_splices(priv, running_time)) {
+        if (splice.brk.replace) {
+          priv->filler = splice.out ? splice.brk.filler : nullptr;
+          gst_buffer_replace(&priv->last_picture, NULL);
+        }
+        send_splice(self, splice);
+      }
+    }
   }
+  if (priv->filler) return push_replacement(self, buffer);
   return gst_pad_push(self->srcpad, buffer);
+}
+
+/* Whether the video may still start or end a replace-mode break before the
+ * running time `end`; with state_lock held. */
+static bool audio_undecided(GstAdSplicePrivate *priv, GstClockTime end) {
+  if (priv->flushing || priv->video_eos || !GST_CLOCK_TIME_IS_VALID(priv->last_running_time) ||
+      priv->last_running_time >= end)
+    return false;
+  if (!priv->scheduled.empty()) {
+    const Break &next = priv->scheduled.front();
+    if (!GST_CLOCK_TIME_IS_VALID(next.at) || next.at < end) return true;
+  }
+  if (priv->active && priv->active->replace) {
+    const Break &brk = *priv->active;
+    if (!priv->return_reason.empty() || (GST_CLOCK_TIME_IS_VALID(brk.duration) && brk.start + brk.duration < end))
+      return true;
+  }
+  return false;
+}
+
+/* The program's sound, in replace mode the break's instead where a break
+ * covers it (to the sample). */
+static GstFlowReturn gst_ad_splice_audio_chain(GstPad *pad, GstObject *parent, GstBuffer *buffer) {
+  GstAdSplice *self = GST_AD_SPLICE(parent);
+  GstAdSplicePrivate *priv = self->priv;
+  const GstAudioInfo &info = priv->audio_info;
+  if (current_mode(self) != GST_AD_SPLICE_MODE_REPLACE || !GST_BUFFER_PTS_IS_VALID(buffer) || !info.bpf ||
+      !info.rate || info.layout != GST_AUDIO_LAYOUT_INTERLEAVED)
+    return gst_pad_push(self->audio_srcpad, buffer);
+  GstClockTime start =
+      gst_segment_to_running_time(&priv->audio_segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
+  if (!GST_CLOCK_TIME_IS_VALID(start)) return gst_pad_push(self->audio_srcpad, buffer);
+  guint64 samples = gst_buffer_get_size(buffer) / info.bpf;
+  GstClockTime end = start + gst_util_uint64_scale_int(samples, GST_SECOND, info.rate);
+
+  struct Piece {
+    guint64 from, to; /* samples */
+    std::shared_ptr<onair::AdFiller> filler;
+  };
+  std::vector<Piece> pieces;
+  {
+    std::unique_lock<std::mutex> lock(priv->state_lock);
+    auto deadline = std::chrono::steady_clock::now() + AUDIO_WAIT;
+    while (audio_undecided(priv, end))
+      if (priv->video_moved.wait_until(lock, deadline) == std::cv_status::timeout) {
+        GST_DEBUG_OBJECT(self, "audio at %" GST_TIME_FORMAT " goes on before the video", GST_TIME_ARGS(start));
+        break;
+      }
+    while (!priv->spans.empty() && GST_CLOCK_TIME_IS_VALID(priv->spans.front().end) &&
+           priv->spans.front().end <= start)
+      priv->spans.pop_front();
+    for (const Span &span : priv->spans) {
+      GstClockTime from = MAX(span.start, start);
+      GstClockTime to = GST_CLOCK_TIME_IS_VALID(span.end) ? MIN(span.end, end) : end;
+      if (from >= to) continue;
+      pieces.push_back(Piece{gst_util_uint64_scale_int_round(from - start, info.rate, GST_SECOND),
+                             MIN(samples, gst_util_uint64_scale_int_round(to - start, info.rate, GST_SECOND)),
+                             span.filler});
+    }
+  }
+  if (pieces.empty()) return gst_pad_push(self->audio_srcpad, buffer);
+  buffer = gst_buffer_make_writable(buffer);
+  GstMapInfo map;
+  if (!gst_buffer_map(buffer, &map, GST_MAP_READWRITE)) return gst_pad_push(self->audio_srcpad, buffer);
+  for (const Piece &piece : pieces)
+    if (piece.to > piece.from)
+      piece.filler->fill_audio(map.data + piece.from * info.bpf, (piece.to - piece.from) * info.bpf);
+  gst_buffer_unmap(buffer, &map);
+  return gst_pad_push(self->audio_srcpad, buffer);
+}
+
+static gboolean gst_ad_splice_audio_sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
+  GstAdSplice *self = GST_AD_SPLICE(parent);
+  GstAdSplicePrivate *priv = self->priv;
+  switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_SEGMENT: {
+      const GstSegment *segment;
+      gst_event_parse_segment(event, &segment);
+      if (segment->format == GST_FORMAT_TIME) gst_segment_copy_into(segment, &priv->audio_segment);
+      break;
+    }
+    case GST_EVENT_CAPS: {
+      GstCaps *caps;
+      gst_event_parse_caps(event, &caps);
+      if (!gst_audio_info_from_caps(&priv->audio_info, caps)) gst_audio_info_init(&priv->audio_info);
+      std::lock_guard<std::mutex> lock(priv->state_lock);
+      gst_caps_replace(&priv->audio_caps, caps);
+      break;
+    }
+    case GST_EVENT_FLUSH_STOP:
+      gst_segment_init(&priv->audio_segment, GST_FORMAT_TIME);
+      break;
+    default:
+      break;
+  }
+  return gst_pad_event_default(pad, parent, event);
 }
 
 static gboolean gst_ad_splice_sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
@@ -773,9 +1108,32 @@ static gboolean gst_ad_splice_sink_event(GstPad *pad, GstObject *parent, GstEven
         GST_WARNING_OBJECT(self, "a %s segment: cues need time", gst_format_get_name(segment->format));
       break;
     }
-    case GST_EVENT_FLUSH_STOP:
-      gst_segment_init(&self->priv->segment, GST_FORMAT_TIME);
+    case GST_EVENT_CAPS: {
+      GstCaps *caps;
+      gst_event_parse_caps(event, &caps);
+      gst_caps_replace(&self->priv->video_caps, caps);
       break;
+    }
+    case GST_EVENT_EOS: {
+      std::lock_guard<std::mutex> lock(self->priv->state_lock);
+      self->priv->video_eos = true;
+      self->priv->video_moved.notify_all();
+      break;
+    }
+    case GST_EVENT_FLUSH_START: {
+      std::lock_guard<std::mutex> lock(self->priv->state_lock);
+      self->priv->flushing = true;
+      self->priv->video_moved.notify_all();
+      break;
+    }
+    case GST_EVENT_FLUSH_STOP: {
+      gst_segment_init(&self->priv->segment, GST_FORMAT_TIME);
+      std::lock_guard<std::mutex> lock(self->priv->state_lock);
+      self->priv->flushing = false;
+      self->priv->video_eos = false;
+      self->priv->spans.clear();
+      break;
+    }
     case GST_EVENT_CUSTOM_DOWNSTREAM: {
       GstMpegtsSection *section = gst_event_parse_mpegts_section(event);
       if (section) {
@@ -798,6 +1156,13 @@ static gboolean gst_ad_splice_sink_event(GstPad *pad, GstObject *parent, GstEven
 
 static GstStateChangeReturn gst_ad_splice_change_state(GstElement *element, GstStateChange transition) {
   GstAdSplice *self = GST_AD_SPLICE(element);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY || transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+    /* going down: audio waiting for the video lets go */
+    std::lock_guard<std::mutex> lock(self->priv->state_lock);
+    self->priv->flushing = transition == GST_STATE_CHANGE_PAUSED_TO_READY;
+    self->priv->video_eos = false;
+    self->priv->video_moved.notify_all();
+  }
   GstStateChangeReturn ret = GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
     /* a new run starts with no break: running times start over */
@@ -807,7 +1172,13 @@ static GstStateChangeReturn gst_ad_splice_change_state(GstElement *element, GstS
     self->priv->return_reason.clear();
     self->priv->in_section.clear();
     self->priv->last_running_time = GST_CLOCK_TIME_NONE;
+    self->priv->spans.clear();
+    gst_caps_replace(&self->priv->audio_caps, NULL);
     gst_segment_init(&self->priv->segment, GST_FORMAT_TIME);
+    gst_segment_init(&self->priv->audio_segment, GST_FORMAT_TIME);
+    gst_caps_replace(&self->priv->video_caps, NULL);
+    self->priv->filler.reset();
+    gst_buffer_replace(&self->priv->last_picture, NULL);
   }
   return ret;
 }

@@ -11,7 +11,8 @@ GstEvent *new_splice_event(const SpliceEvent &splice) {
   GstStructure *s = gst_structure_new(
       SPLICE_EVENT_NAME, "kind", G_TYPE_STRING, splice.out ? "out" : "in", "id", G_TYPE_UINT, splice.event_id,
       "break-id", G_TYPE_STRING, splice.break_id.c_str(), "duration", G_TYPE_DOUBLE, splice.duration,
-      "running-time", G_TYPE_UINT64, (guint64)splice.running_time, "section", GST_TYPE_BUFFER, section, NULL);
+      "running-time", G_TYPE_UINT64, (guint64)splice.running_time, "section", GST_TYPE_BUFFER, section, "discontinuity", G_TYPE_BOOLEAN,
+      (gboolean)splice.discontinuity, NULL);
   gst_buffer_unref(section);
   return gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM, s);
 }
@@ -27,6 +28,9 @@ bool parse_splice_event(GstEvent *event, SpliceEvent *splice) {
       !gst_structure_get_double(s, "duration", &splice->duration))
     return false;
   gst_structure_get_uint64(s, "running-time", &running_time);
+  gboolean discontinuity = FALSE;
+  gst_structure_get_boolean(s, "discontinuity", &discontinuity);
+  splice->discontinuity = discontinuity;
   splice->out = g_str_equal(kind, "out");
   splice->break_id = break_id;
   splice->running_time = running_time;

@@ -26,6 +26,7 @@ struct SpliceEvent {
   double duration = -1; /* out: planned seconds; in: seconds the break lasted; -1: unknown */
   GstClockTime running_time = GST_CLOCK_TIME_NONE; /* of the frame the splice happens on */
   std::vector<uint8_t> section;                    /* the splice_info_section, may be empty */
+  bool discontinuity = false; /* the picture changes source here (adsplice mode=replace) */
 };
 
 GstEvent *new_splice_event(const SpliceEvent &splice);

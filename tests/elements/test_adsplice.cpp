@@ -1,11 +1,15 @@
 /* onair — adsplice: ad breaks from signals and SCTE-35, keyframe-aligned
- * segments and markers in every rendition, SCTE-35 in TS output
+ * segments and markers in every rendition, SCTE-35 in TS output; in
+ * mode=replace creatives (converted to the program's caps) and the slate in
+ * the break, in picture and sound, and discontinuities at its edges
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 /* C++ and project headers before gstcheck.h, whose fail() macro breaks <iostream> */
 #include <glib/gstdio.h>
+#include <gst/app/gstappsink.h>
 #include <gst/mpegts/mpegts.h>
+#include <gst/video/video.h>
 #include <cmath>
 #include <functional>
 #include <mutex>
@@ -654,6 +658,284 @@ GST_START_TEST(test_ts_output_carries_scte35) {
 }
 GST_END_TEST;
 
+/* ---- mode=replace ------------------------------------------------------- */
+
+/* Writes an MP4 creative: `seconds` of a solid colour (0xAARRGGBB) at
+ * 160x90, 25 fps, and a sine of `volume` at 44.1 kHz mono: a picture size,
+ * frame rate and sound format unlike the program's, so adsplice has to
+ * convert all of them. */
+static void write_creative(const std::string &path, double seconds, guint colour, double volume) {
+  int frames = (int)std::lround(seconds * 25);
+  int audio_buffers = (int)std::lround(seconds * 30);
+  gchar *description = g_strdup_printf(
+      "videotestsrc num-buffers=%d pattern=solid-color foreground-color=%u "
+      "! video/x-raw,width=160,height=90,framerate=25/1 ! x264enc speed-preset=ultrafast key-int-max=25 "
+      "! h264parse ! mp4mux name=m ! filesink location=%s "
+      "audiotestsrc num-buffers=%d samplesperbuffer=1470 wave=sine volume=%f "
+      "! audio/x-raw,rate=44100,channels=1 ! audioconvert ! avenc_aac ! aacparse ! m.",
+      frames, colour, path.c_str(), audio_buffers, volume);
+  GstElement *pipeline = gst_parse_launch(description, NULL);
+  g_free(description);
+  fail_unless(pipeline != NULL);
+  GstBus *bus = gst_element_get_bus(pipeline);
+  std::string error = play_to_end(pipeline, bus);
+  gst_object_unref(bus);
+  gst_object_unref(pipeline);
+  fail_unless(error.empty(), "writing %s: %s", path.c_str(), error.c_str());
+}
+
+/* What left adsplice: the luma at the centre of every frame and the sound. */
+struct Output {
+  std::mutex lock;
+  std::vector<std::pair<double, int>> lumas; /* running time (s), Y */
+  double audio_start = -1;                   /* running time (s) of the first sample */
+  std::vector<gint16> samples;               /* left channel */
+};
+
+static GstFlowReturn on_video(GstAppSink *sink, gpointer user_data) {
+  Output *output = static_cast<Output *>(user_data);
+  GstSample *sample = gst_app_sink_pull_sample(sink);
+  GstVideoInfo info;
+  gst_video_info_from_caps(&info, gst_sample_get_caps(sample));
+  GstVideoFrame frame;
+  GstBuffer *buffer = gst_sample_get_buffer(sample);
+  fail_unless(gst_video_frame_map(&frame, &info, buffer, GST_MAP_READ));
+  const guint8 *y = (const guint8 *)GST_VIDEO_FRAME_PLANE_DATA(&frame, 0);
+  int luma = y[GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0) * (info.height / 2) + info.width / 2];
+  gst_video_frame_unmap(&frame);
+  GstClockTime running_time = gst_segment_to_running_time(gst_sample_get_segment(sample), GST_FORMAT_TIME,
+                                                          GST_BUFFER_PTS(buffer));
+  {
+    std::lock_guard<std::mutex> lock(output->lock);
+    output->lumas.emplace_back((double)running_time / GST_SECOND, luma);
+  }
+  gst_sample_unref(sample);
+  return GST_FLOW_OK;
+}
+
+static GstFlowReturn on_audio(GstAppSink *sink, gpointer user_data) {
+  Output *output = static_cast<Output *>(user_data);
+  GstSample *sample = gst_app_sink_pull_sample(sink);
+  GstBuffer *buffer = gst_sample_get_buffer(sample);
+  GstMapInfo map;
+  fail_unless(gst_buffer_map(buffer, &map, GST_MAP_READ));
+  {
+    std::lock_guard<std::mutex> lock(output->lock);
+    if (output->audio_start < 0)
+      output->audio_start = (double)gst_segment_to_running_time(gst_sample_get_segment(sample), GST_FORMAT_TIME,
+                                                                GST_BUFFER_PTS(buffer)) /
+                            GST_SECOND;
+    const gint16 *data = (const gint16 *)map.data;
+    for (gsize i = 0; i + 1 < map.size / 2; i += 2) output->samples.push_back(data[i]);
+  }
+  gst_buffer_unmap(buffer, &map);
+  gst_sample_unref(sample);
+  return GST_FLOW_OK;
+}
+
+/* Root mean square (full scale 1) of the program sound from `from` to `to`
+ * seconds of running time. */
+static double rms(Output *output, double from, double to) {
+  std::lock_guard<std::mutex> lock(output->lock);
+  size_t first = (size_t)std::lround((from - output->audio_start) * 48000);
+  size_t last = std::min(output->samples.size(), (size_t)std::lround((to - output->audio_start) * 48000));
+  fail_unless(first < last, "no sound from %.3f to %.3f", from, to);
+  double sum = 0;
+  for (size_t i = first; i < last; i++) sum += (double)output->samples[i] * output->samples[i];
+  return std::sqrt(sum / (last - first)) / 32768;
+}
+
+/* Plays a white, loud program (320x180, 30 fps; a 0.8 sine at 48 kHz
+ * stereo) for `seconds` through `adsplice mode=replace` with `properties`,
+ * into appsinks. */
+static void run_replace(const std::string &properties, int seconds, Cues *cues, Messages *messages,
+                        Output *output) {
+  int frames = seconds * 30;
+  gchar *description = g_strdup_printf(
+      "videotestsrc is-live=true num-buffers=%d pattern=white "
+      "! video/x-raw,format=I420,width=320,height=180,framerate=30/1 "
+      "! adsplice name=ads mode=replace %s ! appsink name=video sync=false "
+      "audiotestsrc is-live=true num-buffers=%d samplesperbuffer=1600 wave=sine volume=0.8 "
+      "! audio/x-raw,format=S16LE,rate=48000,channels=2,layout=interleaved ! ads.audio_sink "
+      "ads.audio_src ! appsink name=audio sync=false",
+      frames, properties.c_str(), frames);
+  GError *error = NULL;
+  GstElement *pipeline = gst_parse_launch(description, &error);
+  g_free(description);
+  fail_unless(pipeline != NULL, "%s", error ? error->message : "");
+  GstElement *ads = gst_bin_get_by_name(GST_BIN(pipeline), "ads");
+  cues->ads = ads;
+  GstPad *sink = gst_element_get_static_pad(ads, "sink");
+  gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_BUFFER, cue_probe, cues, NULL);
+  gst_object_unref(sink);
+  for (const char *name : {"video", "audio"}) {
+    GstElement *appsink = gst_bin_get_by_name(GST_BIN(pipeline), name);
+    GstAppSinkCallbacks callbacks = {};
+    callbacks.new_sample = g_str_equal(name, "video") ? on_video : on_audio;
+    gst_app_sink_set_callbacks(GST_APP_SINK(appsink), &callbacks, output, NULL);
+    gst_object_unref(appsink);
+  }
+  GstBus *bus = gst_element_get_bus(pipeline);
+  gst_bus_set_sync_handler(bus, collect, messages, NULL);
+  std::string result = play_to_end(pipeline, bus);
+  gst_bus_set_sync_handler(bus, NULL, NULL, NULL);
+  gst_object_unref(bus);
+  gst_object_unref(ads);
+  gst_object_unref(pipeline);
+  fail_unless(result.empty(), "%s", result.c_str());
+}
+
+/* How many frames from `from` to `to` (s) have a luma within 25 of `luma`;
+ * and how many frames there are. */
+static std::pair<int, int> frames_like(Output *output, double from, double to, int luma) {
+  std::lock_guard<std::mutex> lock(output->lock);
+  int like = 0, all = 0;
+  for (auto [time, y] : output->lumas)
+    if (time >= from - 0.001 && time < to - 0.001) {
+      all++;
+      like += std::abs(y - luma) <= 25;
+    }
+  return {like, all};
+}
+
+static const int WHITE = 235, GREEN = 145, BLACK = 16;
+
+GST_START_TEST(test_replace_plays_creatives_then_slate) {
+  std::string dir = make_temp_dir("adsplice");
+  std::string creative = dir + "/green.mp4";
+  write_creative(creative, 1.2, 0xff00ff00, 0.2);
+
+  Cues cues;
+  cues.cues.push_back({2 * GST_SECOND, [creative](GstElement *ads) {
+                         const gchar *creatives[] = {creative.c_str(), NULL};
+                         gboolean ok = FALSE;
+                         g_signal_emit_by_name(ads, "splice-out-full", 3.0, 42u, GST_CLOCK_TIME_NONE,
+                                               creatives, &ok);
+                         fail_unless(ok);
+                       }});
+  Messages messages;
+  Output output;
+  run_replace("", 7, &cues, &messages, &output);
+
+  /* the break starts once its first creative frame is ready (within 1 s
+   * of the cue) and returns 3 s later */
+  auto [out, in] = break_times(&messages);
+  fail_unless(out >= 2.0 && out <= 3.0 + FRAME, "%f", out);
+  fail_unless(std::fabs(in - out - 3.0) < FRAME, "%f %f", out, in);
+  {
+    std::lock_guard<std::mutex> lock(messages.lock);
+    const GValue *played = gst_structure_get_value(messages.breaks[1], "creatives-played");
+    fail_unless(played && G_VALUE_HOLDS(played, G_TYPE_STRV));
+    gchar **names = (gchar **)g_value_get_boxed(played);
+    fail_unless(names && names[0] && creative == names[0] && !names[1]);
+    fail_unless(messages.warnings.empty(), "%s", messages.warnings.empty() ? "" : messages.warnings[0].c_str());
+  }
+
+  /* pictures: program, 1.2 s of the creative at the program's 30 fps, the
+   * (black) slate, the program again; not one frame lost */
+  auto [white_before, before] = frames_like(&output, 0, out, WHITE);
+  fail_unless(before > 0 && white_before == before, "%d of %d", white_before, before);
+  auto [green, creative_span] = frames_like(&output, out, out + 1.2, GREEN);
+  fail_unless(green >= creative_span - 1 && creative_span >= 35, "%d green of %d", green, creative_span);
+  auto [black, slate_span] = frames_like(&output, out + 1.2 + FRAME, in, BLACK);
+  fail_unless(black == slate_span && slate_span >= 50, "%d black of %d", black, slate_span);
+  auto [white_after, after] = frames_like(&output, in, 7, WHITE);
+  fail_unless(after > 0 && white_after == after, "%d of %d", white_after, after);
+  fail_unless_equals_int((int)output.lumas.size(), 7 * 30);
+
+  /* sound: the program's up to the splice, the creative's (quieter), the
+   * slate's silence, the program's again; edges to the sample (the AAC
+   * encoder's first frame of priming aside) */
+  double loud = 0.8 / std::sqrt(2.0);
+  fail_unless(std::fabs(rms(&output, out - 0.5, out - 0.001) - loud) < 0.02, "%f",
+              rms(&output, out - 0.5, out - 0.001));
+  double ad = rms(&output, out + 0.1, out + 1.1);
+  fail_unless(ad > 0.05 && ad < 0.25, "the creative's sound: %f", ad);
+  fail_unless(rms(&output, out + 1.3, in - 0.001) < 0.001, "%f", rms(&output, out + 1.3, in - 0.001));
+  fail_unless(std::fabs(rms(&output, in, in + 0.5) - loud) < 0.02, "%f", rms(&output, in, in + 0.5));
+  remove_tree(dir);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_replace_skips_a_bad_creative_and_cuts_a_long_one) {
+  std::string dir = make_temp_dir("adsplice");
+  std::string bad = dir + "/broken.mp4", creative = dir + "/long.mp4";
+  g_file_set_contents(bad.c_str(), "this is not a video", -1, NULL);
+  write_creative(creative, 3.0, 0xff00ff00, 0.2);
+  Cues cues;
+  cues.cues.push_back({GST_SECOND, [](GstElement *ads) { splice_out(ads, 1.0, 9); }});
+  Messages messages;
+  Output output;
+  /* the break names no creatives: the element's creatives play */
+  run_replace("creatives=<\"" + bad + "\",\"" + creative + "\">", 4, &cues, &messages, &output);
+
+  auto [out, in] = break_times(&messages);
+  fail_unless(std::fabs(in - out - 1.0) < FRAME, "%f %f", out, in);
+  {
+    std::lock_guard<std::mutex> lock(messages.lock);
+    bool named = false;
+    for (const std::string &warning : messages.warnings)
+      named = named || (warning.find("broken.mp4") != std::string::npos &&
+                        warning.find("does not decode") != std::string::npos);
+    fail_unless(named, "no warning names the broken creative");
+    gchar **names = NULL;
+    gst_structure_get(messages.breaks[1], "creatives-played", G_TYPE_STRV, &names, NULL);
+    fail_unless(names && names[0] && creative == names[0] && !names[1]);
+    g_strfreev(names);
+  }
+  /* the long creative is cut at the break's end; the program goes on */
+  auto [green, span] = frames_like(&output, out, in, GREEN);
+  fail_unless(green >= span - 1 && span >= 29, "%d green of %d", green, span);
+  auto [white, after] = frames_like(&output, in, 4, WHITE);
+  fail_unless(after > 0 && white == after, "%d of %d", white, after);
+  fail_unless_equals_int((int)output.lumas.size(), 4 * 30);
+  remove_tree(dir);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_replace_break_marks_discontinuities) {
+  std::string dir = make_temp_dir("adsplice");
+  std::string creative = dir + "/green.mp4";
+  write_creative(creative, 1.0, 0xff00ff00, 0.2);
+  std::string output = dir + "/out";
+  std::string description =
+      "videotestsrc is-live=true num-buffers=240 pattern=ball ! video/x-raw,width=320,height=180,framerate=30/1 "
+      "! adsplice name=ads mode=replace creatives=<\"" +
+      creative +
+      "\"> ! abrladder name=l ladder=180p:300,90p:100 gop-duration=2 speed-preset=ultrafast "
+      "! abrsink name=sink mode=live playlist-length=0 location=" +
+      output +
+      " audiotestsrc is-live=true samplesperbuffer=1600 num-buffers=240 ! audio/x-raw,rate=48000,channels=2 "
+      "! ads.audio_sink ads.audio_src ! l.audio";
+  Cues cues;
+  /* a timed break: its creative is ready when its time comes */
+  cues.cues.push_back({GST_SECOND, [](GstElement *ads) {
+                         gboolean ok = FALSE;
+                         g_signal_emit_by_name(ads, "splice-out-at", 2.0, 11u, (guint64)(2500 * GST_MSECOND), &ok);
+                         fail_unless(ok);
+                       }});
+  Messages messages;
+  std::string error = run(description, &cues, &messages);
+  fail_unless(error.empty(), "%s", error.c_str());
+  auto [out, in] = break_times(&messages);
+  fail_unless(out >= 2.5 && out < 2.5 + FRAME, "%f", out);
+  for (const char *rendition : {"180p", "90p", "audio"}) {
+    std::vector<Entry> entries = check_break(output, rendition, out, in, 2.0, 11, g_strcmp0(rendition, "audio"));
+    /* both edges are discontinuities, nothing else is */
+    int discontinuities = 0;
+    for (const Entry &entry : entries)
+      for (const std::string &tag : entry.tags)
+        if (tag == "#EXT-X-DISCONTINUITY") {
+          discontinuities++;
+          fail_unless(entry.has("#EXT-X-CUE-OUT:") || entry.has("#EXT-X-CUE-IN"), "%s: %s", rendition,
+                      read_text(output + "/" + rendition + "/index.m3u8").c_str());
+        }
+    fail_unless_equals_int(discontinuities, 2);
+  }
+  remove_tree(dir);
+}
+GST_END_TEST;
+
 static Suite *adsplice_suite(void) {
   gst_mpegts_initialize();
   Suite *s = suite_create("adsplice");
@@ -666,6 +948,9 @@ static Suite *adsplice_suite(void) {
   tcase_add_test(tc, test_scte35_in_ts_input_starts_a_break);
   tcase_add_test(tc, test_scte35_time_signal_starts_a_break);
   tcase_add_test(tc, test_ts_output_carries_scte35);
+  tcase_add_test(tc, test_replace_plays_creatives_then_slate);
+  tcase_add_test(tc, test_replace_skips_a_bad_creative_and_cuts_a_long_one);
+  tcase_add_test(tc, test_replace_break_marks_discontinuities);
   return s;
 }
 
