@@ -1020,11 +1020,12 @@ static void on_eos(GstAppSink *appsink, gpointer user_data) {
 }
 
 /* An ad break's edge in the playlists: EXT-X-DISCONTINUITY when ads replace
- * the program, CUE-OUT (with its planned duration) or CUE-IN, and a DATERANGE with the splice_info_section (RFC 8216
- * 4.4.5.1.1), whose two tags share the break's ID (and START-DATE). */
+ * the program, CUE-OUT (with its planned duration) or CUE-IN, and a DATERANGE with the splice_info_section
+ * (RFC 8216 4.4.5.1.1), whose two tags share the break's ID (and START-DATE). */
 static std::vector<onair::Marker> splice_markers(GstAbrSinkPrivate *priv, const onair::SpliceEvent &splice) {
   std::vector<onair::Marker> markers;
-  if (splice.discontinuity) markers.push_back(onair::Marker{}); /* EXT-X-DISCONTINUITY: ads replace the program */
+  if (splice.discontinuity)
+    markers.push_back(onair::Marker{}); /* EXT-X-DISCONTINUITY: ads replace the program */
   onair::Marker cue;
   cue.kind = splice.out ? onair::Marker::Kind::CueOut : onair::Marker::Kind::CueIn;
   cue.duration = splice.out ? splice.duration : -1;

@@ -71,7 +71,8 @@ struct Branches {
       chain.push_back(make("capsfilter"));
       if (chain.back()) g_object_set(chain.back(), "caps", video_caps, NULL);
       chain.push_back(make("appsink"));
-      if (chain.back()) g_object_set(chain.back(), "sync", FALSE, "max-buffers", VIDEO_AHEAD, "drop", FALSE, NULL);
+      if (chain.back())
+        g_object_set(chain.back(), "sync", FALSE, "max-buffers", VIDEO_AHEAD, "drop", FALSE, NULL);
     } else if (audio) {
       chain = {make("queue"), make("audioconvert"), make("audioresample"), make("capsfilter")};
       if (chain.back()) g_object_set(chain.back(), "caps", audio_caps, NULL);
@@ -114,8 +115,12 @@ struct AdFiller::Creative {
   std::mutex audio_lock;
   GstAdapter *adapter = gst_adapter_new();
 
-  GstAppSink *video_sink() const { return branches->failed ? nullptr : (GstAppSink *)branches->video_sink.load(); }
-  GstAppSink *audio_sink() const { return branches->failed ? nullptr : (GstAppSink *)branches->audio_sink.load(); }
+  GstAppSink *video_sink() const {
+    return branches->failed ? nullptr : (GstAppSink *)branches->video_sink.load();
+  }
+  GstAppSink *audio_sink() const {
+    return branches->failed ? nullptr : (GstAppSink *)branches->audio_sink.load();
+  }
 
   ~Creative() {
     if (pending) gst_buffer_unref(pending);
@@ -166,7 +171,7 @@ void AdFiller::start_slate(const std::string &location) {
   std::string description = "videotestsrc pattern=black num-buffers=1";
   if (!location.empty()) {
     gchar *uri = gst_uri_is_valid(location.c_str()) ? g_strdup(location.c_str())
-                                                     : gst_filename_to_uri(location.c_str(), NULL);
+                                                    : gst_filename_to_uri(location.c_str(), NULL);
     if (uri) {
       gchar *quoted = g_strescape(uri, NULL);
       description = std::string("uridecodebin uri=\"") + quoted +
@@ -250,8 +255,7 @@ std::shared_ptr<AdFiller::Creative> AdFiller::start(size_t index) {
   g_object_set(decoder, "uri", uri.c_str(), NULL);
   gst_bin_add(GST_BIN(creative->pipeline), decoder);
   g_signal_connect_data(
-      decoder, "pad-added",
-      G_CALLBACK(+[](GstElement *, GstPad *pad, gpointer data) {
+      decoder, "pad-added", G_CALLBACK(+[](GstElement *, GstPad *pad, gpointer data) {
         (*static_cast<std::shared_ptr<Branches> *>(data))->link(pad);
       }),
       new std::shared_ptr<Branches>(creative->branches),
@@ -369,10 +373,13 @@ void AdFiller::fill_audio(guint8 *dest, gsize bytes) {
     filled = MIN(bytes, gst_adapter_available(creative->adapter));
     /* whole frames only */
     if (audio_info_.bpf) filled -= filled % audio_info_.bpf;
-    if (filled) gst_adapter_copy(creative->adapter, dest, 0, filled), gst_adapter_flush(creative->adapter, filled);
+    if (filled)
+      gst_adapter_copy(creative->adapter, dest, 0, filled), gst_adapter_flush(creative->adapter, filled);
   }
-  if (filled < bytes && audio_info_.finfo) gst_audio_format_info_fill_silence(audio_info_.finfo, dest + filled, bytes - filled);
-  else if (filled < bytes) memset(dest + filled, 0, bytes - filled);
+  if (filled < bytes && audio_info_.finfo)
+    gst_audio_format_info_fill_silence(audio_info_.finfo, dest + filled, bytes - filled);
+  else if (filled < bytes)
+    memset(dest + filled, 0, bytes - filled);
 }
 
 std::vector<std::string> AdFiller::played() {

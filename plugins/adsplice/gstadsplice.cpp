@@ -120,13 +120,13 @@ struct Break {
   GstClockTime duration = GST_CLOCK_TIME_NONE; /* planned; NONE: until a splice-in */
   GstClockTime start = GST_CLOCK_TIME_NONE;    /* running time of its first frame */
   Source source = Source::Api;
-  std::vector<uint8_t> out_section; /* from the input, else built at the start */
+  std::vector<uint8_t> out_section;   /* from the input, else built at the start */
   std::vector<std::string> creatives; /* replace mode: URIs or files played in the break */
   std::vector<std::string> played;    /* replace mode: the creatives that were shown */
   /* replace mode */
-  std::shared_ptr<onair::AdFiller> filler;         /* decodes its creatives, made ahead of its start */
-  bool filler_tried = false;                       /* made, or could not be (no caps yet) */
-  bool replace = false;                            /* its frames are the filler's */
+  std::shared_ptr<onair::AdFiller> filler;           /* decodes its creatives, made ahead of its start */
+  bool filler_tried = false;                         /* made, or could not be (no caps yet) */
+  bool replace = false;                              /* its frames are the filler's */
   GstClockTime deferred_since = GST_CLOCK_TIME_NONE; /* waiting for its first creative frame */
 };
 
@@ -269,10 +269,11 @@ static void gst_ad_splice_class_init(GstAdSpliceClass *klass) {
    */
   g_object_class_install_property(
       gobject_class, PROP_MODE,
-      g_param_spec_enum("mode", "Mode",
-                        "signal: mark breaks, the program passes through; replace: ads and slate in the break",
-                        GST_TYPE_AD_SPLICE_MODE, DEFAULT_MODE,
-                        (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
+      g_param_spec_enum(
+          "mode", "Mode",
+          "signal: mark breaks, the program passes through; replace: ads and slate in the break",
+          GST_TYPE_AD_SPLICE_MODE, DEFAULT_MODE,
+          (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
 
   /**
    * GstAdSplice:creatives:
@@ -287,7 +288,8 @@ static void gst_ad_splice_class_init(GstAdSpliceClass *klass) {
    */
   g_object_class_install_property(
       gobject_class, PROP_CREATIVES,
-      gst_param_spec_array("creatives", "Creatives", "Files or URIs played in a break that names none (replace mode)",
+      gst_param_spec_array("creatives", "Creatives",
+                           "Files or URIs played in a break that names none (replace mode)",
                            g_param_spec_string("creative", "Creative", "A file or URI", NULL,
                                                (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)),
                            (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)));
@@ -944,8 +946,9 @@ static void prepare_filler(GstAdSplice *self, GstClockTime running_time) {
     slate = priv->settings.slate_location;
   }
   GST_INFO_OBJECT(self, "break %u: preparing %zu creatives", id, creatives.size());
-  auto filler = std::make_shared<onair::AdFiller>(creatives, slate, priv->video_caps, audio_caps,
-                                                  [self](const std::string &text) { post_warning(self, text); });
+  auto filler =
+      std::make_shared<onair::AdFiller>(creatives, slate, priv->video_caps, audio_caps,
+                                        [self](const std::string &text) { post_warning(self, text); });
   if (audio_caps) gst_caps_unref(audio_caps);
   std::lock_guard<std::mutex> lock(priv->state_lock);
   for (Break &brk : priv->scheduled)
@@ -1012,7 +1015,8 @@ static bool audio_undecided(GstAdSplicePrivate *priv, GstClockTime end) {
   }
   if (priv->active && priv->active->replace) {
     const Break &brk = *priv->active;
-    if (!priv->return_reason.empty() || (GST_CLOCK_TIME_IS_VALID(brk.duration) && brk.start + brk.duration < end))
+    if (!priv->return_reason.empty() ||
+        (GST_CLOCK_TIME_IS_VALID(brk.duration) && brk.start + brk.duration < end))
       return true;
   }
   return false;
@@ -1043,7 +1047,8 @@ static GstFlowReturn gst_ad_splice_audio_chain(GstPad *pad, GstObject *parent, G
     auto deadline = std::chrono::steady_clock::now() + AUDIO_WAIT;
     while (audio_undecided(priv, end))
       if (priv->video_moved.wait_until(lock, deadline) == std::cv_status::timeout) {
-        GST_DEBUG_OBJECT(self, "audio at %" GST_TIME_FORMAT " goes on before the video", GST_TIME_ARGS(start));
+        GST_DEBUG_OBJECT(self, "audio at %" GST_TIME_FORMAT " goes on before the video",
+                         GST_TIME_ARGS(start));
         break;
       }
     while (!priv->spans.empty() && GST_CLOCK_TIME_IS_VALID(priv->spans.front().end) &&

@@ -11,8 +11,8 @@ GstEvent *new_splice_event(const SpliceEvent &splice) {
   GstStructure *s = gst_structure_new(
       SPLICE_EVENT_NAME, "kind", G_TYPE_STRING, splice.out ? "out" : "in", "id", G_TYPE_UINT, splice.event_id,
       "break-id", G_TYPE_STRING, splice.break_id.c_str(), "duration", G_TYPE_DOUBLE, splice.duration,
-      "running-time", G_TYPE_UINT64, (guint64)splice.running_time, "section", GST_TYPE_BUFFER, section, "discontinuity", G_TYPE_BOOLEAN,
-      (gboolean)splice.discontinuity, NULL);
+      "running-time", G_TYPE_UINT64, (guint64)splice.running_time, "section", GST_TYPE_BUFFER, section,
+      "discontinuity", G_TYPE_BOOLEAN, (gboolean)splice.discontinuity, NULL);
   gst_buffer_unref(section);
   return gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM, s);
 }

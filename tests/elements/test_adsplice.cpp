@@ -703,8 +703,8 @@ static GstFlowReturn on_video(GstAppSink *sink, gpointer user_data) {
   const guint8 *y = (const guint8 *)GST_VIDEO_FRAME_PLANE_DATA(&frame, 0);
   int luma = y[GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0) * (info.height / 2) + info.width / 2];
   gst_video_frame_unmap(&frame);
-  GstClockTime running_time = gst_segment_to_running_time(gst_sample_get_segment(sample), GST_FORMAT_TIME,
-                                                          GST_BUFFER_PTS(buffer));
+  GstClockTime running_time =
+      gst_segment_to_running_time(gst_sample_get_segment(sample), GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
   {
     std::lock_guard<std::mutex> lock(output->lock);
     output->lumas.emplace_back((double)running_time / GST_SECOND, luma);
@@ -722,8 +722,8 @@ static GstFlowReturn on_audio(GstAppSink *sink, gpointer user_data) {
   {
     std::lock_guard<std::mutex> lock(output->lock);
     if (output->audio_start < 0)
-      output->audio_start = (double)gst_segment_to_running_time(gst_sample_get_segment(sample), GST_FORMAT_TIME,
-                                                                GST_BUFFER_PTS(buffer)) /
+      output->audio_start = (double)gst_segment_to_running_time(gst_sample_get_segment(sample),
+                                                                GST_FORMAT_TIME, GST_BUFFER_PTS(buffer)) /
                             GST_SECOND;
     const gint16 *data = (const gint16 *)map.data;
     for (gsize i = 0; i + 1 < map.size / 2; i += 2) output->samples.push_back(data[i]);
@@ -828,7 +828,8 @@ GST_START_TEST(test_replace_plays_creatives_then_slate) {
     fail_unless(played && G_VALUE_HOLDS(played, G_TYPE_STRV));
     gchar **names = (gchar **)g_value_get_boxed(played);
     fail_unless(names && names[0] && creative == names[0] && !names[1]);
-    fail_unless(messages.warnings.empty(), "%s", messages.warnings.empty() ? "" : messages.warnings[0].c_str());
+    fail_unless(messages.warnings.empty(), "%s",
+                messages.warnings.empty() ? "" : messages.warnings[0].c_str());
   }
 
   /* pictures: program, 1.2 s of the creative at the program's 30 fps, the
@@ -899,7 +900,8 @@ GST_START_TEST(test_replace_break_marks_discontinuities) {
   write_creative(creative, 1.0, 0xff00ff00, 0.2);
   std::string output = dir + "/out";
   std::string description =
-      "videotestsrc is-live=true num-buffers=240 pattern=ball ! video/x-raw,width=320,height=180,framerate=30/1 "
+      "videotestsrc is-live=true num-buffers=240 pattern=ball ! "
+      "video/x-raw,width=320,height=180,framerate=30/1 "
       "! adsplice name=ads mode=replace creatives=<\"" +
       creative +
       "\"> ! abrladder name=l ladder=180p:300,90p:100 gop-duration=2 speed-preset=ultrafast "
@@ -911,7 +913,8 @@ GST_START_TEST(test_replace_break_marks_discontinuities) {
   /* a timed break: its creative is ready when its time comes */
   cues.cues.push_back({GST_SECOND, [](GstElement *ads) {
                          gboolean ok = FALSE;
-                         g_signal_emit_by_name(ads, "splice-out-at", 2.0, 11u, (guint64)(2500 * GST_MSECOND), &ok);
+                         g_signal_emit_by_name(ads, "splice-out-at", 2.0, 11u, (guint64)(2500 * GST_MSECOND),
+                                               &ok);
                          fail_unless(ok);
                        }});
   Messages messages;
@@ -920,7 +923,8 @@ GST_START_TEST(test_replace_break_marks_discontinuities) {
   auto [out, in] = break_times(&messages);
   fail_unless(out >= 2.5 && out < 2.5 + FRAME, "%f", out);
   for (const char *rendition : {"180p", "90p", "audio"}) {
-    std::vector<Entry> entries = check_break(output, rendition, out, in, 2.0, 11, g_strcmp0(rendition, "audio"));
+    std::vector<Entry> entries =
+        check_break(output, rendition, out, in, 2.0, 11, g_strcmp0(rendition, "audio"));
     /* both edges are discontinuities, nothing else is */
     int discontinuities = 0;
     for (const Entry &entry : entries)
