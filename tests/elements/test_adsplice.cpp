@@ -12,6 +12,7 @@
 #include <gst/video/video.h>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -940,6 +941,160 @@ GST_START_TEST(test_replace_break_marks_discontinuities) {
 }
 GST_END_TEST;
 
+/* Every version of each rendition's playlist (and the MPD next to it), as
+ * a player reloading it would see them: read on each abrsink-segment. */
+struct Snapshots {
+  std::string dir;
+  std::mutex lock;
+  std::map<std::string, std::vector<std::string>> playlists; /* rendition → versions */
+  std::vector<std::string> mpds;
+};
+
+static GstBusSyncReply snapshot(GstBus *bus, GstMessage *message, gpointer user_data) {
+  Snapshots *snapshots = static_cast<Snapshots *>(user_data);
+  const GstStructure *s = gst_message_get_structure(message);
+  if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ELEMENT && gst_structure_has_name(s, "abrsink-segment")) {
+    std::string rendition = gst_structure_get_string(s, "rendition");
+    std::string text = read_text(snapshots->dir + "/" + rendition + "/index.m3u8");
+    std::lock_guard<std::mutex> lock(snapshots->lock);
+    auto &versions = snapshots->playlists[rendition];
+    if (versions.empty() || versions.back() != text) versions.push_back(text);
+    if (rendition == "180p") snapshots->mpds.push_back(read_text(snapshots->dir + "/manifest.mpd"));
+  }
+  return GST_BUS_PASS;
+}
+
+static guint64 header_number(const std::string &text, const std::string &tag) {
+  size_t pos = text.find(tag + ":");
+  return pos == std::string::npos ? 0 : g_ascii_strtoull(text.c_str() + pos + tag.size() + 1, NULL, 10);
+}
+
+GST_START_TEST(test_replace_break_over_playlist_reloads) {
+  std::string dir = make_temp_dir("adsplice");
+  std::string creative = dir + "/green.mp4";
+  write_creative(creative, 1.0, 0xff00ff00, 0.2);
+  Snapshots snapshots;
+  snapshots.dir = dir + "/out";
+  /* 1 s segments, a window of 3: the break (4.5 s) outlasts the window */
+  std::string description =
+      "videotestsrc is-live=true num-buffers=360 pattern=ball ! "
+      "video/x-raw,width=320,height=180,framerate=30/1 "
+      "! adsplice name=ads mode=replace creatives=<\"" +
+      creative +
+      "\"> ! abrladder name=l ladder=180p:300,90p:100 gop-duration=1 speed-preset=ultrafast "
+      "! abrsink name=sink mode=live playlist-length=3 location=" +
+      snapshots.dir +
+      " audiotestsrc is-live=true samplesperbuffer=1600 num-buffers=360 ! audio/x-raw,rate=48000,channels=2 "
+      "! ads.audio_sink ads.audio_src ! l.audio";
+  GstElement *pipeline = gst_parse_launch(description.c_str(), NULL);
+  fail_unless(pipeline != NULL);
+  GstElement *ads = gst_bin_get_by_name(GST_BIN(pipeline), "ads");
+  gboolean ok = FALSE;
+  g_signal_emit_by_name(ads, "splice-out-at", 4.5, 21u, (guint64)(3200 * GST_MSECOND), &ok);
+  fail_unless(ok);
+  gst_object_unref(ads);
+  GstBus *bus = gst_element_get_bus(pipeline);
+  gst_bus_set_sync_handler(bus, snapshot, &snapshots, NULL);
+  std::string error = play_to_end(pipeline, bus);
+  gst_bus_set_sync_handler(bus, NULL, NULL, NULL);
+  gst_object_unref(bus);
+  gst_object_unref(pipeline);
+  fail_unless(error.empty(), "%s", error.c_str());
+
+  std::lock_guard<std::mutex> lock(snapshots.lock);
+  for (const char *rendition : {"180p", "90p", "audio"}) {
+    const auto &versions = snapshots.playlists[rendition];
+    fail_unless(versions.size() >= 8, "%s: %d versions", rendition, (int)versions.size());
+    guint64 last_media = 0, last_discontinuity = 0;
+    std::map<std::string, guint64> discontinuity_of; /* segment → its discontinuity sequence number */
+    std::map<std::string, double> break_segments;    /* segment in the break → EXTINF */
+    std::map<std::string, std::string> range_starts; /* DATERANGE ID → START-DATE */
+    bool saw_out = false, saw_in = false;
+    for (const std::string &text : versions) {
+      guint64 media = header_number(text, "#EXT-X-MEDIA-SEQUENCE");
+      guint64 discontinuity = header_number(text, "#EXT-X-DISCONTINUITY-SEQUENCE");
+      fail_unless(media >= last_media && discontinuity >= last_discontinuity,
+                  "%s: sequence numbers went back\n%s", rendition, text.c_str());
+      last_media = media;
+      last_discontinuity = discontinuity;
+      /* a segment keeps its discontinuity sequence number from reload to
+       * reload (RFC 8216 6.2.2): the header counts those slid out */
+      guint64 number = discontinuity;
+      bool in_break = false;
+      double elapsed = 0;
+      std::vector<Entry> entries = parse_playlist(text);
+      for (size_t i = 0; i < entries.size(); i++) {
+        const Entry &entry = entries[i];
+        for (const std::string &tag : entry.tags)
+          if (tag == "#EXT-X-DISCONTINUITY") number++;
+        auto known = discontinuity_of.find(entry.uri);
+        fail_unless(known == discontinuity_of.end() || known->second == number,
+                    "%s: %s changed discontinuity number\n%s", rendition, entry.uri.c_str(), text.c_str());
+        discontinuity_of[entry.uri] = number;
+        /* CUE-OUT, CUE-OUT-CONT on every segment after it, CUE-IN: balanced
+         * in each version, even once the CUE-OUT slid out of the window */
+        if (entry.has("#EXT-X-CUE-OUT:")) {
+          fail_if(in_break, "%s: CUE-OUT in a break\n%s", rendition, text.c_str());
+          in_break = true;
+          saw_out = true;
+          elapsed = 0;
+          break_segments[entry.uri] = entry.duration;
+        } else if (entry.has("#EXT-X-CUE-IN")) {
+          fail_unless(in_break || i == 0, "%s: CUE-IN with no break\n%s", rendition, text.c_str());
+          in_break = false;
+          saw_in = true;
+        } else if (entry.has("#EXT-X-CUE-OUT-CONT:")) {
+          double said =
+              g_ascii_strtod(attribute(entry.tag("#EXT-X-CUE-OUT-CONT:"), "ElapsedTime").c_str(), NULL);
+          fail_unless(in_break || i == 0, "%s: CUE-OUT-CONT outside a break\n%s", rendition, text.c_str());
+          fail_unless(!in_break || std::fabs(said - elapsed) < 0.002, "%s: ElapsedTime %.3f, not %.3f\n%s",
+                      rendition, said, elapsed, text.c_str());
+          in_break = true;
+          elapsed = said;
+          break_segments[entry.uri] = entry.duration;
+        } else {
+          fail_if(in_break, "%s: %s in the break has no CUE-OUT-CONT\n%s", rendition, entry.uri.c_str(),
+                  text.c_str());
+        }
+        elapsed += entry.duration;
+        std::string range = entry.tag("#EXT-X-DATERANGE:");
+        if (!range.empty()) {
+          std::string id = attribute(range, "ID");
+          auto start = range_starts.find(id);
+          fail_unless(start == range_starts.end() || start->second == attribute(range, "START-DATE"), "%s",
+                      text.c_str());
+          range_starts[id] = attribute(range, "START-DATE");
+          std::string hex = attribute(range, entry.has("#EXT-X-CUE-OUT:") ? "SCTE35-OUT" : "SCTE35-IN");
+          Insert insert = parse_insert(from_hex(hex));
+          fail_unless_equals_int(insert.id, 21);
+        }
+      }
+    }
+    fail_unless(saw_out && saw_in, "%s: the break was never seen whole", rendition);
+    /* both edges slid out of the window by the end */
+    fail_unless(last_discontinuity == 2, "%s: discontinuity sequence %d at the end\n%s", rendition,
+                (int)last_discontinuity, versions.back().c_str());
+    fail_unless_equals_int(range_starts.size(), 1);
+    /* the segments inside the break add up to it */
+    double sum = 0;
+    for (auto &[uri, duration] : break_segments) sum += duration;
+    double slack = g_str_equal(rendition, "audio") ? AUDIO_FRAME + 0.002 : FRAME + 0.002;
+    fail_unless(std::fabs(sum - 4.5) <= slack, "%s: the break's segments last %.3f s", rendition, sum);
+  }
+  /* the MPD of the same moments: the break's Event from when it starts to
+   * when it leaves the window */
+  int with_event = 0;
+  for (const std::string &mpd : snapshots.mpds)
+    if (mpd.find("<Event ") != std::string::npos) {
+      with_event++;
+      fail_unless_equals_int(count(mpd, "<Event "), 1);
+      fail_unless(mpd.find("urn:scte:scte35:2014:xml+bin") != std::string::npos, "%s", mpd.c_str());
+    }
+  fail_unless(with_event >= 4, "the MPD showed the break %d times", with_event);
+  remove_tree(dir);
+}
+GST_END_TEST;
+
 static Suite *adsplice_suite(void) {
   gst_mpegts_initialize();
   Suite *s = suite_create("adsplice");
@@ -955,6 +1110,7 @@ static Suite *adsplice_suite(void) {
   tcase_add_test(tc, test_replace_plays_creatives_then_slate);
   tcase_add_test(tc, test_replace_skips_a_bad_creative_and_cuts_a_long_one);
   tcase_add_test(tc, test_replace_break_marks_discontinuities);
+  tcase_add_test(tc, test_replace_break_over_playlist_reloads);
   return s;
 }
 
