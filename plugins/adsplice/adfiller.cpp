@@ -382,6 +382,11 @@ void AdFiller::fill_audio(guint8 *dest, gsize bytes) {
     memset(dest + filled, 0, bytes - filled);
 }
 
+GstBuffer *AdFiller::slate_picture() {
+  std::lock_guard<std::mutex> lock(lock_);
+  return slate(0);
+}
+
 std::vector<std::string> AdFiller::played() {
   std::lock_guard<std::mutex> lock(lock_);
   return played_;

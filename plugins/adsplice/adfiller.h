@@ -46,6 +46,8 @@ class AdFiller {
    * slate once all creatives are over, or NULL when the next creative is not
    * decoded yet (the caller repeats its last picture). */
   GstBuffer *next_video();
+  /* The slate picture (a reference), NULL if not made yet. */
+  GstBuffer *slate_picture();
   /* Writes `bytes` of program-format audio at `dest` from the creative being
    * shown; what it does not have is silence. */
   void fill_audio(guint8 *dest, gsize bytes);

@@ -967,6 +967,8 @@ static GstFlowReturn push_replacement(GstAdSplice *self, GstBuffer *buffer) {
     gst_buffer_replace(&priv->last_picture, picture);
   else if (priv->last_picture)
     picture = gst_buffer_ref(priv->last_picture);
+  else
+    picture = priv->filler->slate_picture(); /* the first creative is late */
   if (!picture) {
     GST_LOG_OBJECT(self, "no picture for the break yet: the program frame passes");
     return gst_pad_push(self->srcpad, buffer);
