@@ -641,7 +641,8 @@ namespace {
 std::vector<std::string> strv_field(const GstStructure *s, const char *field) {
   std::vector<std::string> out;
   gchar **values = nullptr;
-  if (gst_structure_has_field_typed(s, field, G_TYPE_STRV) && gst_structure_get(s, field, G_TYPE_STRV, &values, NULL)) {
+  if (gst_structure_has_field_typed(s, field, G_TYPE_STRV) &&
+      gst_structure_get(s, field, G_TYPE_STRV, &values, NULL)) {
     for (gchar **value = values; value && *value; value++) out.emplace_back(*value);
     g_strfreev(values);
   }
@@ -732,7 +733,8 @@ AdSpliceResult Supervisor::can_splice(const std::string &id) const {
 }
 
 AdSpliceResult Supervisor::splice_out(const std::string &id, double duration, uint32_t event_id,
-                                      std::optional<int64_t> start_us, const std::vector<std::string> &creatives) {
+                                      std::optional<int64_t> start_us,
+                                      const std::vector<std::string> &creatives) {
   AdSpliceResult result;
   GstElement *element = find_adsplice(id, &result);
   if (!element) return result;
@@ -769,7 +771,8 @@ AdSpliceResult Supervisor::splice_in(const std::string &id, uint32_t event_id) {
   if (!element) return result;
   gboolean accepted = FALSE;
   g_signal_emit_by_name(element, "splice-in", guint(event_id), &accepted);
-  if (!accepted) result = {AdSpliceResult::Outcome::refused, take_refusal(runners_.at(id)->pipeline, element)};
+  if (!accepted)
+    result = {AdSpliceResult::Outcome::refused, take_refusal(runners_.at(id)->pipeline, element)};
   gst_object_unref(element);
   return result;
 }
@@ -780,7 +783,8 @@ AdSpliceResult Supervisor::cancel_break(const std::string &id, uint32_t event_id
   if (!element) return result;
   gboolean accepted = FALSE;
   g_signal_emit_by_name(element, "cancel", guint(event_id), &accepted);
-  if (!accepted) result = {AdSpliceResult::Outcome::refused, take_refusal(runners_.at(id)->pipeline, element)};
+  if (!accepted)
+    result = {AdSpliceResult::Outcome::refused, take_refusal(runners_.at(id)->pipeline, element)};
   gst_object_unref(element);
   return result;
 }

@@ -58,10 +58,14 @@ void add_ad_break(JsonBuilder *builder, const store::AdBreak &brk) {
   json_builder_end_object(builder);
 }
 
-JsonNode *ad_break_json(const store::AdBreak &brk) { return one_json(brk, add_ad_break); }
+JsonNode *ad_break_json(const store::AdBreak &brk) {
+  return one_json(brk, add_ad_break);
+}
 
 /* 409 for a request the channel cannot take now. */
-Problem conflict(const std::string &detail) { return {409, {}, detail, {}}; }
+Problem conflict(const std::string &detail) {
+  return {409, {}, detail, {}};
+}
 
 }  // namespace
 
@@ -95,8 +99,9 @@ void Api::create_ad_break(Request &request) {
   if (!ok) return request.problem(fields.problem());
 
   auto pending = request.defer();
-  pending->watch(channels_.get(create.channel_id, [this, pending, create](const db::Error &error,
-                                                                          std::optional<store::Channel> channel) {
+  pending->watch(channels_.get(create.channel_id, [this, pending, create](
+                                                      const db::Error &error,
+                                                      std::optional<store::Channel> channel) {
     if (error) return pending->problem(problem_from_db_error(error));
     if (!channel) return pending->problem(not_found("channel"));
     if (!supervisor_) return pending->problem(conflict("this daemon runs no channels"));
@@ -111,22 +116,23 @@ void Api::create_ad_break(Request &request) {
           store::AdBreakCreate row = create;
           std::optional<channels::Runtime> runtime = supervisor_->runtime(row.channel_id);
           if (runtime) row.video_id = runtime->video_id;
-          pending->watch(ad_breaks_.create(row, [this, pending, row, uris](const db::Error &error,
-                                                                           std::optional<store::AdBreak> brk) {
-            if (error && error.sqlstate == "23503") return pending->problem(not_found("channel"));
-            if (error) return pending->problem(problem_from_db_error(error));
-            channels::AdSpliceResult result = supervisor_->splice_out(
-                row.channel_id, *brk->duration, brk->event_id, row.requested_start_us, uris);
-            if (result.ok())
-              return pending->json(202, ad_break_json(*brk),
-                                   base_ + "/api/v1/channels/" + row.channel_id + "/ad-breaks/" + brk->id);
-            /* Refused: the break never existed. */
-            std::string reason = result.reason;
-            pending->watch(ad_breaks_.remove(brk->id, [pending, reason](const db::Error &error, bool) {
-              if (error) g_warning("cannot remove a refused ad break: %s", error.describe().c_str());
-              pending->problem(conflict(reason));
-            }));
-          }));
+          pending->watch(ad_breaks_.create(
+              row, [this, pending, row, uris](const db::Error &error, std::optional<store::AdBreak> brk) {
+                if (error && error.sqlstate == "23503") return pending->problem(not_found("channel"));
+                if (error) return pending->problem(problem_from_db_error(error));
+                channels::AdSpliceResult result = supervisor_->splice_out(
+                    row.channel_id, *brk->duration, brk->event_id, row.requested_start_us, uris);
+                if (result.ok())
+                  return pending->json(
+                      202, ad_break_json(*brk),
+                      base_ + "/api/v1/channels/" + row.channel_id + "/ad-breaks/" + brk->id);
+                /* Refused: the break never existed. */
+                std::string reason = result.reason;
+                pending->watch(ad_breaks_.remove(brk->id, [pending, reason](const db::Error &error, bool) {
+                  if (error) g_warning("cannot remove a refused ad break: %s", error.describe().c_str());
+                  pending->problem(conflict(reason));
+                }));
+              }));
         });
   }));
 }
@@ -178,8 +184,8 @@ void Api::end_ad_break(Request &request) {
         if (brk->status == "scheduled") {
           channels::AdSpliceResult cancelled = supervisor_->cancel_break(brk->channel_id, brk->event_id);
           if (cancelled.ok()) {
-            pending->watch(
-                ad_breaks_.cancel(brk->id, [pending, brk](const db::Error &error, std::optional<store::AdBreak> row) {
+            pending->watch(ad_breaks_.cancel(
+                brk->id, [pending, brk](const db::Error &error, std::optional<store::AdBreak> row) {
                   if (error) return pending->problem(problem_from_db_error(error));
                   /* Started meanwhile by the element? Its row says what it is. */
                   pending->json(200, ad_break_json(row ? *row : *brk));
@@ -209,8 +215,8 @@ void Api::add_ad_break_routes() {
       "GET", "/api/v1/channels/{id}/ad-breaks/{break}", [this](Request &request) { get_ad_break(request); },
       operator_);
   router_.add(
-      "DELETE", "/api/v1/channels/{id}/ad-breaks/{break}", [this](Request &request) { end_ad_break(request); },
-      operator_);
+      "DELETE", "/api/v1/channels/{id}/ad-breaks/{break}",
+      [this](Request &request) { end_ad_break(request); }, operator_);
 }
 
 }  // namespace onair::http

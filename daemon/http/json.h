@@ -76,7 +76,7 @@ inline JsonNode *page_json(const store::Page<Item> &page, Add add, const std::st
 
 /* The link to the next page: the same query with `after` replaced. */
 inline std::string next_link(const std::string &path, const std::map<std::string, std::string> &query,
-                      const std::optional<std::string> &cursor) {
+                             const std::optional<std::string> &cursor) {
   if (!cursor) return {};
   GString *link = g_string_new(path.c_str());
   char separator = '?';

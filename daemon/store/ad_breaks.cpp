@@ -16,7 +16,7 @@ using db::Param;
 using db::Params;
 using db::Statement;
 
-#define AD_BREAK_COLUMNS                                                                                  \
+#define AD_BREAK_COLUMNS                                                                               \
   "b.id, b.channel_id, b.video_id, b.event_id, b.source, b.duration, b.requested_start, b.creatives, " \
   "b.status, b.started_at, b.ended_at, b.elapsed, b.end_reason, b.creatives_played, b.created_at"
 
@@ -25,14 +25,15 @@ constexpr Statement insert_break{
     "WITH b AS (INSERT INTO ad_breaks (channel_id, video_id, duration, requested_start, creatives) "
     "VALUES ($1::uuid, $2::uuid, $3::double precision, to_timestamp($4::bigint / 1e6), $5::jsonb) "
     "RETURNING *) SELECT " AD_BREAK_COLUMNS " FROM b"};
-constexpr Statement select_break{
-    "ad_breaks_select",
-    "SELECT " AD_BREAK_COLUMNS " FROM ad_breaks b WHERE b.channel_id = $1::uuid AND b.id = $2::uuid"};
+constexpr Statement select_break{"ad_breaks_select",
+                                 "SELECT " AD_BREAK_COLUMNS
+                                 " FROM ad_breaks b WHERE b.channel_id = $1::uuid AND b.id = $2::uuid"};
 /* One index range scan (ad_breaks_channel_created); the outer row of
  * channels tells an unknown channel (no row) from an empty page. */
 constexpr Statement list_breaks{
     "ad_breaks_list",
-    "SELECT " AD_BREAK_COLUMNS " FROM channels c LEFT JOIN LATERAL ("
+    "SELECT " AD_BREAK_COLUMNS
+    " FROM channels c LEFT JOIN LATERAL ("
     "  SELECT * FROM ad_breaks WHERE channel_id = c.id"
     "    AND (created_at, id) < (coalesce($2::timestamptz, 'infinity'),"
     "                            coalesce($3::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))"
@@ -57,7 +58,8 @@ constexpr Statement break_started{
     "WHERE NOT EXISTS (SELECT 1 FROM scheduled)"};
 constexpr Statement break_ended{
     "ad_breaks_ended",
-    "UPDATE ad_breaks SET status = 'ended', ended_at = now(), end_reason = $3, elapsed = $4::double precision, "
+    "UPDATE ad_breaks SET status = 'ended', ended_at = now(), end_reason = $3, elapsed = $4::double "
+    "precision, "
     "creatives_played = $5::jsonb "
     "WHERE id = (SELECT id FROM ad_breaks WHERE channel_id = $1::uuid AND event_id = $2::bigint "
     "            AND status = 'running' ORDER BY started_at DESC LIMIT 1)"};
@@ -136,11 +138,12 @@ db::QueryCallback found(AdBreakStore::FoundDone done) {
 }  // namespace
 
 db::Ticket AdBreakStore::create(const AdBreakCreate &create, BreakDone done) {
-  return database_.query(insert_break,
-                         {create.channel_id, create.video_id, create.duration,
-                          create.requested_start_us ? Param(long(*create.requested_start_us)) : Param(nullptr),
-                          strings_param(create.creatives)},
-                         one(std::move(done)));
+  return database_.query(
+      insert_break,
+      {create.channel_id, create.video_id, create.duration,
+       create.requested_start_us ? Param(long(*create.requested_start_us)) : Param(nullptr),
+       strings_param(create.creatives)},
+      one(std::move(done)));
 }
 
 db::Ticket AdBreakStore::get(const std::string &channel_id, const std::string &id, BreakDone done) {
@@ -149,20 +152,21 @@ db::Ticket AdBreakStore::get(const std::string &channel_id, const std::string &i
 
 db::Ticket AdBreakStore::list(const std::string &channel_id, const std::optional<Cursor> &after, int limit,
                               PageDone done) {
-  Params params{channel_id, after ? Param(after->key) : Param(nullptr), after ? Param(after->id) : Param(nullptr),
-                limit + 1};
-  return database_.query(list_breaks, std::move(params), [limit, done = std::move(done)](const db::Result &result) {
-    Page<AdBreak> page;
-    if (!result.ok()) return done(result.error(), false, std::move(page));
-    if (result.rows() == 0) return done({}, false, std::move(page));
-    int rows = result.is_null(0, "id") ? 0 : std::min(result.rows(), limit);
-    for (int row = 0; row < rows; row++) page.items.push_back(from_row(result, row));
-    if (result.rows() > limit)
-      page.next_cursor =
-          Cursor{"t", result.timestamp_rfc3339(rows - 1, "created_at"), std::string(result.text(rows - 1, "id"))}
-              .encode();
-    done({}, true, std::move(page));
-  });
+  Params params{channel_id, after ? Param(after->key) : Param(nullptr),
+                after ? Param(after->id) : Param(nullptr), limit + 1};
+  return database_.query(list_breaks, std::move(params),
+                         [limit, done = std::move(done)](const db::Result &result) {
+                           Page<AdBreak> page;
+                           if (!result.ok()) return done(result.error(), false, std::move(page));
+                           if (result.rows() == 0) return done({}, false, std::move(page));
+                           int rows = result.is_null(0, "id") ? 0 : std::min(result.rows(), limit);
+                           for (int row = 0; row < rows; row++) page.items.push_back(from_row(result, row));
+                           if (result.rows() > limit)
+                             page.next_cursor = Cursor{"t", result.timestamp_rfc3339(rows - 1, "created_at"),
+                                                       std::string(result.text(rows - 1, "id"))}
+                                                    .encode();
+                           done({}, true, std::move(page));
+                         });
 }
 
 db::Ticket AdBreakStore::remove(const std::string &id, FoundDone done) {

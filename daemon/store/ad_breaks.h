@@ -21,9 +21,9 @@ struct AdBreak {
   std::string channel_id;
   std::optional<std::string> video_id;
   uint32_t event_id = 0;
-  std::string source;              /* api | scte35 */
-  std::optional<double> duration;  /* seconds, as planned */
-  std::string requested_start;     /* RFC 3339, empty: the next frame */
+  std::string source;             /* api | scte35 */
+  std::optional<double> duration; /* seconds, as planned */
+  std::string requested_start;    /* RFC 3339, empty: the next frame */
   std::vector<std::string> creatives;
   std::string status; /* scheduled | running | ended | cancelled */
   std::string started_at;
@@ -72,7 +72,8 @@ class AdBreakStore {
   db::Ticket create(const AdBreakCreate &create, BreakDone done);
   /* nullopt: no such break on this channel. */
   db::Ticket get(const std::string &channel_id, const std::string &id, BreakDone done);
-  db::Ticket list(const std::string &channel_id, const std::optional<Cursor> &after, int limit, PageDone done);
+  db::Ticket list(const std::string &channel_id, const std::optional<Cursor> &after, int limit,
+                  PageDone done);
   /* A break the element refused: it never existed. */
   db::Ticket remove(const std::string &id, FoundDone done);
   /* A scheduled break dropped before it started. nullopt: it was not scheduled. */
