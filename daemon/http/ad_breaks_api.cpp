@@ -99,42 +99,44 @@ void Api::create_ad_break(Request &request) {
   if (!ok) return request.problem(fields.problem());
 
   auto pending = request.defer();
-  pending->watch(channels_.get(create.channel_id, [this, pending, create](
-                                                      const db::Error &error,
-                                                      std::optional<store::Channel> channel) {
-    if (error) return pending->problem(problem_from_db_error(error));
-    if (!channel) return pending->problem(not_found("channel"));
-    if (!supervisor_) return pending->problem(conflict("this daemon runs no channels"));
-    channels::AdSpliceResult ready = supervisor_->can_splice(channel->id);
-    if (!ready.ok()) return pending->problem(conflict(ready.reason));
+  pending->watch(channels_.get(
+      create.channel_id,
+      [this, pending, create](const db::Error &error, std::optional<store::Channel> channel) {
+        if (error) return pending->problem(problem_from_db_error(error));
+        if (!channel) return pending->problem(not_found("channel"));
+        if (!supervisor_) return pending->problem(conflict("this daemon runs no channels"));
+        channels::AdSpliceResult ready = supervisor_->can_splice(channel->id);
+        if (!ready.ok()) return pending->problem(conflict(ready.reason));
 
-    /* The creatives are probed before anything is written: a bad one is the client's error. */
-    check_creatives(
-        supervisor_->settings().media_root, create.creatives, creative_timeout_s,
-        [this, pending, create](std::vector<FieldError> errors, std::vector<std::string> uris) {
-          if (!errors.empty()) return pending->problem({422, {}, "the body has invalid fields", errors});
-          store::AdBreakCreate row = create;
-          std::optional<channels::Runtime> runtime = supervisor_->runtime(row.channel_id);
-          if (runtime) row.video_id = runtime->video_id;
-          pending->watch(ad_breaks_.create(
-              row, [this, pending, row, uris](const db::Error &error, std::optional<store::AdBreak> brk) {
-                if (error && error.sqlstate == "23503") return pending->problem(not_found("channel"));
-                if (error) return pending->problem(problem_from_db_error(error));
-                channels::AdSpliceResult result = supervisor_->splice_out(
-                    row.channel_id, *brk->duration, brk->event_id, row.requested_start_us, uris);
-                if (result.ok())
-                  return pending->json(
-                      202, ad_break_json(*brk),
-                      base_ + "/api/v1/channels/" + row.channel_id + "/ad-breaks/" + brk->id);
-                /* Refused: the break never existed. */
-                std::string reason = result.reason;
-                pending->watch(ad_breaks_.remove(brk->id, [pending, reason](const db::Error &error, bool) {
-                  if (error) g_warning("cannot remove a refused ad break: %s", error.describe().c_str());
-                  pending->problem(conflict(reason));
-                }));
-              }));
-        });
-  }));
+        /* The creatives are probed before anything is written: a bad one is the client's error. */
+        check_creatives(
+            supervisor_->settings().media_root, create.creatives, creative_timeout_s,
+            [this, pending, create](std::vector<FieldError> errors, std::vector<std::string> uris) {
+              if (!errors.empty()) return pending->problem({422, {}, "the body has invalid fields", errors});
+              store::AdBreakCreate row = create;
+              std::optional<channels::Runtime> runtime = supervisor_->runtime(row.channel_id);
+              if (runtime) row.video_id = runtime->video_id;
+              /* Not cancelled if the client leaves: a row that exists is handed to
+               * the element (or removed), never left behind unasked. */
+              ad_breaks_.create(
+                  row, [this, pending, row, uris](const db::Error &error, std::optional<store::AdBreak> brk) {
+                    if (error && error.sqlstate == "23503") return pending->problem(not_found("channel"));
+                    if (error) return pending->problem(problem_from_db_error(error));
+                    channels::AdSpliceResult result = supervisor_->splice_out(
+                        row.channel_id, *brk->duration, brk->event_id, row.requested_start_us, uris);
+                    if (result.ok())
+                      return pending->json(
+                          202, ad_break_json(*brk),
+                          base_ + "/api/v1/channels/" + row.channel_id + "/ad-breaks/" + brk->id);
+                    /* Refused: the break never existed. */
+                    std::string reason = result.reason;
+                    ad_breaks_.remove(brk->id, [pending, reason](const db::Error &error, bool) {
+                      if (error) g_warning("cannot remove a refused ad break: %s", error.describe().c_str());
+                      pending->problem(conflict(reason));
+                    });
+                  });
+            });
+      }));
 }
 
 void Api::list_ad_breaks(Request &request) {
