@@ -6,6 +6,7 @@
 
 #include "onairpipeline.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <set>
@@ -155,7 +156,7 @@ struct Supervisor::Runner {
 };
 
 Supervisor::Supervisor(db::Database &database, Settings settings)
-    : database_(database), settings_(std::move(settings)), store_(database) {
+    : database_(database), settings_(std::move(settings)), store_(database), ad_breaks_(database) {
   stats_timer_ = g_timeout_add_seconds_full(
       G_PRIORITY_DEFAULT, 1,
       [](gpointer self) -> gboolean {
@@ -221,6 +222,10 @@ void Supervisor::boot() {
   /* ... and no channel runs until this daemon runs it. */
   static constexpr db::Statement reset_states{
       "channels_reset_states", "UPDATE channels SET state = 'stopped' WHERE state <> 'stopped'"};
+  /* Ad breaks of runs that are over are closed too. */
+  ad_breaks_.close_open("", std::nullopt, [](const db::Error &error, bool) {
+    if (error) g_warning("cannot close the ad breaks of past runs: %s", error.describe().c_str());
+  });
   db::Command reset = db::Command::prepared(reset_states, {});
   db::Command ended = db::Command::prepared(end_stale, {});
   database_.transaction({reset, ended}, [this](const db::TransactionResult &) {
@@ -605,6 +610,10 @@ void Supervisor::on_message(const std::shared_ptr<Runner> &runner, GstMessage *m
           store_.update_broadcast(*runner->video_id, "live", node, [](const db::Error &, bool) {});
           json_node_unref(node);
         }
+      } else if (gst_structure_has_name(s, "adsplice-break-start")) {
+        record_break(*runner, s, true);
+      } else if (gst_structure_has_name(s, "adsplice-break-end")) {
+        record_break(*runner, s, false);
       } else if (gst_structure_has_name(s, "liveinput-switch")) {
         const char *source = gst_structure_get_string(s, "source");
         bool live = g_strcmp0(source, "live") == 0;
@@ -625,6 +634,159 @@ void Supervisor::on_message(const std::shared_ptr<Runner> &runner, GstMessage *m
     default:
       break;
   }
+}
+
+namespace {
+
+std::vector<std::string> strv_field(const GstStructure *s, const char *field) {
+  std::vector<std::string> out;
+  gchar **values = nullptr;
+  if (gst_structure_has_field_typed(s, field, G_TYPE_STRV) &&
+      gst_structure_get(s, field, G_TYPE_STRV, &values, NULL)) {
+    for (gchar **value = values; value && *value; value++) out.emplace_back(*value);
+    g_strfreev(values);
+  }
+  return out;
+}
+
+/* The adsplice's warning that came with a refusal: the action signal posted
+ * it synchronously, so it is in the bus queue now. Warnings of other
+ * elements taken on the way go back. */
+std::string take_refusal(GstElement *pipeline, GstElement *element) {
+  GstBus *bus = gst_element_get_bus(pipeline);
+  std::vector<GstMessage *> others;
+  std::string reason;
+  while (GstMessage *message = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING)) {
+    if (GST_MESSAGE_SRC(message) == GST_OBJECT(element)) {
+      GError *error = nullptr;
+      gst_message_parse_warning(message, &error, nullptr);
+      reason = error ? error->message : "";
+      g_clear_error(&error);
+      gst_message_unref(message);
+      break;
+    }
+    others.push_back(message);
+  }
+  for (GstMessage *message : others) gst_bus_post(bus, message);
+  gst_object_unref(bus);
+  return reason.empty() ? "the ad splicer refused the request" : reason;
+}
+
+}  // namespace
+
+void Supervisor::record_break(Runner &runner, const GstStructure *s, bool start) {
+  store::AdBreakEvent event;
+  event.channel_id = runner.channel.id;
+  event.video_id = runner.video_id;
+  guint id = 0;
+  gst_structure_get_uint(s, "id", &id);
+  event.event_id = id;
+  const char *source = gst_structure_get_string(s, "source");
+  event.source = g_strcmp0(source, "scte35") == 0 ? "scte35" : "api";
+  gdouble duration = -1;
+  if (gst_structure_get_double(s, "duration", &duration) && duration > 0) event.duration = duration;
+  if (start) {
+    event.creatives = strv_field(s, "creatives");
+    ad_breaks_.started(event, [id](const db::Error &error, bool) {
+      if (error) g_warning("cannot record the start of ad break %u: %s", id, error.describe().c_str());
+    });
+    return;
+  }
+  const char *reason = gst_structure_get_string(s, "reason");
+  event.reason = reason ? reason : "auto-return";
+  gst_structure_get_double(s, "elapsed", &event.elapsed);
+  event.creatives_played = strv_field(s, "creatives-played");
+  ad_breaks_.ended(event, [id](const db::Error &error, bool) {
+    if (error) g_warning("cannot record the end of ad break %u: %s", id, error.describe().c_str());
+  });
+}
+
+GstElement *Supervisor::find_adsplice(const std::string &id, AdSpliceResult *why) const {
+  auto found = runners_.find(id);
+  if (found == runners_.end() || !found->second->pipeline ||
+      (found->second->state != "live" && found->second->state != "degraded")) {
+    *why = {AdSpliceResult::Outcome::not_running, "the channel is not on air on this daemon"};
+    return nullptr;
+  }
+  GstElement *pipeline = found->second->pipeline;
+  GstElement *named = gst_bin_get_by_name(GST_BIN(pipeline), "ads");
+  if (named) {
+    GstElementFactory *factory = gst_element_get_factory(named);
+    if (factory && strcmp(GST_OBJECT_NAME(factory), "adsplice") == 0) return named;
+    gst_object_unref(named);
+  }
+  std::vector<GstElement *> splicers = elements_of(pipeline, "adsplice");
+  if (splicers.empty()) {
+    *why = {AdSpliceResult::Outcome::no_adsplice,
+            "the channel's pipeline (" + found->second->channel.pipeline + ") has no adsplice element"};
+    return nullptr;
+  }
+  GstElement *element = GST_ELEMENT(gst_object_ref(splicers.front()));
+  unref_all(splicers);
+  return element;
+}
+
+AdSpliceResult Supervisor::can_splice(const std::string &id) const {
+  AdSpliceResult result;
+  if (GstElement *element = find_adsplice(id, &result)) gst_object_unref(element);
+  return result;
+}
+
+AdSpliceResult Supervisor::splice_out(const std::string &id, double duration, uint32_t event_id,
+                                      std::optional<int64_t> start_us,
+                                      const std::vector<std::string> &creatives) {
+  AdSpliceResult result;
+  GstElement *element = find_adsplice(id, &result);
+  if (!element) return result;
+  GstElement *pipeline = runners_.at(id)->pipeline;
+  guint64 running_time = GST_CLOCK_TIME_NONE;
+  if (start_us) {
+    /* Running time = clock time - base time; the start is that far ahead of now. */
+    GstClock *clock = gst_element_get_clock(pipeline);
+    if (!clock) {
+      gst_object_unref(element);
+      return {AdSpliceResult::Outcome::not_running, "the channel's pipeline has no clock yet"};
+    }
+    GstClockTime now = gst_clock_get_time(clock);
+    gst_object_unref(clock);
+    GstClockTime base = gst_element_get_base_time(pipeline);
+    gint64 ahead_ns = (*start_us - g_get_real_time()) * GST_USECOND;
+    gint64 at = gint64(now - base) + ahead_ns;
+    running_time = guint64(std::max<gint64>(at, 0));
+  }
+  std::vector<const gchar *> strv;
+  for (const std::string &creative : creatives) strv.push_back(creative.c_str());
+  strv.push_back(nullptr);
+  gboolean accepted = FALSE;
+  g_signal_emit_by_name(element, "splice-out-full", duration, guint(event_id), running_time,
+                        creatives.empty() ? nullptr : strv.data(), &accepted);
+  if (!accepted) result = {AdSpliceResult::Outcome::refused, take_refusal(pipeline, element)};
+  gst_object_unref(element);
+  return result;
+}
+
+AdSpliceResult Supervisor::splice_in(const std::string &id, uint32_t event_id) {
+  AdSpliceResult result;
+  GstElement *element = find_adsplice(id, &result);
+  if (!element) return result;
+  gboolean accepted = FALSE;
+  g_signal_emit_by_name(element, "splice-in", guint(event_id), &accepted);
+  if (!accepted)
+    result = {AdSpliceResult::Outcome::refused, take_refusal(runners_.at(id)->pipeline, element)};
+  gst_object_unref(element);
+  return result;
+}
+
+AdSpliceResult Supervisor::cancel_break(const std::string &id, uint32_t event_id) {
+  AdSpliceResult result;
+  GstElement *element = find_adsplice(id, &result);
+  if (!element) return result;
+  gboolean accepted = FALSE;
+  g_signal_emit_by_name(element, "cancel", guint(event_id), &accepted);
+  if (!accepted)
+    result = {AdSpliceResult::Outcome::refused, take_refusal(runners_.at(id)->pipeline, element)};
+  gst_object_unref(element);
+  return result;
 }
 
 void Supervisor::refresh_stats(Runner &runner) {
@@ -721,6 +883,8 @@ void Supervisor::teardown(Runner &runner, const std::string &video_status) {
   runner.stats.fps = 0;
   runner.stats.uptime_s = 0;
   runner.stats.input_bitrate.reset();
+  /* The element's breaks went with its pipeline. */
+  ad_breaks_.close_open(runner.channel.id, runner.video_id, [](const db::Error &, bool) {});
   if (runner.video_id) {
     /* A broadcast that wrote segments stays watchable as a recording; one
      * that failed before any is marked failed. */

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "db/database.h"
+#include "store/ad_breaks.h"
 #include "store/channels.h"
 
 #include <gst/gst.h>
@@ -72,6 +73,22 @@ struct ParameterError {
   std::string message;
 };
 
+/* The answer of a channel's adsplice to an ad break request. */
+struct AdSpliceResult {
+  enum class Outcome {
+    done,
+    /* This daemon does not run the channel, or it is not on air yet. */
+    not_running,
+    /* Its pipeline has no adsplice element. */
+    no_adsplice,
+    /* The element said no (a start in the past, an overlap, nothing to end). */
+    refused,
+  };
+  Outcome outcome = Outcome::done;
+  std::string reason;
+  bool ok() const { return outcome == Outcome::done; }
+};
+
 /* Runs channels: each is a pipeline file rendered with its parameters and
  * with what the daemon supplies (the output directory of the broadcast, the
  * stream key, the RTMP port), started, watched on its bus and restarted
@@ -117,6 +134,17 @@ class Supervisor {
    * stream key; empty otherwise. `host` is what publishers connect to. */
   std::string publish_url(const store::Channel &channel, const std::string &host) const;
 
+  /* Ad breaks, through the channel's adsplice (`name=ads`, else the first
+   * adsplice of its pipeline) and its action signals. `start_us`: when the
+   * break starts (µs since the Unix epoch, mapped to the pipeline's running
+   * time); nullopt: on the next frame. Refusals carry the element's warning.
+   * The element's break messages update the rows of store::AdBreakStore. */
+  AdSpliceResult can_splice(const std::string &id) const;
+  AdSpliceResult splice_out(const std::string &id, double duration, uint32_t event_id,
+                            std::optional<int64_t> start_us, const std::vector<std::string> &creatives);
+  AdSpliceResult splice_in(const std::string &id, uint32_t event_id);
+  AdSpliceResult cancel_break(const std::string &id, uint32_t event_id);
+
   /* Called on each state change: id, state, previous state, error. */
   std::function<void(const std::string &, const std::string &, const std::string &, const std::string &)>
       on_state;
@@ -134,11 +162,15 @@ class Supervisor {
   void on_message(const std::shared_ptr<Runner> &runner, GstMessage *message);
   void refresh_stats(Runner &runner);
   void connect_authorize(const std::shared_ptr<Runner> &runner, GstElement *source);
+  void record_break(Runner &runner, const GstStructure *message, bool start);
+  /* The channel's adsplice (a new reference) or why there is none. */
+  GstElement *find_adsplice(const std::string &id, AdSpliceResult *why) const;
   std::string pipeline_path(const std::string &pipeline) const;
 
   db::Database &database_;
   Settings settings_;
   store::ChannelStore store_;
+  store::AdBreakStore ad_breaks_;
   std::map<std::string, std::shared_ptr<Runner>> runners_;
   guint stats_timer_ = 0;
 };

@@ -69,44 +69,6 @@ void add_token(JsonBuilder *builder, const store::Token &token) {
   json_builder_end_object(builder);
 }
 
-template <typename Item, typename Add>
-JsonNode *page_json(const store::Page<Item> &page, Add add, const std::string &next_link) {
-  JsonBuilder *builder = json_builder_new();
-  json_builder_begin_object(builder);
-  json_builder_set_member_name(builder, "items");
-  json_builder_begin_array(builder);
-  for (const Item &item : page.items) add(builder, item);
-  json_builder_end_array(builder);
-  add_optional_string(builder, "next_cursor", page.next_cursor);
-  add_optional_string(builder, "next",
-                      page.next_cursor ? std::optional<std::string>(next_link) : std::nullopt);
-  json_builder_end_object(builder);
-  JsonNode *root = json_builder_get_root(builder);
-  g_object_unref(builder);
-  return root;
-}
-
-/* The link to the next page: the same query with `after` replaced. */
-std::string next_link(const std::string &path, const std::map<std::string, std::string> &query,
-                      const std::optional<std::string> &cursor) {
-  if (!cursor) return {};
-  GString *link = g_string_new(path.c_str());
-  char separator = '?';
-  for (const auto &[name, value] : query) {
-    if (name == "after") continue;
-    g_string_append_c(link, separator);
-    g_string_append_uri_escaped(link, name.c_str(), nullptr, FALSE);
-    g_string_append_c(link, '=');
-    g_string_append_uri_escaped(link, value.c_str(), nullptr, FALSE);
-    separator = '&';
-  }
-  g_string_append_printf(link, "%cafter=%s", separator, cursor->c_str());
-  gchar *text = g_string_free(link, FALSE);
-  std::string out(text);
-  g_free(text);
-  return out;
-}
-
 }  // namespace
 
 Api::Api(db::Database &database, std::string public_base_url, store::MediaLinks links,
@@ -116,6 +78,7 @@ Api::Api(db::Database &database, std::string public_base_url, store::MediaLinks 
       videos_(database, links),
       comments_(database),
       channels_(database),
+      ad_breaks_(database),
       links_(std::move(links)),
       supervisor_(supervisor),
       auth_(database),
@@ -140,6 +103,7 @@ Api::Api(db::Database &database, std::string public_base_url, store::MediaLinks 
   router_.add(
       "DELETE", "/api/v1/tokens/{id}", [this](Request &request) { revoke_token(request); }, admin);
   add_channel_routes();
+  add_ad_break_routes();
   router_.add(
       "GET", "/api/v1/events", [this](Request &request) { events_.serve(request); }, viewer);
   router_.add("GET", "/metrics", [this](Request &request) { metrics_.serve(request); });

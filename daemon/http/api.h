@@ -11,6 +11,7 @@
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/shared_reads.h"
+#include "store/ad_breaks.h"
 #include "store/channels.h"
 #include "store/comments.h"
 #include "store/videos.h"
@@ -66,6 +67,11 @@ class Api {
   void set_channel_running(Request &request, bool running);
   void rotate_channel_key(Request &request);
   JsonNode *channel_json(const store::Channel &channel) const;
+  void add_ad_break_routes();
+  void create_ad_break(Request &request);
+  void list_ad_breaks(Request &request);
+  void get_ad_break(Request &request);
+  void end_ad_break(Request &request);
   /* The JSON of a comment page read for `key` (see list_comments). */
   std::shared_ptr<GBytes> comment_page_body(const std::string &key, store::Page<store::Comment> page,
                                             const std::string &path,
@@ -76,6 +82,7 @@ class Api {
   store::VideoStore videos_;
   store::CommentStore comments_;
   store::ChannelStore channels_;
+  store::AdBreakStore ad_breaks_;
   store::MediaLinks links_;
   /* Runs the channels; nullptr: channels are stored, not run. */
   channels::Supervisor *supervisor_;

@@ -33,6 +33,8 @@ class Fields {
   std::optional<std::string> uuid_or_null(const char *name);
   /* An integer >= minimum, or null; absent and null both give nullopt. */
   std::optional<int64_t> integer_or_null(const char *name, int64_t minimum);
+  /* A JSON number (integer or not) above `above` and at most `maximum`. */
+  std::optional<double> number(const char *name, double above, double maximum, bool required);
   std::optional<std::vector<std::string>> strings(const char *name, size_t max_items, size_t min_length,
                                                   size_t max_length);
 

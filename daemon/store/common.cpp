@@ -40,6 +40,8 @@ constexpr ConstraintField constraint_fields[] = {
     {"channels_pipeline_length", "pipeline"},
     {"channels_parameters_object", "parameters"},
     {"api_tokens_name_length", "name"},
+    {"ad_breaks_duration_range", "duration"},
+    {"ad_breaks_creatives_array", "creatives"},
 };
 
 }  // namespace

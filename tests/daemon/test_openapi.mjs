@@ -75,6 +75,20 @@ function check(ok, name, diagnostics) {
 }
 
 let base;
+// Polls a JSON resource (with the current token, unchecked) until accept(body) holds; the last body.
+async function poll(url, accept, seconds) {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    let body = null;
+    try {
+      const response = await fetch(base + url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+      body = await response.json();
+      if (accept(body)) return body;
+    } catch {}
+    if (Date.now() > deadline) return null;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
 // The bearer token sent by call() unless it is given one ('' for none).
 let token = '';
 // Every operation called, "METHOD template": each one in the spec must be.
@@ -280,7 +294,7 @@ try {
   await call('GET', '/api/v1/videos/01890000-0000-7000-8000-000000000000/seek?offset=0', undefined, 404);
   await call('GET', '/api/v1/videos/01890000-0000-7000-8000-000000000000/frames?t=0', undefined, 404);
 
-  // Channels: a tiny test card, started and stopped; every error class.
+  // Channels: a tiny test card, started (ad breaks on it) and stopped; every error class.
   const small = { width: 160, height: 90, ladder: '90p:100', 'speed-preset': 'ultrafast' };
   const channel = await call('POST', '/api/v1/channels', { name: 'Contract', pipeline: 'test-card', parameters: small }, 201);
   const cid = channel?.id;
@@ -296,6 +310,30 @@ try {
   await call('PATCH', `/api/v1/channels/${cid}`, { parameters: { ...small, pattern: 'ball' } }, 200);
   await call('PATCH', `/api/v1/channels/${cid}`, { parameters: { pattern: 'plaid' } }, 422);
   await call('POST', `/api/v1/channels/${cid}/start`, undefined, 200);
+  // Ad breaks on the running test card (its adsplice is name=ads).
+  const live = await poll(`/api/v1/channels/${cid}`, (c) => c.state === 'live', 120);
+  check(live, 'the contract channel goes live', JSON.stringify(live));
+  const breaks = `/api/v1/channels/${cid}/ad-breaks`;
+  await call('POST', breaks, { duration: 0 }, 422);
+  await call('POST', breaks, { duration: 2, at: '2000-01-01T00:00:00Z' }, 422);
+  await call('POST', breaks, { duration: 2, creatives: ['no/such.mp4'] }, 422);
+  await call('POST', breaks, { duration: 2 }, 403, viewer?.token);
+  await call('POST', '/api/v1/channels/01890000-0000-7000-8000-000000000000/ad-breaks', { duration: 2 }, 404);
+  const running = await call('POST', breaks, { duration: 60 }, 202);
+  await poll(`${breaks}/${running?.id}`, (b) => b.status === 'running', 30);
+  await call('POST', breaks, { duration: 5 }, 409);
+  await call('GET', `${breaks}/${running?.id}`, undefined, 200);
+  await call('DELETE', `${breaks}/${running?.id}`, undefined, 202);
+  await poll(`${breaks}/${running?.id}`, (b) => b.status === 'ended', 30);
+  await call('DELETE', `${breaks}/${running?.id}`, undefined, 409);
+  const later = await call('POST', breaks, { duration: 2, at: new Date(Date.now() + 60000).toISOString() }, 202);
+  await call('DELETE', `${breaks}/${later?.id}`, undefined, 200);
+  const breakPage = await call('GET', `${breaks}?limit=1`, undefined, 200);
+  if (breakPage?.next) await call('GET', breakPage.next, undefined, 200);
+  await call('GET', `${breaks}/01890000-0000-7000-8000-000000000000`, undefined, 404);
+  await call('GET', `${breaks}/nope`, undefined, 400);
+  await call('DELETE', `${breaks}/01890000-0000-7000-8000-000000000000`, undefined, 404);
+  await call('GET', '/api/v1/channels/01890000-0000-7000-8000-000000000000/ad-breaks', undefined, 404);
   await call('POST', `/api/v1/channels/${cid}/rotate-key`, undefined, 200);
   await call('POST', `/api/v1/channels/${cid}/stop`, undefined, 200);
   await call('POST', '/api/v1/channels/01890000-0000-7000-8000-000000000000/start', undefined, 404);
