@@ -1521,6 +1521,18 @@ static void follow_video(GstAbrSink *self, GstClockTimeDiff at, bool cut,
           std::lock_guard<std::mutex> lock(self->priv->state_lock);
           mark_current_segment(*a, markers);
         }
+      } else if (!a->ended && !markers.empty()) {
+        /* cut an instant ago (the video's cut a few frames before this one)
+         * and no buffer since: the segment its next buffer starts takes the
+         * markers if the splice falls in that buffer, else a cut follows */
+        if (at < a->pushed_end + (GstClockTimeDiff)frame) {
+          std::lock_guard<std::mutex> lock(self->priv->state_lock);
+          mark_current_segment(*a, markers);
+        } else {
+          if (a->cut_at < 0) a->cut_markers.clear();
+          a->cut_markers.insert(a->cut_markers.end(), markers.begin(), markers.end());
+          a->cut_at = at;
+        }
       }
     }
     if (!a->backlog.empty()) release_audio(self, a, false);

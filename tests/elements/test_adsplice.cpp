@@ -1095,6 +1095,25 @@ GST_START_TEST(test_replace_break_over_playlist_reloads) {
 }
 GST_END_TEST;
 
+/* A break one frame after a regular keyframe: the short segment between
+ * the two cuts must not take the break's markers away from the audio. */
+GST_START_TEST(test_break_right_after_a_keyframe) {
+  for (int frames_after : {1, 2, 3}) {
+    std::string dir = make_temp_dir("adsplice");
+    Cues cues;
+    GstClockTime at = gst_util_uint64_scale(60 + frames_after, GST_SECOND, 30);
+    cues.cues.push_back({at, [](GstElement *ads) { splice_out(ads, 2.0, 77); }});
+    Messages messages;
+    std::string error = run(ladder_pipeline(dir, 6), &cues, &messages);
+    fail_unless(error.empty(), "%s", error.c_str());
+    auto [out, in] = break_times(&messages);
+    for (const char *rendition : {"180p", "90p"}) check_break(dir, rendition, out, in, 2.0, 77, true);
+    check_break(dir, "audio", out, in, 2.0, 77, false);
+    remove_tree(dir);
+  }
+}
+GST_END_TEST;
+
 static Suite *adsplice_suite(void) {
   gst_mpegts_initialize();
   Suite *s = suite_create("adsplice");
@@ -1103,6 +1122,7 @@ static Suite *adsplice_suite(void) {
   suite_add_tcase(s, tc);
   tcase_add_test(tc, test_signal_break_marks_every_rendition);
   tcase_add_test(tc, test_early_splice_in);
+  tcase_add_test(tc, test_break_right_after_a_keyframe);
   tcase_add_test(tc, test_cancel_and_bad_cues);
   tcase_add_test(tc, test_scte35_in_ts_input_starts_a_break);
   tcase_add_test(tc, test_scte35_time_signal_starts_a_break);
