@@ -19,22 +19,20 @@
 # Prints TAP. SPDX-License-Identifier: LGPL-2.1-or-later
 
 import datetime
-import glob
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 from checks import failures, note, tap, tap_finish  # noqa: E402
-from test_channels import (ONAIRD, SOURCE_ROOT, Daemon, Fatal, create, field_names,  # noqa: E402
-                           local, media_playlists, state_is, wait_channel)
+from test_channels import (ONAIRD, Fatal, create, field_names, local, media_playlists,  # noqa: E402
+                           scratch_daemon, state_is, wait_channel)
 
 # Two small rungs: markers must reach every rendition. Every segment is kept
 # (playlist-length=0) so that a break's tags stay in the playlist.
@@ -149,17 +147,7 @@ def main():
         if shutil.which(program) is None:
             print(f"1..0 # SKIP {program} is missing", flush=True)
             return
-    work = tempfile.mkdtemp(prefix="onair-ad-breaks-")
-    os.chmod(work, 0o755)
-    state = os.path.join(work, "state")
-    os.mkdir(state)
-    os.chmod(state, 0o755)
-    pipelines = os.path.join(work, "pipelines")
-    os.mkdir(pipelines)
-    for path in glob.glob(os.path.join(SOURCE_ROOT, "pipelines", "*.pipeline")) + \
-            glob.glob(os.path.join(SOURCE_ROOT, "tests", "data", "daemon-pipelines", "*.pipeline")):
-        shutil.copy(path, pipelines)
-    daemon = Daemon(state, pipelines, work)
+    work, state, daemon = scratch_daemon("onair-ad-breaks-")
     try:
         daemon.start()
         note(f"onaird on {daemon.base}, state {state}")

@@ -582,12 +582,11 @@ def test_restart(daemon, card, broken, stopped_ids):
         f"all 20 comments are there ({len(bodies)})", f"{status} {bodies}")
 
 
-def main():
-    for program in (ONAIRD, "gst-launch-1.0", "ffmpeg"):
-        if shutil.which(program) is None:
-            print(f"1..0 # SKIP {program} is missing", flush=True)
-            return
-    work = tempfile.mkdtemp(prefix="onair-channels-")
+def scratch_daemon(prefix):
+    """A scratch directory (readable by the PostgreSQL the daemon runs) with a
+    state directory and the shipped and test-only pipeline files; returns it,
+    the state directory and a Daemon on them, not started."""
+    work = tempfile.mkdtemp(prefix=prefix)
     os.chmod(work, 0o755)
     state = os.path.join(work, "state")
     os.mkdir(state)
@@ -597,7 +596,15 @@ def main():
     for path in glob.glob(os.path.join(SOURCE_ROOT, "pipelines", "*.pipeline")) + \
             glob.glob(os.path.join(SOURCE_ROOT, "tests", "data", "daemon-pipelines", "*.pipeline")):
         shutil.copy(path, pipelines)
-    daemon = Daemon(state, pipelines, work)
+    return work, state, Daemon(state, pipelines, work)
+
+
+def main():
+    for program in (ONAIRD, "gst-launch-1.0", "ffmpeg"):
+        if shutil.which(program) is None:
+            print(f"1..0 # SKIP {program} is missing", flush=True)
+            return
+    work, state, daemon = scratch_daemon("onair-channels-")
     producer = None
     keep = False
     try:

@@ -208,9 +208,10 @@ static GstPadProbeReturn cue_probe(GstPad *pad, GstPadProbeInfo *info, gpointer 
   return GST_PAD_PROBE_OK;
 }
 
-/* Runs `description` (with an adsplice named "ads") to EOS; returns the
- * error message, empty if none. */
-static std::string run(const std::string &description, Cues *cues, Messages *messages) {
+/* Runs `description` (with an adsplice named "ads") to EOS, after `setup`
+ * (if any) had the pipeline; returns the error message, empty if none. */
+static std::string run(const std::string &description, Cues *cues, Messages *messages,
+                       const std::function<void(GstElement *)> &setup = nullptr) {
   GError *error = NULL;
   GstElement *pipeline = gst_parse_launch(description.c_str(), &error);
   fail_unless(pipeline != NULL, "%s", error ? error->message : "");
@@ -222,6 +223,7 @@ static std::string run(const std::string &description, Cues *cues, Messages *mes
     gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_BUFFER, cue_probe, cues, NULL);
     gst_object_unref(sink);
   }
+  if (setup) setup(pipeline);
   GstBus *bus = gst_element_get_bus(pipeline);
   gst_bus_set_sync_handler(bus, collect, messages, NULL);
   std::string result = play_to_end(pipeline, bus);
@@ -760,29 +762,17 @@ static void run_replace(const std::string &properties, int seconds, Cues *cues, 
       "! audio/x-raw,format=S16LE,rate=48000,channels=2,layout=interleaved ! ads.audio_sink "
       "ads.audio_src ! appsink name=audio sync=false",
       frames, properties.c_str(), frames);
-  GError *error = NULL;
-  GstElement *pipeline = gst_parse_launch(description, &error);
+  std::string text = description;
   g_free(description);
-  fail_unless(pipeline != NULL, "%s", error ? error->message : "");
-  GstElement *ads = gst_bin_get_by_name(GST_BIN(pipeline), "ads");
-  cues->ads = ads;
-  GstPad *sink = gst_element_get_static_pad(ads, "sink");
-  gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_BUFFER, cue_probe, cues, NULL);
-  gst_object_unref(sink);
-  for (const char *name : {"video", "audio"}) {
-    GstElement *appsink = gst_bin_get_by_name(GST_BIN(pipeline), name);
-    GstAppSinkCallbacks callbacks = {};
-    callbacks.new_sample = g_str_equal(name, "video") ? on_video : on_audio;
-    gst_app_sink_set_callbacks(GST_APP_SINK(appsink), &callbacks, output, NULL);
-    gst_object_unref(appsink);
-  }
-  GstBus *bus = gst_element_get_bus(pipeline);
-  gst_bus_set_sync_handler(bus, collect, messages, NULL);
-  std::string result = play_to_end(pipeline, bus);
-  gst_bus_set_sync_handler(bus, NULL, NULL, NULL);
-  gst_object_unref(bus);
-  gst_object_unref(ads);
-  gst_object_unref(pipeline);
+  std::string result = run(text, cues, messages, [output](GstElement *pipeline) {
+    for (const char *name : {"video", "audio"}) {
+      GstElement *appsink = gst_bin_get_by_name(GST_BIN(pipeline), name);
+      GstAppSinkCallbacks callbacks = {};
+      callbacks.new_sample = g_str_equal(name, "video") ? on_video : on_audio;
+      gst_app_sink_set_callbacks(GST_APP_SINK(appsink), &callbacks, output, NULL);
+      gst_object_unref(appsink);
+    }
+  });
   fail_unless(result.empty(), "%s", result.c_str());
 }
 
