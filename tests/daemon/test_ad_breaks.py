@@ -30,9 +30,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
-from checks import failures, note, tap, tap_finish  # noqa: E402
+from checks import note, tap, tap_finish  # noqa: E402
 from test_channels import (ONAIRD, Fatal, create, field_names, local, media_playlists,  # noqa: E402
-                           scratch_daemon, state_is, wait_channel)
+                           finish_daemon, scratch_daemon, state_is, wait_channel)
 
 # Two small rungs: markers must reach every rendition. Every segment is kept
 # (playlist-length=0) so that a break's tags stay in the playlist.
@@ -258,20 +258,7 @@ def main():
     except Fatal as error:
         tap(False, "the test ran to its end", str(error))
     finally:
-        code = daemon.terminate(30)
-        if code is None:
-            daemon.kill()
-        if failures:
-            for run in range(1, daemon.runs + 1):
-                path = os.path.join(work, f"onaird-{run}.log")
-                if os.path.exists(path):
-                    note(f"--- {path} (last lines)")
-                    for line in open(path, errors="replace").read().splitlines()[-40:]:
-                        note(line)
-        if os.environ.get("ONAIR_KEEP_WORK") == "1":
-            note(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        finish_daemon(daemon, work)
     tap_finish()
 
 

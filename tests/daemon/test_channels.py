@@ -599,6 +599,27 @@ def scratch_daemon(prefix):
     return work, state, Daemon(state, pipelines, work)
 
 
+def finish_daemon(daemon, work):
+    """Stops the daemon; after a failure shows the end of its logs; removes
+    the scratch directory (ONAIR_KEEP_WORK=1 keeps it after a failure)."""
+    code = daemon.terminate(30)
+    if code is None:
+        daemon.kill()
+    keep = False
+    if failures:
+        keep = os.environ.get("ONAIR_KEEP_WORK") == "1"
+        for run in range(1, daemon.runs + 1):
+            path = os.path.join(work, f"onaird-{run}.log")
+            if os.path.exists(path):
+                note(f"--- {path} (last lines)")
+                for line in open(path, errors="replace").read().splitlines()[-40:]:
+                    note(line)
+    if keep:
+        note(f"kept {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
     for program in (ONAIRD, "gst-launch-1.0", "ffmpeg"):
         if shutil.which(program) is None:
@@ -606,7 +627,6 @@ def main():
             return
     work, state, daemon = scratch_daemon("onair-channels-")
     producer = None
-    keep = False
     try:
         daemon.start()
         note(f"onaird on {daemon.base}, state {state}")
@@ -630,21 +650,7 @@ def main():
         tap(False, "the test ran to its end", str(error))
     finally:
         stop_process(producer)
-        code = daemon.terminate(30)
-        if code is None:
-            daemon.kill()
-        if failures:
-            keep = os.environ.get("ONAIR_KEEP_WORK") == "1"
-            for run in range(1, daemon.runs + 1):
-                path = os.path.join(work, f"onaird-{run}.log")
-                if os.path.exists(path):
-                    note(f"--- {path} (last lines)")
-                    for line in open(path, errors="replace").read().splitlines()[-40:]:
-                        note(line)
-        if not keep:
-            shutil.rmtree(work, ignore_errors=True)
-        else:
-            note(f"kept {work}")
+        finish_daemon(daemon, work)
     tap_finish()
 
 
