@@ -112,11 +112,14 @@ std::string render_mpd(const MpdDocument &document) {
         max_width = std::max(max_width, rep->width);
         max_height = std::max(max_height, rep->height);
       }
-      set(set_node, "maxWidth", std::to_string(max_width));
-      set(set_node, "maxHeight", std::to_string(max_height));
-      set(set_node, "par",
-          std::to_string(max_width / std::gcd(max_width, max_height)) + ":" +
-              std::to_string(max_height / std::gcd(max_width, max_height)));
+      /* sizes unknown (no caps with a size yet): none written */
+      if (max_width > 0 && max_height > 0) {
+        int divisor = std::gcd(max_width, max_height);
+        set(set_node, "maxWidth", std::to_string(max_width));
+        set(set_node, "maxHeight", std::to_string(max_height));
+        set(set_node, "par",
+            std::to_string(max_width / divisor) + ":" + std::to_string(max_height / divisor));
+      }
     } else {
       xmlNodePtr role = xmlNewChild(set_node, nullptr, X("Role"), nullptr);
       set(role, "schemeIdUri", "urn:mpeg:dash:role:2011");

@@ -241,6 +241,28 @@ GST_END_TEST;
 /* An ad break whose start left the live window: the window still says it is
  * inside the break (CUE-OUT-CONT with the elapsed time) until its CUE-IN,
  * and the two DATERANGE tags of the break share their START-DATE. */
+/* A video representation with no size known yet: no maxWidth/par (and no
+ * division by zero). */
+GST_START_TEST(test_mpd_video_without_size) {
+  MpdDocument document;
+  MpdRepresentation video;
+  video.id = "video";
+  video.codecs = "avc1.64001F";
+  video.bandwidth = 1000000;
+  video.timescale = 3000;
+  video.initialization = "video/init.mp4";
+  video.media = "video/seg_$Number%05d$.m4s";
+  video.segments = {{0, 0, 6000}};
+  document.representations = {video};
+  std::string text = render_mpd(document);
+  xmlDocPtr doc = xmlReadMemory(text.data(), int(text.size()), "manifest.mpd", nullptr, XML_PARSE_NONET);
+  fail_unless(doc != nullptr, "MPD does not parse:\n%s", text.c_str());
+  fail_unless_equals_string(xpath_string(doc, "string(count(//d:AdaptationSet[@par]))"), "0");
+  fail_unless_equals_string(xpath_string(doc, "string(count(//d:Representation[@id='video']))"), "1");
+  xmlFreeDoc(doc);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_break_across_the_window) {
   MediaPlaylist playlist("init.mp4", PlaylistMode::Live, 3);
   playlist.append(segment(2, 10, 1000));
@@ -328,6 +350,7 @@ static Suite *playlist_suite(void) {
   tcase_add_test(tc, test_markers_attach_to_next_segment);
   tcase_add_test(tc, test_multivariant_playlist);
   tcase_add_test(tc, test_mpd_is_valid_xml_with_timeline);
+  tcase_add_test(tc, test_mpd_video_without_size);
   tcase_add_test(tc, test_break_across_the_window);
   tcase_add_test(tc, test_mpd_scte35_event_stream);
   return s;
