@@ -6,9 +6,9 @@
 // videotestsrc (a ball on black) ! adsplice mode=replace ! abrladder ! abrsink
 // mode=live, audio through adsplice, with one break scheduled by
 // "splice-out-at" whose creative is a solid green MP4 generated here. The
-// output directory is served over HTTP on 127.0.0.1 while it grows, and
-// hls.js plays master.m3u8 from the start of the channel, so that it crosses
-// the break live.
+// output directory is served over HTTP on 127.0.0.1 while it grows; hls.js
+// starts on master.m3u8 once it lists 3 segments, about 9 s before the break,
+// and crosses the break live.
 //
 // How the splice is timed: in the page, requestVideoFrameCallback looks at
 // every frame the video element presents and records the media time at
@@ -18,9 +18,13 @@
 // id is the DATERANGE ID and whose start is START-DATE mapped to media time
 // through EXT-X-PROGRAM-DATE-TIME; the cue of SCTE35-OUT lasts until the end
 // of the break once the IN tag gives its DURATION. The test records
-// video.currentTime when that cue's `enter` and `exit` events fire. Pass:
+// video.currentTime (and performance.now()) when that cue's `enter` and
+// `exit` events fire. Pass:
 // - `enter` within 0.5 s of the first creative frame and `exit` within 0.5 s
-//   of the first program frame after it (media time);
+//   of the first program frame after it, both in media time (currentTime in
+//   the handler against the frame's mediaTime) and in wall-clock time (the
+//   handler against the frame's presentationTime);
+// - the EXT-X-CUE-OUT and -IN segments start within 0.5 s of those frames;
 // - the cue's id is the break-id adsplice posted on the bus;
 // - playback goes on to 4 s past the break's end with no `waiting` event and
 //   no hls.js stall error after it first started playing, currentTime never
@@ -188,7 +192,7 @@ const PAGE = playerPage('hls.js ad break', '/lib/hls.js', `
   canvas.height = 9;
   const context = canvas.getContext('2d', { willReadFrequently: true });
   let lastGreen = null;
-  const onFrame = (wall, metadata) => {
+  const onFrame = (callbackTime, metadata) => {
     context.drawImage(video, 0, 0, canvas.width, canvas.height);
     const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
     let r = 0, g = 0, b = 0;
@@ -202,7 +206,8 @@ const PAGE = playerPage('hls.js ad break', '/lib/hls.js', `
     const green = g > 120 && r < 100 && b < 100;
     report.frames.count++;
     if (green !== lastGreen) {
-      report.frames.changes.push({ green, mediaTime: metadata.mediaTime, currentTime: video.currentTime, wall, rgb: [r, g, b] });
+      report.frames.changes.push({ green, mediaTime: metadata.mediaTime, currentTime: video.currentTime,
+        wall: metadata.presentationTime, rgb: [r, g, b] });
       lastGreen = green;
     }
     video.requestVideoFrameCallback(onFrame);
@@ -304,7 +309,12 @@ function creativeSpan(changes) {
   const first = changes.findIndex((change) => change.green);
   if (first < 0) return null;
   const back = changes.slice(first + 1).find((change) => !change.green);
-  return { out: changes[first].mediaTime, in: back ? back.mediaTime : null };
+  return {
+    out: changes[first].mediaTime,
+    outWall: changes[first].wall,
+    in: back ? back.mediaTime : null,
+    inWall: back ? back.wall : null,
+  };
 }
 
 async function watch(page, producer) {
@@ -417,6 +427,13 @@ async function main() {
     if (Math.abs(span.in - span.out - BREAK_DURATION) > TOLERANCE) {
       failures.push(`the creative showed for ${fmt(span.in - span.out)} s, not the break's ${BREAK_DURATION} s`);
     }
+    // The CUE-OUT and CUE-IN segments start where the picture changes.
+    for (const [name, fragment, at] of [['CUE-OUT', state.outFragment, span.out], ['CUE-IN', state.inFragment, span.in]]) {
+      if (!fragment) failures.push(`hls.js lists no segment with EXT-X-${name}`);
+      else if (Math.abs(fragment.start - at) > TOLERANCE) {
+        failures.push(`the EXT-X-${name} segment starts at ${fmt(fragment.start)} s, the picture changes at ${fmt(at)} s`);
+      }
+    }
     if (state.maxTime < span.in + PAST_BREAK) {
       failures.push(`playback reached ${fmt(state.maxTime)} s, not ${PAST_BREAK} s past the break's end (${fmt(span.in)} s)`);
     }
@@ -442,18 +459,28 @@ async function main() {
     if (!outCue.exit) failures.push('the SCTE35-OUT cue never fired exit (the break has no known end)');
     if (span && outCue.enter) {
       const late = outCue.enter.currentTime - span.out;
+      const wallLate = (outCue.enter.wall - span.outWall) / 1000;
       log(`OUT: cue enter at ${fmt(outCue.enter.currentTime)} s, ${fmt(late)} s after the first creative frame ` +
+        `(${fmt(wallLate)} s after it was presented, wall clock) ` +
         `(cue start ${fmt(outCue.startTime)} s, OUT segment start ${fmt(state.outFragment && state.outFragment.start)} s)`);
       if (Math.abs(late) > TOLERANCE) {
         failures.push(`the SCTE35-OUT cue fired ${fmt(late)} s from the splice (first creative frame at ${fmt(span.out)} s)`);
       }
+      if (Math.abs(wallLate) > TOLERANCE) {
+        failures.push(`the SCTE35-OUT cue fired ${fmt(wallLate)} s (wall clock) from the first creative frame's presentation`);
+      }
     }
     if (span && span.in !== null && outCue.exit) {
       const late = outCue.exit.currentTime - span.in;
+      const wallLate = (outCue.exit.wall - span.inWall) / 1000;
       log(`IN: cue exit at ${fmt(outCue.exit.currentTime)} s, ${fmt(late)} s after the first program frame ` +
+        `(${fmt(wallLate)} s after it was presented, wall clock) ` +
         `(cue end ${fmt(outCue.endTime)} s, IN segment start ${fmt(state.inFragment && state.inFragment.start)} s)`);
       if (Math.abs(late) > TOLERANCE) {
         failures.push(`the SCTE35-OUT cue ended ${fmt(late)} s from the splice back (first program frame at ${fmt(span.in)} s)`);
+      }
+      if (Math.abs(wallLate) > TOLERANCE) {
+        failures.push(`the SCTE35-OUT cue ended ${fmt(wallLate)} s (wall clock) from the first program frame's presentation`);
       }
     }
   }
