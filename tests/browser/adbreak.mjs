@@ -293,6 +293,7 @@ const PAGE = playerPage('hls.js ad break', '/lib/hls.js', `
       tracks: report.tracks.map(({ track, ...rest }) => rest),
       outFragment: tagged('EXT-X-CUE-OUT'),
       inFragment: tagged('EXT-X-CUE-IN'),
+      maxTime: Math.max(report.maxTime, video.currentTime),
       currentTime: video.currentTime, paused: video.paused, ended: video.ended, readyState: video.readyState,
     };
   };
