@@ -15,7 +15,7 @@
  *     ! abrladder ! abrsink mode=live location=DIR
  *   audiotestsrc is-live=true ! ads.audio_sink ads.audio_src ! ladder.audio
  * schedules a break with adsplice's "splice-out-at" signal before it plays,
- * sends EOS after --seconds of running time and exits once abrsink has
+ * sends EOS --seconds after it is set to PLAYING and exits once abrsink has
  * finished. Its stdout is one JSON object per line: {"event":"playing"},
  * {"event":"break-start"|"break-end", "break-id", "id", "running-time"} from
  * adsplice's bus messages, {"event":"eos"}; errors and warnings go to stderr.
@@ -25,7 +25,6 @@
 #include <gst/gst.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 
 namespace {
@@ -119,7 +118,7 @@ gboolean on_bus(GstBus *, GstMessage *message, gpointer user_data) {
   return G_SOURCE_CONTINUE;
 }
 
-/* Ends the channel after --seconds of running time: EOS from the sources,
+/* Ends the channel --seconds after it started: EOS from the sources,
  * so that abrsink closes its last segments and ends its playlists. */
 gboolean check_end(gpointer user_data) {
   State *state = static_cast<State *>(user_data);
