@@ -15,129 +15,29 @@
 // ONAIR_CHROMIUM (default /usr/bin/chromium).
 // Exit: 0 pass, 1 fail, 77 skip (no Chromium or npm packages).
 
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 
-const EXIT_SKIP = 77;
+import {
+  cleanups,
+  findRequirements,
+  firstLine,
+  launchChromium,
+  listOutput,
+  log,
+  playerPage,
+  run,
+  runTest,
+  startServer,
+  summarizeRequests,
+} from './harness.mjs';
+
 const TARGET_SECONDS = 5;
 const PLAY_TIMEOUT_MS = 60_000;
 const PRODUCE_TIMEOUT_MS = 240_000;
 const LADDER = '720p:2000,360p:600,144p:150';
 const EXPECTED_RUNGS = LADDER.split(',').length;
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const sourceRoot = path.resolve(process.env.ONAIR_SOURCE_ROOT || path.join(here, '..', '..'));
-const nodeDir = path.resolve(process.env.ONAIR_NODE_DIR || path.join(sourceRoot, 'tests', 'node'));
-const chromiumPath = process.env.ONAIR_CHROMIUM || '/usr/bin/chromium';
-
-const MIME_TYPES = {
-  '.m3u8': 'application/vnd.apple.mpegurl',
-  '.mpd': 'application/dash+xml',
-  '.m4s': 'video/mp4',
-  '.mp4': 'video/mp4',
-  '.m4a': 'audio/mp4',
-  '.ts': 'video/mp2t',
-  '.js': 'text/javascript; charset=utf-8',
-  '.html': 'text/html; charset=utf-8',
-};
-
-let interrupted = false;
-
-function log(message) {
-  if (!interrupted) process.stdout.write(`${message}\n`);
-}
-
-function skip(message) {
-  log(`SKIP: ${message}`);
-  process.exit(EXIT_SKIP);
-}
-
-// Everything that must be undone, whatever happens.
-const cleanups = [];
-async function cleanUp() {
-  while (cleanups.length) {
-    const cleanup = cleanups.pop();
-    try {
-      await cleanup();
-    } catch (error) {
-      log(`warning: clean-up failed: ${error.message}`);
-    }
-  }
-}
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, async () => {
-    log(`interrupted by ${signal}; cleaning up`);
-    interrupted = true; // what fails from here on is the clean-up's doing
-    await cleanUp();
-    process.exit(1);
-  });
-}
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-// A dist file of an npm package; several names cover the packages' major versions.
-function distFile(packageName, candidates) {
-  const packageDir = path.join(nodeDir, 'node_modules', packageName);
-  for (const candidate of candidates) {
-    const file = path.join(packageDir, candidate);
-    if (fs.existsSync(file)) return file;
-  }
-  return null;
-}
-
-function findRequirements() {
-  if (!fs.existsSync(chromiumPath)) {
-    skip(`${chromiumPath} not found (apt-get install chromium, or run ./dev.sh test)`);
-  }
-  const require = createRequire(path.join(nodeDir, 'package.json'));
-  let playwright;
-  try {
-    playwright = require('playwright-core');
-  } catch (error) {
-    skip(`playwright-core not found in ${nodeDir}/node_modules (run npm ci there, or ./dev.sh test)`);
-  }
-  const hlsJs = distFile('hls.js', ['dist/hls.min.js', 'dist/hls.js']);
-  const dashJs = distFile('dashjs', ['dist/modern/umd/dash.all.min.js', 'dist/dash.all.min.js']);
-  if (!hlsJs || !dashJs) {
-    skip(`hls.js or dash.js not found in ${nodeDir}/node_modules (run npm ci there, or ./dev.sh test)`);
-  }
-  return { playwright, hlsJs, dashJs };
-}
-
-// Runs a command to completion, output collected; rejects on timeout.
-function run(command, args, { timeoutMs, env }) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    const kill = () => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL');
-    cleanups.push(kill);
-    const timer = setTimeout(() => {
-      kill();
-      reject(new Error(`${command} took longer than ${timeoutMs / 1000} s\n${output}`));
-    }, timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot run ${command}: ${error.message}`));
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, output });
-    });
-  });
-}
 
 async function produceVod(dir) {
   const args = [
@@ -162,43 +62,6 @@ async function produceVod(dir) {
       throw new Error(`gst-launch-1.0 succeeded but wrote no ${file}; it printed:\n${result.output}`);
     }
   }
-}
-
-function listOutput(dir) {
-  const lines = [];
-  const walk = (relative) => {
-    for (const entry of fs.readdirSync(path.join(dir, relative), { withFileTypes: true })) {
-      const name = path.join(relative, entry.name);
-      if (entry.isDirectory()) walk(name);
-      else lines.push(`${name} (${fs.statSync(path.join(dir, name)).size} bytes)`);
-    }
-  };
-  walk('');
-  return lines.sort();
-}
-
-function playerPage(title, scriptUrl, body) {
-  return `<!doctype html>
-<html><head><meta charset="utf-8"><title>${title}</title>
-<script src="${scriptUrl}"></script></head>
-<body><video id="video" muted playsinline width="640" height="360"></video>
-<script>
-window.report = { errors: [], warnings: [], levels: [], audioTracks: [], switches: [], version: '' };
-const video = document.getElementById('video');
-video.addEventListener('error', () => {
-  const error = video.error;
-  window.report.errors.push('video element: ' + (error ? error.code + ' ' + error.message : 'unknown error'));
-});
-function startPlaying() {
-  video.play().catch((error) => window.report.errors.push('video.play(): ' + error.message));
-}
-try {
-${body}
-} catch (error) {
-  window.report.errors.push('player setup threw: ' + error.message);
-}
-</script></body></html>
-`;
 }
 
 const HLS_PAGE = playerPage('hls.js', '/lib/hls.js', `
@@ -258,82 +121,6 @@ const DASH_PAGE = playerPage('dash.js', '/lib/dash.js', `
   player.initialize(video, '/media/manifest.mpd', true);
 `);
 
-// Serves the output under /media, the players under /lib, pages at /hls.html and /dash.html.
-function startServer(mediaDir, { hlsJs, dashJs }) {
-  const requests = [];
-  const server = http.createServer((request, response) => {
-    const url = new URL(request.url, 'http://localhost');
-    const pathname = decodeURIComponent(url.pathname);
-    const send = (status, type, body) => {
-      response.writeHead(status, {
-        'Content-Type': type,
-        'Content-Length': Buffer.byteLength(body),
-        'Cache-Control': 'no-cache',
-      });
-      response.end(request.method === 'HEAD' ? undefined : body);
-    };
-    const sendFile = (file) => {
-      fs.readFile(file, (error, data) => {
-        if (error) {
-          requests.push({ path: pathname, status: 404 });
-          send(404, 'text/plain', `not found: ${pathname}\n`);
-          return;
-        }
-        requests.push({ path: pathname, status: 200, bytes: data.length });
-        send(200, MIME_TYPES[path.extname(file).toLowerCase()] || 'application/octet-stream', data);
-      });
-    };
-
-    if (pathname === '/hls.html') return send(200, MIME_TYPES['.html'], HLS_PAGE);
-    if (pathname === '/dash.html') return send(200, MIME_TYPES['.html'], DASH_PAGE);
-    if (pathname === '/lib/hls.js') return sendFile(hlsJs);
-    if (pathname === '/lib/dash.js') return sendFile(dashJs);
-    if (pathname.startsWith('/media/')) {
-      const file = path.resolve(mediaDir, '.' + pathname.slice('/media'.length));
-      if (file.startsWith(mediaDir + path.sep)) return sendFile(file);
-    }
-    if (pathname === '/favicon.ico') return send(204, 'text/plain', '');
-    requests.push({ path: pathname, status: 404 });
-    return send(404, 'text/plain', `not found: ${pathname}\n`);
-  });
-  const sockets = new Set();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      cleanups.push(
-        () =>
-          new Promise((done) => {
-            for (const socket of sockets) socket.destroy();
-            server.close(() => done());
-          }),
-      );
-      resolve({ base: `http://127.0.0.1:${server.address().port}`, requests });
-    });
-  });
-}
-
-// Requests of one playback, grouped by folder: "720p: 1 playlist, 1 init, 5 segments".
-function summarizeRequests(requests) {
-  const byFolder = new Map();
-  for (const { path: requestPath } of requests) {
-    if (!requestPath.startsWith('/media/')) continue;
-    const relative = requestPath.slice('/media/'.length);
-    const folder = relative.includes('/') ? relative.split('/')[0] : '.';
-    const kind = relative.endsWith('.m3u8') || relative.endsWith('.mpd')
-      ? 'playlist' : /init/.test(path.basename(relative)) ? 'init' : 'segment';
-    const counts = byFolder.get(folder) || { playlist: 0, init: 0, segment: 0 };
-    counts[kind] += 1;
-    byFolder.set(folder, counts);
-  }
-  return [...byFolder.entries()]
-    .map(([folder, c]) => `${folder}: ${c.playlist} playlist, ${c.init} init, ${c.segment} segment`)
-    .join('; ');
-}
-
 async function play(browser, server, name, pagePath) {
   const failures = [];
   const context = await browser.newContext();
@@ -361,8 +148,7 @@ async function play(browser, server, name, pagePath) {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   } catch (error) {
-    // Playwright's messages carry a colored call log: keep the first line.
-    failures.push(`driving the page failed: ${error.message.replace(/\x1b\[[0-9;]*m/g, '').split('\n')[0]}`);
+    failures.push(`driving the page failed: ${firstLine(error)}`);
   }
   const pageBroken = failures.length > 0;
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
@@ -402,7 +188,7 @@ async function play(browser, server, name, pagePath) {
 }
 
 async function main() {
-  const requirements = findRequirements();
+  const requirements = findRequirements(['hls.js', 'dash.js']);
   const existingDir = process.argv[2];
   let mediaDir;
   if (existingDir) {
@@ -417,34 +203,12 @@ async function main() {
   }
   log(`output:\n  ${listOutput(mediaDir).join('\n  ')}`);
 
-  const server = await startServer(mediaDir, requirements);
+  const server = await startServer(mediaDir, {
+    pages: { '/hls.html': HLS_PAGE, '/dash.html': DASH_PAGE },
+    files: { '/lib/hls.js': requirements.players['hls.js'], '/lib/dash.js': requirements.players['dash.js'] },
+  });
   log(`serving on ${server.base}`);
-
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'onair-chromium-'));
-  cleanups.push(() => fs.rmSync(userDataDir, { recursive: true, force: true }));
-  // Playwright gives Chromium a temporary profile; a temporary HOME keeps the
-  // rest of what it writes (caches, crash reports) out of the real one too.
-  const browser = await withTimeout(
-    requirements.playwright.chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--autoplay-policy=no-user-gesture-required',
-      ],
-      env: { ...process.env, HOME: userDataDir },
-    }),
-    60_000,
-    'starting Chromium',
-  );
-  cleanups.push(() => withTimeout(browser.close(), 20_000, 'closing Chromium'));
-  log(`browser: Chromium ${browser.version()}`);
+  const browser = await launchChromium(requirements.playwright);
 
   const failures = [
     ...(await play(browser, server, 'hls.js', '/hls.html')),
@@ -453,26 +217,4 @@ async function main() {
   return failures;
 }
 
-const overall = setTimeout(async () => {
-  log(`FAIL: the whole test took longer than 500 s`);
-  await cleanUp();
-  process.exit(1);
-}, 500_000);
-
-let exitCode = 0;
-try {
-  const failures = await main();
-  if (failures.length > 0) {
-    log(`\nFAIL: ${failures.length} problem(s):\n  ${failures.join('\n  ')}`);
-    exitCode = 1;
-  } else {
-    log('\nPASS: hls.js and dash.js both played the ladder');
-  }
-} catch (error) {
-  log(`\nFAIL: ${error.message}`);
-  exitCode = 1;
-} finally {
-  clearTimeout(overall);
-  await cleanUp();
-}
-process.exit(exitCode);
+await runTest(main, { overallMs: 500_000, passMessage: 'hls.js and dash.js both played the ladder' });

@@ -14,7 +14,7 @@ fi
 
 # Folders that hold our own C++; missing ones (not written yet) are skipped.
 dirs=()
-for dir in plugins tests/elements tests/pipelines daemon pipelines; do
+for dir in plugins tests/elements tests/pipelines tests/browser daemon pipelines; do
   [ -d "$root/$dir" ] && dirs+=("$root/$dir")
 done
 
