@@ -28,6 +28,15 @@ GstElement *make(const char *factory) {
   return element;
 }
 
+/* Stops and frees a pipeline of ours. Stopping joins its streaming threads:
+ * not on the program's. */
+void stop_in_background(GstElement *pipeline) {
+  std::thread([pipeline] {
+    gst_element_set_state(pipeline, GST_STATE_NULL);
+    gst_object_unref(pipeline);
+  }).detach();
+}
+
 /* The program's caps as a capsfilter after videorate wants them: without a
  * framerate when the program has none (videorate is then left out). */
 bool has_framerate(const GstCaps *caps) {
@@ -125,14 +134,7 @@ struct AdFiller::Creative {
   ~Creative() {
     if (pending) gst_buffer_unref(pending);
     g_object_unref(adapter);
-    if (pipeline) {
-      /* Stopping joins its streaming threads: not on the program's. */
-      GstElement *doomed = pipeline;
-      std::thread([doomed] {
-        gst_element_set_state(doomed, GST_STATE_NULL);
-        gst_object_unref(doomed);
-      }).detach();
-    }
+    if (pipeline) stop_in_background(pipeline);
   }
 };
 
@@ -154,13 +156,7 @@ AdFiller::AdFiller(std::vector<std::string> creatives, const std::string &slate_
 
 AdFiller::~AdFiller() {
   running_.clear();
-  if (slate_pipeline_) {
-    GstElement *doomed = slate_pipeline_;
-    std::thread([doomed] {
-      gst_element_set_state(doomed, GST_STATE_NULL);
-      gst_object_unref(doomed);
-    }).detach();
-  }
+  if (slate_pipeline_) stop_in_background(slate_pipeline_);
   if (slate_) gst_buffer_unref(slate_);
   gst_caps_unref(video_caps_);
   if (audio_caps_) gst_caps_unref(audio_caps_);
@@ -216,12 +212,8 @@ GstBuffer *AdFiller::slate(GstClockTime timeout) {
     warn_(std::string("The ad slate image does not decode: ") + error->message + "; black instead");
     g_error_free(error);
     gst_message_unref(message);
-    GstElement *doomed = slate_pipeline_;
+    stop_in_background(slate_pipeline_);
     slate_pipeline_ = nullptr;
-    std::thread([doomed] {
-      gst_element_set_state(doomed, GST_STATE_NULL);
-      gst_object_unref(doomed);
-    }).detach();
     start_slate("");
   }
   return nullptr;
@@ -293,25 +285,40 @@ void AdFiller::advance() {
   while (running_.size() < 2 && next_index_ < creatives_.size()) running_.push_back(start(next_index_++));
 }
 
+AdFiller::Pull AdFiller::pull(Creative &creative, GstBuffer **frame) {
+  if (creative.pending) {
+    *frame = creative.pending;
+    creative.pending = nullptr;
+    return Pull::Frame;
+  }
+  check_bus(creative);
+  creative.failed = creative.failed || creative.branches->failed;
+  GstAppSink *sink = creative.video_sink();
+  if (!creative.failed && sink) {
+    if (GstSample *sample = gst_app_sink_try_pull_sample(sink, 0)) {
+      *frame = gst_buffer_ref(gst_sample_get_buffer(sample));
+      gst_sample_unref(sample);
+      return Pull::Frame;
+    }
+    return gst_app_sink_is_eos(sink) ? Pull::Over : Pull::Later;
+  }
+  return creative.failed || creative.ended ? Pull::Over : Pull::Later;
+}
+
 bool AdFiller::ready() {
   std::lock_guard<std::mutex> lock(lock_);
   while (!running_.empty()) {
     Creative &creative = *running_.front();
     if (creative.pending) return true;
-    check_bus(creative);
-    creative.failed = creative.failed || creative.branches->failed;
-    GstAppSink *sink = creative.video_sink();
-    if (!creative.failed && sink) {
-      if (GstSample *sample = gst_app_sink_try_pull_sample(sink, 0)) {
-        creative.pending = gst_buffer_ref(gst_sample_get_buffer(sample));
-        gst_sample_unref(sample);
+    switch (pull(creative, &creative.pending)) {
+      case Pull::Frame:
         return true;
-      }
-      if (!gst_app_sink_is_eos(sink)) return false;
-    } else if (!creative.failed && !creative.ended) {
-      return false;
+      case Pull::Later:
+        return false;
+      case Pull::Over:
+        advance();
+        break;
     }
-    advance();
   }
   GstBuffer *picture = slate(0);
   if (picture) gst_buffer_unref(picture);
@@ -323,32 +330,21 @@ GstBuffer *AdFiller::next_video() {
   while (!running_.empty()) {
     Creative &creative = *running_.front();
     GstBuffer *frame = nullptr;
-    check_bus(creative);
-    creative.failed = creative.failed || creative.branches->failed;
-    GstAppSink *sink = creative.video_sink();
-    if (creative.pending) {
-      frame = creative.pending;
-      creative.pending = nullptr;
-    } else if (!creative.failed && sink) {
-      if (GstSample *sample = gst_app_sink_try_pull_sample(sink, 0)) {
-        frame = gst_buffer_ref(gst_sample_get_buffer(sample));
-        gst_sample_unref(sample);
-      } else if (!gst_app_sink_is_eos(sink)) {
+    switch (pull(creative, &frame)) {
+      case Pull::Frame:
+        if (!creative.shown) {
+          creative.shown = true;
+          played_.push_back(creative.location);
+          GST_INFO("ad creative %s: on air", creative.location.c_str());
+        }
+        return frame;
+      case Pull::Later:
         return nullptr; /* not decoded yet: the caller repeats its last frame */
-      }
-    } else if (!creative.failed && !creative.ended) {
-      return nullptr;
+      case Pull::Over:
+        GST_INFO("ad creative %s: over", creative.location.c_str());
+        advance();
+        break;
     }
-    if (frame) {
-      if (!creative.shown) {
-        creative.shown = true;
-        played_.push_back(creative.location);
-        GST_INFO("ad creative %s: on air", creative.location.c_str());
-      }
-      return frame;
-    }
-    GST_INFO("ad creative %s: over", creative.location.c_str());
-    advance();
   }
   /* a break started before its slate was made waits for it a little */
   return slate(100 * GST_MSECOND);
@@ -373,8 +369,10 @@ void AdFiller::fill_audio(guint8 *dest, gsize bytes) {
     filled = MIN(bytes, gst_adapter_available(creative->adapter));
     /* whole frames only */
     if (audio_info_.bpf) filled -= filled % audio_info_.bpf;
-    if (filled)
-      gst_adapter_copy(creative->adapter, dest, 0, filled), gst_adapter_flush(creative->adapter, filled);
+    if (filled) {
+      gst_adapter_copy(creative->adapter, dest, 0, filled);
+      gst_adapter_flush(creative->adapter, filled);
+    }
   }
   if (filled < bytes && audio_info_.finfo)
     gst_audio_format_info_fill_silence(audio_info_.finfo, dest + filled, bytes - filled);

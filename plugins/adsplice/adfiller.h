@@ -57,7 +57,9 @@ class AdFiller {
 
  private:
   struct Creative;
+  enum class Pull { Frame, Later, Over }; /* a frame, none decoded yet, the creative is over */
   std::shared_ptr<Creative> start(size_t index);
+  Pull pull(Creative &creative, GstBuffer **frame); /* its next frame; with lock_ */
   void check_bus(Creative &creative);
   void advance(); /* drop the current creative and start the ones after */
   void start_slate(const std::string &location);
