@@ -1507,32 +1507,28 @@ static void follow_video(GstAbrSink *self, GstClockTimeDiff at, bool cut,
        * it is complete at once. A marked cut (an ad break's edge) starts the
        * audio at the frame it falls in. */
       if (markers.empty() && !a->backlog.empty()) release_audio(self, a, false, true);
-      if (a->generation_open && !a->ended) {
-        if (a->generation_start < at - shortest) {
-          if (a->pushed_end + (GstClockTimeDiff)frame >= at) {
-            cut_generation(self, a, markers);
-          } else {
-            /* a later cut replaces one not made yet, keeping its markers */
-            if (a->cut_at < 0) a->cut_markers.clear();
-            a->cut_markers.insert(a->cut_markers.end(), markers.begin(), markers.end());
-            a->cut_at = at;
-          }
-        } else if (!markers.empty()) {
+      /* The audio segment being written starts at the cut already (to
+       * within `shortest`), or, when the audio was cut an instant ago (the
+       * video's cut a few frames before this one) and no buffer came since,
+       * the next buffer is the one the cut falls in: that segment takes the
+       * markers. Else the audio cuts, now or when it gets there. */
+      bool open = a->generation_open && !a->ended;
+      bool starts_there =
+          open ? a->generation_start >= at - shortest : at < a->pushed_end + (GstClockTimeDiff)frame;
+      if (a->ended || (!open && markers.empty())) {
+        /* nothing to cut */
+      } else if (starts_there) {
+        if (!markers.empty()) {
           std::lock_guard<std::mutex> lock(self->priv->state_lock);
           mark_current_segment(*a, markers);
         }
-      } else if (!a->ended && !markers.empty()) {
-        /* cut an instant ago (the video's cut a few frames before this one)
-         * and no buffer since: the segment its next buffer starts takes the
-         * markers if the splice falls in that buffer, else a cut follows */
-        if (at < a->pushed_end + (GstClockTimeDiff)frame) {
-          std::lock_guard<std::mutex> lock(self->priv->state_lock);
-          mark_current_segment(*a, markers);
-        } else {
-          if (a->cut_at < 0) a->cut_markers.clear();
-          a->cut_markers.insert(a->cut_markers.end(), markers.begin(), markers.end());
-          a->cut_at = at;
-        }
+      } else if (open && a->pushed_end + (GstClockTimeDiff)frame >= at) {
+        cut_generation(self, a, markers);
+      } else {
+        /* a later cut replaces one not made yet, keeping its markers */
+        if (a->cut_at < 0) a->cut_markers.clear();
+        a->cut_markers.insert(a->cut_markers.end(), markers.begin(), markers.end());
+        a->cut_at = at;
       }
     }
     if (!a->backlog.empty()) release_audio(self, a, false);
