@@ -458,30 +458,27 @@ async function main() {
     }
     if (!outCue.enter) failures.push('the SCTE35-OUT cue never fired enter');
     if (!outCue.exit) failures.push('the SCTE35-OUT cue never fired exit (the break has no known end)');
-    if (span && outCue.enter) {
-      const late = outCue.enter.currentTime - span.out;
-      const wallLate = (outCue.enter.wall - span.outWall) / 1000;
-      log(`OUT: cue enter at ${fmt(outCue.enter.currentTime)} s, ${fmt(late)} s after the first creative frame ` +
-        `(${fmt(wallLate)} s after it was presented, wall clock) ` +
-        `(cue start ${fmt(outCue.startTime)} s, OUT segment start ${fmt(state.outFragment && state.outFragment.start)} s)`);
+    // Each edge of the break: the cue's event against the picture change,
+    // in media time and in wall-clock time.
+    const edges = [
+      { label: 'OUT', event: outCue.enter, did: 'fired', at: span && span.out, wall: span && span.outWall,
+        frame: 'first creative frame', cue: `cue start ${fmt(outCue.startTime)} s`, fragment: state.outFragment },
+      { label: 'IN', event: outCue.exit, did: 'ended', at: span && span.in, wall: span && span.inWall,
+        frame: 'first program frame', cue: `cue end ${fmt(outCue.endTime)} s`, fragment: state.inFragment },
+    ];
+    for (const edge of edges) {
+      if (!span || edge.at === null || !edge.event) continue;
+      const late = edge.event.currentTime - edge.at;
+      const wallLate = (edge.event.wall - edge.wall) / 1000;
+      log(`${edge.label}: cue ${edge.label === 'OUT' ? 'enter' : 'exit'} at ${fmt(edge.event.currentTime)} s, ` +
+        `${fmt(late)} s after the ${edge.frame} (${fmt(wallLate)} s after it was presented, wall clock) ` +
+        `(${edge.cue}, ${edge.label} segment start ${fmt(edge.fragment && edge.fragment.start)} s)`);
       if (Math.abs(late) > TOLERANCE) {
-        failures.push(`the SCTE35-OUT cue fired ${fmt(late)} s from the splice (first creative frame at ${fmt(span.out)} s)`);
+        failures.push(`the SCTE35-OUT cue ${edge.did} ${fmt(late)} s from the splice ` +
+          `${edge.label === 'OUT' ? '' : 'back '}(${edge.frame} at ${fmt(edge.at)} s)`);
       }
       if (Math.abs(wallLate) > TOLERANCE) {
-        failures.push(`the SCTE35-OUT cue fired ${fmt(wallLate)} s (wall clock) from the first creative frame's presentation`);
-      }
-    }
-    if (span && span.in !== null && outCue.exit) {
-      const late = outCue.exit.currentTime - span.in;
-      const wallLate = (outCue.exit.wall - span.inWall) / 1000;
-      log(`IN: cue exit at ${fmt(outCue.exit.currentTime)} s, ${fmt(late)} s after the first program frame ` +
-        `(${fmt(wallLate)} s after it was presented, wall clock) ` +
-        `(cue end ${fmt(outCue.endTime)} s, IN segment start ${fmt(state.inFragment && state.inFragment.start)} s)`);
-      if (Math.abs(late) > TOLERANCE) {
-        failures.push(`the SCTE35-OUT cue ended ${fmt(late)} s from the splice back (first program frame at ${fmt(span.in)} s)`);
-      }
-      if (Math.abs(wallLate) > TOLERANCE) {
-        failures.push(`the SCTE35-OUT cue ended ${fmt(wallLate)} s (wall clock) from the first program frame's presentation`);
+        failures.push(`the SCTE35-OUT cue ${edge.did} ${fmt(wallLate)} s (wall clock) from the ${edge.frame}'s presentation`);
       }
     }
   }
