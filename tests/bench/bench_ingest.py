@@ -133,7 +133,7 @@ import threading
 import time
 
 from benchutil import (Broken, adopt, env_number, fmt, forget, free_port, kill_children, listening, log, print_table,
-                       proc_cpu, ratio, run, run_main, stop, system_busy, tail)
+                       proc_children, proc_cpu, ratio, run, run_main, stop, system_busy, tail)
 
 SEGMENT_SECONDS = 2
 WINDOW_SEGMENTS = 10
@@ -185,17 +185,6 @@ def proc_status(pid, key):
     except OSError:
         pass
     return None
-
-
-def proc_children(pid):
-    out = []
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as f:
-                out += [int(p) for p in f.read().split()]
-    except OSError:
-        pass
-    return out
 
 
 def proc_switches(pid):

@@ -83,7 +83,7 @@ import urllib.request
 
 import benchutil
 from benchutil import (TICK, Broken, adopt, env_number, fmt, free_port, kill_children, listening, log, print_table,
-                       proc_cpu, ratio, run_main, stop, system_busy, tail)
+                       proc_children, proc_cpu, ratio, run_main, stop, system_busy, tail)
 
 SKIP = 77
 THROUGHPUT_GOAL = 3.0
@@ -131,12 +131,7 @@ def tree_cpu(pid):
         fields = text[text.rindex(")") + 2:].split()
         own = fields[11:15] if p == pid else fields[11:13]
         total += sum(int(v) for v in own) / TICK
-        try:
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as f:
-                    todo += [int(c) for c in f.read().split()]
-        except OSError:
-            pass
+        todo += proc_children(p)
     return total
 
 

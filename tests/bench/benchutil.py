@@ -184,6 +184,19 @@ def listening(port):
 TICK = os.sysconf("SC_CLK_TCK")
 
 
+def proc_children(pid):
+    """The pids of a process's children alive now (every thread's), from
+    /proc; none when it is gone."""
+    out = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                out += [int(p) for p in f.read().split()]
+    except OSError:
+        pass
+    return out
+
+
 def proc_cpu(pid):
     """user + system seconds of a process (all its threads), or None."""
     try:
