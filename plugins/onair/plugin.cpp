@@ -16,6 +16,10 @@ static gboolean plugin_init(GstPlugin *plugin) {
   ret |= GST_ELEMENT_REGISTER(adsplice, plugin);
 #endif
 
+#ifdef ONAIR_HAVE_GRAPHICS
+  ret |= GST_ELEMENT_REGISTER(newsflash, plugin);
+#endif
+
 #ifdef ONAIR_HAVE_INGEST
   ret |= GST_ELEMENT_REGISTER(rtmpserversrc, plugin);
   ret |= GST_ELEMENT_REGISTER(liveinput, plugin);
@@ -24,7 +28,7 @@ static gboolean plugin_init(GstPlugin *plugin) {
   return ret;
 }
 
-GST_PLUGIN_DEFINE(
-    GST_VERSION_MAJOR, GST_VERSION_MINOR, onair,
-    "onair live video pipeline elements: RTMP ingest, ad splicing, ABR ladder and HLS/DASH packaging",
-    plugin_init, VERSION, "LGPL", GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)
+GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, onair,
+                  "onair live video pipeline elements: RTMP ingest, ad splicing, news graphics, ABR ladder "
+                  "and HLS/DASH packaging",
+                  plugin_init, VERSION, "LGPL", GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)

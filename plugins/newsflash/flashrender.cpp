@@ -1,0 +1,372 @@
+/* onair
+ * Copyright (C) 2026 onair developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "flashrender.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace onair {
+
+namespace {
+
+/* Text sizes relative to the base font (a lower third's title). */
+constexpr gdouble SUBTITLE_SCALE = 0.7;
+constexpr gdouble CRAWL_SCALE = 0.8;
+constexpr gdouble FULLSCREEN_SCALE = 1.25;
+/* cairo's limit for an image surface is 32767 pixels a side */
+constexpr int MAX_CRAWL_WIDTH = 32000;
+
+void set_source_argb(cairo_t *cr, guint32 argb, gdouble opacity) {
+  cairo_set_source_rgba(cr, ((argb >> 16) & 0xff) / 255.0, ((argb >> 8) & 0xff) / 255.0,
+                        (argb & 0xff) / 255.0, ((argb >> 24) & 0xff) / 255.0 * opacity);
+}
+
+/* A context whose layout does not depend on the screen or the machine's
+ * font settings: 96 dpi, greyscale antialiasing, no hinting, so that text
+ * moves by sub-pixel amounts and renders the same everywhere. */
+void set_context_options(PangoContext *context) {
+  pango_cairo_context_set_resolution(context, 96);
+  cairo_font_options_t *options = cairo_font_options_create();
+  cairo_font_options_set_antialias(options, CAIRO_ANTIALIAS_GRAY);
+  cairo_font_options_set_hint_style(options, CAIRO_HINT_STYLE_NONE);
+  cairo_font_options_set_hint_metrics(options, CAIRO_HINT_METRICS_OFF);
+  pango_cairo_context_set_font_options(context, options);
+  cairo_font_options_destroy(options);
+}
+
+/* Lays text out for one frame size and style; shared by the renderer and the
+ * checks made when an item arrives. */
+struct Typesetter {
+  PangoContext *context;
+  const FlashStyle &style;
+  int width, height;
+
+  int margin_x() const { return (int)std::lround(width * style.safe_area); }
+  int margin_y() const { return (int)std::lround(height * style.safe_area); }
+
+  PangoFontDescription *font(gdouble scale) const {
+    PangoFontDescription *desc = pango_font_description_from_string(style.font_desc.c_str());
+    if (!(pango_font_description_get_set_fields(desc) & PANGO_FONT_MASK_SIZE))
+      pango_font_description_set_absolute_size(desc, height / 24.0 * scale * PANGO_SCALE);
+    else if (pango_font_description_get_size_is_absolute(desc))
+      pango_font_description_set_absolute_size(desc, pango_font_description_get_size(desc) * scale);
+    else
+      pango_font_description_set_size(desc, (gint)(pango_font_description_get_size(desc) * scale));
+    return desc;
+  }
+
+  /* Height of a line of text at this scale, in pixels. */
+  gdouble line_height(gdouble scale) const {
+    PangoFontDescription *desc = font(scale);
+    PangoFontMetrics *metrics = pango_context_get_metrics(context, desc, NULL);
+    gdouble h = (pango_font_metrics_get_ascent(metrics) + pango_font_metrics_get_descent(metrics)) /
+                (gdouble)PANGO_SCALE;
+    pango_font_metrics_unref(metrics);
+    pango_font_description_free(desc);
+    return h;
+  }
+  int padding() const { return std::max(2, (int)std::lround(line_height(1.0) * 0.35)); }
+
+  /* The crawl strip: full width, at the bottom of the safe area. */
+  int strip_height() const { return (int)std::ceil(line_height(CRAWL_SCALE) * 1.4); }
+  int strip_y() const { return height - margin_y() - strip_height(); }
+
+  /* wrap: width in pixels to wrap at, or -1 for one line */
+  PangoLayout *layout(const std::string &markup, gdouble scale, int wrap, PangoAlignment align) const {
+    PangoLayout *layout = pango_layout_new(context);
+    PangoFontDescription *desc = font(scale);
+    pango_layout_set_font_description(layout, desc);
+    pango_font_description_free(desc);
+    if (wrap > 0) {
+      pango_layout_set_width(layout, wrap * PANGO_SCALE);
+      pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
+    }
+    pango_layout_set_alignment(layout, align);
+    pango_layout_set_markup(layout, markup.c_str(), -1);
+    return layout;
+  }
+
+  /* A box of text: the layouts stacked with padding around; geometry only
+   * unless cr is given. */
+  struct Box {
+    PangoLayout *lines[2] = {nullptr, nullptr};
+    PangoRectangle logical[2] = {};
+    int width = 0, height = 0, gap = 0, pad = 0;
+    ~Box() {
+      for (PangoLayout *l : lines)
+        if (l) g_object_unref(l);
+    }
+  };
+  void box(Box *box, const std::string &title, const std::string &subtitle, gdouble scale,
+           PangoAlignment align) const {
+    box->pad = padding();
+    int wrap = std::max(1, width - 2 * margin_x() - 2 * box->pad);
+    box->lines[0] = layout(title, scale, wrap, align);
+    if (!subtitle.empty()) box->lines[1] = layout(subtitle, scale * SUBTITLE_SCALE, wrap, align);
+    box->gap = box->pad / 3;
+    int text_w = 0, text_h = 0;
+    for (int i = 0; i < 2; i++) {
+      if (!box->lines[i]) continue;
+      pango_layout_get_pixel_extents(box->lines[i], NULL, &box->logical[i]);
+      text_w = std::max(text_w, box->logical[i].width);
+      text_h += box->logical[i].height + (i > 0 ? box->gap : 0);
+    }
+    box->width = std::min(text_w + 2 * box->pad, width);
+    box->height = std::min(text_h + 2 * box->pad, height);
+  }
+};
+
+/* An ARGB buffer with a cairo context on its pixels, turned into an overlay
+ * rectangle once drawn. */
+struct Canvas {
+  GstBuffer *buffer;
+  GstMapInfo map;
+  cairo_surface_t *surface;
+  cairo_t *cr;
+  int width, height;
+
+  Canvas(int w, int h) : width(std::max(1, w)), height(std::max(1, h)) {
+    buffer = gst_buffer_new_allocate(NULL, (gsize)width * height * 4, NULL);
+    gst_buffer_map(buffer, &map, GST_MAP_READWRITE);
+    memset(map.data, 0, map.size);
+    surface = cairo_image_surface_create_for_data(map.data, CAIRO_FORMAT_ARGB32, width, height, width * 4);
+    cr = cairo_create(surface);
+  }
+  GstVideoOverlayRectangle *finish(int x, int y, int render_width, int render_height) {
+    cairo_destroy(cr);
+    cairo_surface_flush(surface);
+    cairo_surface_destroy(surface);
+    gst_buffer_unmap(buffer, &map);
+    /* cairo's ARGB32 is native-endian premultiplied ARGB, the byte order
+     * GST_VIDEO_OVERLAY_COMPOSITION_FORMAT_RGB names */
+    gst_buffer_add_video_meta(buffer, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_OVERLAY_COMPOSITION_FORMAT_RGB,
+                              width, height);
+    GstVideoOverlayRectangle *rect = gst_video_overlay_rectangle_new_raw(
+        buffer, x, y, render_width, render_height, GST_VIDEO_OVERLAY_FORMAT_FLAG_PREMULTIPLIED_ALPHA);
+    gst_buffer_unref(buffer);
+    return rect;
+  }
+};
+
+void draw_box(cairo_t *cr, const FlashStyle &style, const Typesetter::Box &box) {
+  set_source_argb(cr, style.box_color, style.box_opacity);
+  cairo_paint(cr);
+  set_source_argb(cr, style.text_color, 1.0);
+  int y = box.pad;
+  for (int i = 0; i < 2; i++) {
+    if (!box.lines[i]) continue;
+    /* the logical rectangle may start off zero (right-aligned RTL text) */
+    cairo_move_to(cr, box.pad - box.logical[i].x, y - box.logical[i].y);
+    pango_cairo_show_layout(cr, box.lines[i]);
+    y += box.logical[i].height + box.gap;
+  }
+}
+
+GstVideoOverlayRectangle *with_alpha(GstVideoOverlayRectangle *rect, gdouble alpha) {
+  if (alpha >= 1.0) return gst_video_overlay_rectangle_ref(rect);
+  GstVideoOverlayRectangle *copy = gst_video_overlay_rectangle_copy(rect);
+  gst_video_overlay_rectangle_set_global_alpha(copy, (gfloat)std::max(0.0, alpha));
+  return copy;
+}
+
+}  // namespace
+
+FlashRenderer::FlashRenderer() {
+  font_map_ = pango_cairo_font_map_new();
+  context_ = pango_font_map_create_context(font_map_);
+  set_context_options(context_);
+}
+
+FlashRenderer::~FlashRenderer() {
+  keep_only({});
+  if (dim_) gst_video_overlay_rectangle_unref(dim_);
+  g_object_unref(context_);
+  g_object_unref(font_map_);
+}
+
+void FlashRenderer::drop(Cached &entry) {
+  if (entry.rect) gst_video_overlay_rectangle_unref(entry.rect);
+  if (entry.text) cairo_surface_destroy(entry.text);
+  entry = Cached();
+}
+
+void FlashRenderer::configure(int width, int height, const FlashStyle &style) {
+  if (width == width_ && height == height_ && style == style_) return;
+  keep_only({});
+  if (dim_) gst_video_overlay_rectangle_unref(dim_);
+  dim_ = nullptr;
+  width_ = width;
+  height_ = height;
+  style_ = style;
+}
+
+void FlashRenderer::keep_only(const std::set<guint64> &ids) {
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    if (ids.count(it->first)) {
+      ++it;
+    } else {
+      drop(it->second);
+      it = cache_.erase(it);
+    }
+  }
+}
+
+FlashRenderer::Cached &FlashRenderer::cached(const FlashItem &item) {
+  Cached &entry = cache_[item.id];
+  if (entry.rect || entry.text) return entry;
+  Typesetter setter{context_, style_, width_, height_};
+  if (item.layer == FlashLayer::Crawl) {
+    PangoLayout *layout = setter.layout(item.text, CRAWL_SCALE, -1, PANGO_ALIGN_LEFT);
+    PangoRectangle logical;
+    pango_layout_get_pixel_extents(layout, NULL, &logical);
+    int w = std::clamp(logical.width + 1, 1, MAX_CRAWL_WIDTH);
+    int h = std::clamp(logical.height, 1, height_);
+    entry.text = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, w, h);
+    cairo_t *cr = cairo_create(entry.text);
+    set_source_argb(cr, style_.text_color, 1.0);
+    cairo_move_to(cr, -logical.x, -logical.y);
+    pango_cairo_show_layout(cr, layout);
+    cairo_destroy(cr);
+    cairo_surface_flush(entry.text);
+    g_object_unref(layout);
+    entry.text_y = (setter.strip_height() - h) / 2;
+    return entry;
+  }
+  bool full = item.layer == FlashLayer::Fullscreen;
+  Typesetter::Box box;
+  setter.box(&box, item.text, full ? std::string() : item.subtitle, full ? FULLSCREEN_SCALE : 1.0,
+             full ? PANGO_ALIGN_CENTER : PANGO_ALIGN_LEFT);
+  Canvas canvas(box.width, box.height);
+  draw_box(canvas.cr, style_, box);
+  int x, y;
+  if (full) {
+    x = (width_ - box.width) / 2;
+    y = (height_ - box.height) / 2;
+  } else {
+    int mx = setter.margin_x();
+    switch (style_.position) {
+      case FlashPosition::Left:
+        x = mx;
+        break;
+      case FlashPosition::Center:
+        x = (width_ - box.width) / 2;
+        break;
+      default:
+        x = width_ - mx - box.width;
+        break;
+    }
+    /* above the crawl strip, half a margin apart */
+    y = std::max(0, setter.strip_y() - setter.margin_y() / 2 - box.height);
+  }
+  entry.rect = canvas.finish(x, y, canvas.width, canvas.height);
+  return entry;
+}
+
+GstClockTime FlashRenderer::crawl_pass(const FlashItem &item, gdouble speed) {
+  Cached &entry = cached(item);
+  gdouble pixels = width_ + cairo_image_surface_get_width(entry.text);
+  return (GstClockTime)std::ceil(pixels / speed * GST_SECOND);
+}
+
+GstVideoOverlayRectangle *FlashRenderer::lower_third(const FlashItem &item, gdouble alpha) {
+  return with_alpha(cached(item).rect, alpha);
+}
+
+GstVideoOverlayRectangle *FlashRenderer::fullscreen(const FlashItem &item, gdouble alpha) {
+  return with_alpha(cached(item).rect, alpha);
+}
+
+GstVideoOverlayRectangle *FlashRenderer::crawl(const FlashItem &item, gdouble x, gdouble alpha) {
+  Cached &entry = cached(item);
+  Typesetter setter{context_, style_, width_, height_};
+  Canvas canvas(width_, setter.strip_height());
+  set_source_argb(canvas.cr, style_.box_color, style_.box_opacity);
+  cairo_paint(canvas.cr);
+  /* the cached text at a fractional offset: cairo filters it bilinearly, so
+   * the crawl moves by sub-pixel steps */
+  cairo_set_source_surface(canvas.cr, entry.text, x, entry.text_y);
+  cairo_pattern_set_filter(cairo_get_source(canvas.cr), CAIRO_FILTER_BILINEAR);
+  cairo_paint(canvas.cr);
+  GstVideoOverlayRectangle *rect = canvas.finish(0, setter.strip_y(), canvas.width, canvas.height);
+  if (alpha < 1.0) gst_video_overlay_rectangle_set_global_alpha(rect, (gfloat)std::max(0.0, alpha));
+  return rect;
+}
+
+GstVideoOverlayRectangle *FlashRenderer::dim(gdouble amount) {
+  if (!dim_) {
+    /* a small opaque black picture drawn over the whole frame */
+    Canvas canvas(16, 16);
+    cairo_set_source_rgba(canvas.cr, 0, 0, 0, 1);
+    cairo_paint(canvas.cr);
+    dim_ = canvas.finish(0, 0, width_, height_);
+  }
+  return with_alpha(dim_, std::min(amount, 0.999));
+}
+
+std::string FlashRenderer::check(FlashLayer layer, const std::string &text, const std::string &subtitle,
+                                 const FlashStyle &style, int width, int height) {
+  if (text.empty()) return "the text is empty";
+  for (const std::string *markup : {&text, &subtitle}) {
+    GError *error = NULL;
+    if (!pango_parse_markup(markup->c_str(), -1, 0, NULL, NULL, NULL, &error)) {
+      std::string what = std::string("invalid markup in \"") + *markup + "\": " + error->message;
+      g_error_free(error);
+      return what;
+    }
+  }
+  PangoContext *context = pango_font_map_create_context(pango_cairo_font_map_get_default());
+  set_context_options(context);
+  Typesetter setter{context, style, width, height};
+  std::string what;
+  if (layer == FlashLayer::Crawl) {
+    PangoLayout *layout = setter.layout(text, CRAWL_SCALE, -1, PANGO_ALIGN_LEFT);
+    PangoRectangle logical;
+    pango_layout_get_pixel_extents(layout, NULL, &logical);
+    g_object_unref(layout);
+    if (logical.width > MAX_CRAWL_WIDTH || logical.height > height / 2)
+      what = "the crawl text is too large: " + std::to_string(logical.width) + "x" +
+             std::to_string(logical.height) + " px (at most " + std::to_string(MAX_CRAWL_WIDTH) + "x" +
+             std::to_string(height / 2) + ")";
+  } else {
+    bool full = layer == FlashLayer::Fullscreen;
+    Typesetter::Box box;
+    setter.box(&box, text, full ? std::string() : subtitle, full ? FULLSCREEN_SCALE : 1.0, PANGO_ALIGN_LEFT);
+    int limit = full ? height - 2 * setter.margin_y() : height / 2;
+    if (box.height >= limit)
+      what = std::string("the ") + flash_layer_name(layer) +
+             " text is too large: " + std::to_string(box.height) + " px high on a " + std::to_string(height) +
+             " px frame (at most " + std::to_string(limit) + ")";
+  }
+  g_object_unref(context);
+  return what;
+}
+
+void flash_dim_frame(GstVideoFrame *frame, gdouble amount) {
+  const GstVideoFormatInfo *finfo = frame->info.finfo;
+  /* new = offset + (old - offset) * keep / 256, towards black: 16 for luma
+   * and 128 for chroma in YUV, 0 in RGB */
+  guint keep = (guint)std::lround(std::clamp(1.0 - amount, 0.0, 1.0) * 256);
+  for (guint c = 0; c < GST_VIDEO_FORMAT_INFO_N_COMPONENTS(finfo); c++) {
+    if (c == GST_VIDEO_COMP_A && GST_VIDEO_FORMAT_INFO_HAS_ALPHA(finfo)) continue;
+    if (GST_VIDEO_FORMAT_INFO_DEPTH(finfo, c) != 8) continue;
+    guint offset = GST_VIDEO_FORMAT_INFO_IS_YUV(finfo) ? (c == 0 ? 16 : 128) : 0;
+    guint bias = offset * (256 - keep) + 128;
+    guint8 *data = (guint8 *)GST_VIDEO_FRAME_COMP_DATA(frame, c);
+    gint stride = GST_VIDEO_FRAME_COMP_STRIDE(frame, c);
+    gint pstride = GST_VIDEO_FRAME_COMP_PSTRIDE(frame, c);
+    gint w = GST_VIDEO_FRAME_COMP_WIDTH(frame, c), h = GST_VIDEO_FRAME_COMP_HEIGHT(frame, c);
+    for (gint y = 0; y < h; y++) {
+      guint8 *line = data + (gsize)y * stride;
+      if (pstride == 1) {
+        for (gint x = 0; x < w; x++) line[x] = (guint8)((line[x] * keep + bias) >> 8);
+      } else {
+        for (gint x = 0; x < w; x++) line[x * pstride] = (guint8)((line[x * pstride] * keep + bias) >> 8);
+      }
+    }
+  }
+}
+
+}  // namespace onair

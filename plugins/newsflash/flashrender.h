@@ -1,0 +1,85 @@
+/* onair
+ * Copyright (C) 2026 onair developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gst/video/video.h>
+#include <pango/pangocairo.h>
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "flashqueue.h"
+
+namespace onair {
+
+enum class FlashPosition { Left = 0, Center = 1, Right = 2 };
+
+/* How the graphics look; the element's style properties. */
+struct FlashStyle {
+  std::string font_desc = "Sans Bold"; /* no size: a 24th of the frame height */
+  guint32 text_color = 0xffffffff;     /* ARGB */
+  guint32 box_color = 0xff14306b;      /* ARGB */
+  gdouble box_opacity = 0.85;
+  gdouble safe_area = 0.05; /* margin on each edge, fraction of the frame */
+  FlashPosition position = FlashPosition::Left;
+  bool operator==(const FlashStyle &) const = default;
+};
+
+/* Draws the layers' items with Pango and cairo into premultiplied ARGB
+ * overlay rectangles. Each item is laid out and drawn once and cached until it
+ * leaves the screen; per frame only the crawl strip is drawn again, from the
+ * cached text at the strip's fractional offset. Streaming thread only. */
+class FlashRenderer {
+ public:
+  FlashRenderer();
+  ~FlashRenderer();
+  FlashRenderer(const FlashRenderer &) = delete;
+  FlashRenderer &operator=(const FlashRenderer &) = delete;
+
+  /* A new frame size or style drops every cached picture. */
+  void configure(int width, int height, const FlashStyle &style);
+  /* Drops the cached pictures of items other than these. */
+  void keep_only(const std::set<guint64> &ids);
+
+  /* How long one pass of a crawl item takes: from entering on the right
+   * to leaving on the left. */
+  GstClockTime crawl_pass(const FlashItem &item, gdouble speed);
+  /* The item's rectangle at global alpha `alpha` (new reference). */
+  GstVideoOverlayRectangle *lower_third(const FlashItem &item, gdouble alpha);
+  GstVideoOverlayRectangle *fullscreen(const FlashItem &item, gdouble alpha);
+  /* The crawl strip with the item's left edge at x (pixels, fractional). */
+  GstVideoOverlayRectangle *crawl(const FlashItem &item, gdouble x, gdouble alpha);
+  /* The whole frame in black at alpha `amount`, for the overlay meta path. */
+  GstVideoOverlayRectangle *dim(gdouble amount);
+
+  /* Empty if the item can be shown with this style on a frame of this size,
+   * else what is wrong with it (bad markup, too large). Any thread. */
+  static std::string check(FlashLayer layer, const std::string &text, const std::string &subtitle,
+                           const FlashStyle &style, int width, int height);
+
+ private:
+  struct Cached {
+    GstVideoOverlayRectangle *rect = nullptr; /* lower third, fullscreen: at alpha 1 */
+    cairo_surface_t *text = nullptr;          /* crawl: the text alone */
+    int text_y = 0;
+  };
+  Cached &cached(const FlashItem &item);
+  void drop(Cached &entry);
+
+  PangoFontMap *font_map_;
+  PangoContext *context_;
+  int width_ = 0, height_ = 0;
+  FlashStyle style_;
+  std::map<guint64, Cached> cache_;
+  GstVideoOverlayRectangle *dim_ = nullptr;
+};
+
+/* Darkens the frame in place towards black by `amount` (0..1), every
+ * component of an 8-bit format but alpha: the blending path's fullscreen
+ * dim, much cheaper than blending a frame-sized rectangle. */
+void flash_dim_frame(GstVideoFrame *frame, gdouble amount);
+
+}  // namespace onair
