@@ -983,8 +983,14 @@ static GstCaps *gst_news_flash_transform_caps(GstBaseTransform *trans, GstPadDir
     GstCapsFeatures *features = gst_caps_get_features(caps, i);
     if (direction == GST_PAD_SINK) {
       if (!gst_caps_features_is_any(features)) {
-        GstCapsFeatures *with = gst_caps_features_copy(features);
-        gst_caps_features_add(with, GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION);
+        /* system memory is spelt by the meta feature alone */
+        GstCapsFeatures *with;
+        if (gst_caps_features_is_equal(features, GST_CAPS_FEATURES_MEMORY_SYSTEM_MEMORY)) {
+          with = gst_caps_features_new(GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION, NULL);
+        } else {
+          with = gst_caps_features_copy(features);
+          gst_caps_features_add(with, GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION);
+        }
         result = gst_caps_merge_structure_full(result, gst_structure_copy(s), with);
       }
       result = gst_caps_merge_structure_full(result, gst_structure_copy(s), gst_caps_features_copy(features));
