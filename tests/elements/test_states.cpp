@@ -8,7 +8,12 @@
 
 #include "publishers.h" /* free_port() */
 
-static const char *elements[] = {"abrladder", "abrsink", "rtmpserversrc", "liveinput", "adsplice"};
+static const char *elements[] = {
+    "abrladder", "abrsink", "rtmpserversrc", "liveinput", "adsplice",
+#ifdef ONAIR_HAVE_GRAPHICS
+    "newsflash",
+#endif
+};
 
 GST_START_TEST(test_state_cycles) {
   for (const char *name : elements) {
