@@ -271,8 +271,16 @@ GstClockTime FlashRenderer::crawl_pass(const FlashItem &item, gdouble speed) {
   return (GstClockTime)std::ceil(pixels / speed * GST_SECOND);
 }
 
-GstVideoOverlayRectangle *FlashRenderer::lower_third(const FlashItem &item, gdouble alpha) {
-  return with_alpha(cached(item).rect, alpha);
+GstVideoOverlayRectangle *FlashRenderer::lower_third(const FlashItem &item, gdouble alpha, int slide) {
+  GstVideoOverlayRectangle *rect = cached(item).rect;
+  if (slide == 0) return with_alpha(rect, alpha);
+  gint x, y;
+  guint w, h;
+  gst_video_overlay_rectangle_get_render_rectangle(rect, &x, &y, &w, &h);
+  GstVideoOverlayRectangle *moved = gst_video_overlay_rectangle_copy(rect);
+  gst_video_overlay_rectangle_set_render_rectangle(moved, x - slide, y, w, h);
+  gst_video_overlay_rectangle_set_global_alpha(moved, (gfloat)std::clamp(alpha, 0.0, 1.0));
+  return moved;
 }
 
 GstVideoOverlayRectangle *FlashRenderer::fullscreen(const FlashItem &item, gdouble alpha) {
@@ -303,7 +311,7 @@ GstVideoOverlayRectangle *FlashRenderer::dim(gdouble amount) {
     cairo_paint(canvas.cr);
     dim_ = canvas.finish(0, 0, width_, height_);
   }
-  return with_alpha(dim_, std::min(amount, 0.999));
+  return with_alpha(dim_, amount);
 }
 
 std::string FlashRenderer::check(FlashLayer layer, const std::string &text, const std::string &subtitle,

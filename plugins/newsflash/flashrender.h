@@ -48,7 +48,8 @@ class FlashRenderer {
    * to leaving on the left. */
   GstClockTime crawl_pass(const FlashItem &item, gdouble speed);
   /* The item's rectangle at global alpha `alpha` (new reference). */
-  GstVideoOverlayRectangle *lower_third(const FlashItem &item, gdouble alpha);
+  /* slide: pixels left of its place (it slides in) */
+  GstVideoOverlayRectangle *lower_third(const FlashItem &item, gdouble alpha, int slide);
   GstVideoOverlayRectangle *fullscreen(const FlashItem &item, gdouble alpha);
   /* The crawl strip with the item's left edge at x (pixels, fractional). */
   GstVideoOverlayRectangle *crawl(const FlashItem &item, gdouble x, gdouble alpha);

@@ -15,7 +15,7 @@
  *   one item at a time (it enters on the right and leaves on the left; that is
  *   one pass), going round the queued items of the same priority between passes;
  * - `lower-third`: a title and an optional subtitle in a box above the crawl,
- *   fading in and out;
+ *   sliding and fading in, fading out;
  * - `fullscreen`: a card in the middle of the frame (a disclaimer, breaking
  *   news), optionally over the picture dimmed towards black.
  *
@@ -130,6 +130,7 @@ static GType gst_news_flash_position_get_type(void) {
 #define DEFAULT_CRAWL_SPEED 120.0
 #define DEFAULT_FADE_DURATION (300 * GST_MSECOND)
 #define DEFAULT_FULLSCREEN_DIM 0.6
+#define DEFAULT_LOWER_THIRD_SLIDE 0.02
 #define MAX_FADE_DURATION (60 * GST_SECOND)
 
 namespace {
@@ -141,6 +142,7 @@ struct Settings {
   gdouble crawl_speed = DEFAULT_CRAWL_SPEED;
   GstClockTime fade = DEFAULT_FADE_DURATION;
   gdouble fullscreen_dim = DEFAULT_FULLSCREEN_DIM;
+  gdouble lower_third_slide = DEFAULT_LOWER_THIRD_SLIDE;
   std::string crawl_text, lower_third_title, lower_third_subtitle, fullscreen_text;
   std::string style_location;
   guint serial = 1;
@@ -150,6 +152,7 @@ struct Settings {
 struct FrameSettings {
   onair::FlashStyle style;
   gdouble crawl_speed = DEFAULT_CRAWL_SPEED;
+  gdouble lower_third_slide = DEFAULT_LOWER_THIRD_SLIDE;
   guint serial = 0;
 };
 
@@ -192,6 +195,7 @@ enum {
   PROP_LOWER_THIRD_TITLE,
   PROP_LOWER_THIRD_SUBTITLE,
   PROP_LOWER_THIRD_POSITION,
+  PROP_LOWER_THIRD_SLIDE,
   PROP_FULLSCREEN_TEXT,
   PROP_FULLSCREEN_DIM,
   PROP_FONT_DESC,
@@ -323,6 +327,18 @@ static void gst_news_flash_class_init(GstNewsFlashClass *klass) {
                         GST_TYPE_NEWS_FLASH_POSITION, (gint)onair::FlashPosition::Left, live));
 
   /**
+   * GstNewsFlash:lower-third-slide:
+   *
+   * How far a lower third slides in from the left while it fades in, as a
+   * fraction of the frame width (whole pixels); 0: it only fades.
+   */
+  g_object_class_install_property(gobject_class, PROP_LOWER_THIRD_SLIDE,
+                                  g_param_spec_double("lower-third-slide", "Lower third slide",
+                                                      "Distance a lower third slides in over its fade, "
+                                                      "fraction of the frame width",
+                                                      0.0, 0.5, DEFAULT_LOWER_THIRD_SLIDE, controllable));
+
+  /**
    * GstNewsFlash:fullscreen-text:
    *
    * Pango markup of a full-screen card shown until the property changes (an
@@ -416,7 +432,8 @@ static void gst_news_flash_class_init(GstNewsFlashClass *klass) {
    *
    * A key file whose group `[newsflash]` sets style properties by name:
    * font-desc, text-color, box-color, box-opacity, safe-area,
-   * fade-duration, crawl-speed, fullscreen-dim, lower-third-position. It is
+   * fade-duration, crawl-speed, fullscreen-dim, lower-third-position,
+   * lower-third-slide. It is
    * read when the element starts (an unreadable file, an unknown key or a
    * bad value is an error naming it) and again whenever the property is set
    * while running (then a bad file is a warning and the style stays).
@@ -837,6 +854,9 @@ static void gst_news_flash_set_property(GObject *object, guint prop_id, const GV
       case PROP_LOWER_THIRD_POSITION:
         s.style.position = (onair::FlashPosition)g_value_get_enum(value);
         break;
+      case PROP_LOWER_THIRD_SLIDE:
+        s.lower_third_slide = g_value_get_double(value);
+        break;
       case PROP_FULLSCREEN_DIM:
         s.fullscreen_dim = g_value_get_double(value);
         break;
@@ -908,6 +928,9 @@ static void gst_news_flash_get_property(GObject *object, guint prop_id, GValue *
       break;
     case PROP_FULLSCREEN_TEXT:
       g_value_set_string(value, s.fullscreen_text.c_str());
+      break;
+    case PROP_LOWER_THIRD_SLIDE:
+      g_value_set_double(value, s.lower_third_slide);
       break;
     case PROP_FULLSCREEN_DIM:
       g_value_set_double(value, s.fullscreen_dim);
@@ -1068,6 +1091,7 @@ static GstFlowReturn gst_news_flash_transform_frame_ip(GstVideoFilter *filter, G
     if (priv->frame_settings.serial != priv->settings.serial) {
       priv->frame_settings.style = priv->settings.style;
       priv->frame_settings.crawl_speed = priv->settings.crawl_speed;
+      priv->frame_settings.lower_third_slide = priv->settings.lower_third_slide;
       priv->frame_settings.serial = priv->settings.serial;
     }
   }
@@ -1103,7 +1127,10 @@ static GstFlowReturn gst_news_flash_transform_frame_ip(GstVideoFilter *filter, G
     ids.insert(item->id);
   }
   if (const auto &item = on_screen[(int)FlashLayer::LowerThird]) {
-    rects.push_back(renderer.lower_third(*item, fade_alpha(*item, item->started, now)));
+    /* slides in while it fades in */
+    gdouble in = item->fade ? std::min(1.0, (gdouble)(now - item->started) / item->fade) : 1.0;
+    int slide = (int)std::lround((1.0 - in) * settings.lower_third_slide * width);
+    rects.push_back(renderer.lower_third(*item, fade_alpha(*item, item->started, now), slide));
     ids.insert(item->id);
   }
   if (const auto &item = on_screen[(int)FlashLayer::Fullscreen]) {

@@ -195,7 +195,7 @@ GST_END_TEST;
  * the mean luma of its area follows alpha = elapsed / fade. */
 GST_START_TEST(test_fade_ramps_and_item_ends_on_time) {
   Flash flash(25);
-  g_object_set(flash.element, "box-color", 0xffffffffu, "box-opacity", 1.0, NULL);
+  g_object_set(flash.element, "box-color", 0xffffffffu, "box-opacity", 1.0, "lower-third-slide", 0.0, NULL);
   fail_unless(flash.show("lower-third", "Fade",
                          "options, duration=(guint64)2000000000, fade=(guint64)400000000") > 0);
   std::vector<std::vector<double>> frames;
@@ -224,6 +224,34 @@ GST_START_TEST(test_fade_ramps_and_item_ends_on_time) {
   fail_unless_equals_int(messages.size(), 2);
   fail_unless_equals_string(messages[0].c_str(), "started:1:0");
   fail_unless_equals_string(messages[1].c_str(), "ended:1:50:done");
+}
+GST_END_TEST;
+
+/* While it fades in, a lower third slides from the left by a fraction of the
+ * frame width that shrinks with the fade: 32 px on 320 over 10 frames. */
+GST_START_TEST(test_lower_third_slides_in) {
+  Flash flash(25);
+  g_object_set(flash.element, "box-color", 0xffffffffu, "box-opacity", 1.0, "lower-third-slide", 0.1,
+               "fade-duration", (guint64)400000000, NULL);
+  fail_unless(flash.show("lower-third", "Slide") > 0);
+  std::vector<int> left;
+  for (int n = 0; n <= 12; n++) {
+    GstBuffer *buffer = flash.next();
+    std::vector<double> y = luma(buffer, &flash.info);
+    gst_buffer_unref(buffer);
+    int edge = 320;
+    for (size_t i = 0; i < y.size(); i++)
+      if (y[i] > 0) edge = std::min(edge, (int)(i % 320));
+    left.push_back(edge);
+  }
+  int home = left[12];
+  fail_unless_equals_int(left[11], home);
+  fail_unless_equals_int(left[10], home);
+  for (int n = 1; n < 10; n++) {
+    int expected = std::max(0, home - (int)std::lround((1.0 - n / 10.0) * 32));
+    fail_unless(std::abs(left[n] - expected) <= 1, "frame %d: left edge %d, expected %d", n, left[n],
+                expected);
+  }
 }
 GST_END_TEST;
 
@@ -589,6 +617,7 @@ static Suite *newsflash_suite(void) {
   suite_add_tcase(s, tc);
   tcase_add_test(tc, test_crawl_moves_evenly);
   tcase_add_test(tc, test_fade_ramps_and_item_ends_on_time);
+  tcase_add_test(tc, test_lower_third_slides_in);
   tcase_add_test(tc, test_item_disappears_on_the_frame_its_duration_ends);
   tcase_add_test(tc, test_priority_preempts_and_the_preempted_comes_back);
   tcase_add_test(tc, test_reasons_and_get_queue);
