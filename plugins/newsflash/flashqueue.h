@@ -31,8 +31,8 @@ struct FlashItem {
   GstClockTime duration = 0;                  /* 0: until cleared (crawl: loops passes) */
   GstClockTime expires = GST_CLOCK_TIME_NONE; /* running time after which it is dropped */
   guint loops = 1;                            /* crawl passes; 0: forever */
-  GstClockTime fade = 0;                      /* fade in and out */
-  gdouble dim = 0;                            /* fullscreen: background dim 0..1 */
+  GstClockTime fade = GST_CLOCK_TIME_NONE;    /* fade in and out; NONE: the element's */
+  gdouble dim = -1;                           /* fullscreen: background dim 0..1; < 0: the element's */
 
   /* progress, owned by the queue */
   GstClockTime started = GST_CLOCK_TIME_NONE;      /* running time it (re)appeared on screen */

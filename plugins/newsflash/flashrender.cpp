@@ -128,10 +128,11 @@ struct Canvas {
   cairo_t *cr;
   int width, height;
 
-  Canvas(int w, int h) : width(std::max(1, w)), height(std::max(1, h)) {
+  /* clear: false when the drawing covers every pixel (CAIRO_OPERATOR_SOURCE) */
+  Canvas(int w, int h, bool clear = true) : width(std::max(1, w)), height(std::max(1, h)) {
     buffer = gst_buffer_new_allocate(NULL, (gsize)width * height * 4, NULL);
     gst_buffer_map(buffer, &map, GST_MAP_READWRITE);
-    memset(map.data, 0, map.size);
+    if (clear) memset(map.data, 0, map.size);
     surface = cairo_image_surface_create_for_data(map.data, CAIRO_FORMAT_ARGB32, width, height, width * 4);
     cr = cairo_create(surface);
   }
@@ -201,6 +202,7 @@ void FlashRenderer::configure(int width, int height, const FlashStyle &style) {
   width_ = width;
   height_ = height;
   style_ = style;
+  strip_height_ = strip_y_ = -1;
 }
 
 void FlashRenderer::keep_only(const std::set<guint64> &ids) {
@@ -289,16 +291,22 @@ GstVideoOverlayRectangle *FlashRenderer::fullscreen(const FlashItem &item, gdoub
 
 GstVideoOverlayRectangle *FlashRenderer::crawl(const FlashItem &item, gdouble x, gdouble alpha) {
   Cached &entry = cached(item);
-  Typesetter setter{context_, style_, width_, height_};
-  Canvas canvas(width_, setter.strip_height());
+  if (strip_height_ < 0) {
+    Typesetter setter{context_, style_, width_, height_};
+    strip_height_ = setter.strip_height();
+    strip_y_ = setter.strip_y();
+  }
+  Canvas canvas(width_, strip_height_, false);
   set_source_argb(canvas.cr, style_.box_color, style_.box_opacity);
+  cairo_set_operator(canvas.cr, CAIRO_OPERATOR_SOURCE);
   cairo_paint(canvas.cr);
+  cairo_set_operator(canvas.cr, CAIRO_OPERATOR_OVER);
   /* the cached text at a fractional offset: cairo filters it bilinearly, so
    * the crawl moves by sub-pixel steps */
   cairo_set_source_surface(canvas.cr, entry.text, x, entry.text_y);
   cairo_pattern_set_filter(cairo_get_source(canvas.cr), CAIRO_FILTER_BILINEAR);
   cairo_paint(canvas.cr);
-  GstVideoOverlayRectangle *rect = canvas.finish(0, setter.strip_y(), canvas.width, canvas.height);
+  GstVideoOverlayRectangle *rect = canvas.finish(0, strip_y_, canvas.width, canvas.height);
   if (alpha < 1.0) gst_video_overlay_rectangle_set_global_alpha(rect, (gfloat)std::max(0.0, alpha));
   return rect;
 }

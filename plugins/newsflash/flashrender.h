@@ -73,6 +73,7 @@ class FlashRenderer {
   PangoFontMap *font_map_;
   PangoContext *context_;
   int width_ = 0, height_ = 0;
+  int strip_height_ = -1, strip_y_ = -1; /* the crawl strip, once per size and style */
   FlashStyle style_;
   std::map<guint64, Cached> cache_;
   GstVideoOverlayRectangle *dim_ = nullptr;

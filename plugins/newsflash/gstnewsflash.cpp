@@ -153,6 +153,8 @@ struct FrameSettings {
   onair::FlashStyle style;
   gdouble crawl_speed = DEFAULT_CRAWL_SPEED;
   gdouble lower_third_slide = DEFAULT_LOWER_THIRD_SLIDE;
+  GstClockTime fade = DEFAULT_FADE_DURATION;
+  gdouble fullscreen_dim = DEFAULT_FULLSCREEN_DIM;
   guint serial = 0;
 };
 
@@ -453,9 +455,10 @@ static void gst_news_flash_class_init(GstNewsFlashClass *klass) {
    *   screen), `duration` (guint64 ns; 0 or absent: until removed, for the
    *   crawl `loops` passes), `loops` (guint, crawl passes, default 1, 0:
    *   forever), `subtitle` (string, markup: the lower third's second line),
-   *   `fade` (guint64 ns, default #GstNewsFlash:fade-duration), `dim`
-   *   (gdouble 0..1: fullscreen background, default
-   *   #GstNewsFlash:fullscreen-dim), `expires` (guint64 running time in ns
+   *   `fade` (guint64 ns; absent: #GstNewsFlash:fade-duration as it is
+   *   when drawn), `dim` (gdouble 0..1: fullscreen background; absent:
+   *   #GstNewsFlash:fullscreen-dim as it is when drawn), `expires`
+   *   (guint64 running time in ns
    *   after which the item is dropped, on screen or not)
    *
    * Queues an item on a layer; it starts on the first frame its priority
@@ -597,8 +600,7 @@ static void set_property_item(GstNewsFlash *self, FlashLayer layer) {
                 : layer == FlashLayer::LowerThird ? s.lower_third_title
                                                   : s.fullscreen_text;
     if (layer == FlashLayer::LowerThird) item.subtitle = s.lower_third_subtitle;
-    item.fade = s.fade;
-    item.dim = s.fullscreen_dim;
+    /* fade and dim follow fade-duration and fullscreen-dim, whenever set */
   }
   std::vector<FlashEvent> events;
   {
@@ -666,11 +668,6 @@ static guint64 gst_news_flash_show(GstNewsFlash *self, const gchar *layer, const
   FlashItem item;
   item.layer = *which;
   item.text = text ? text : "";
-  {
-    std::lock_guard<std::mutex> lock(self->priv->settings_lock);
-    item.fade = self->priv->settings.fade;
-    item.dim = self->priv->settings.fullscreen_dim;
-  }
   guint64 expires = GST_CLOCK_TIME_NONE;
   const char *bad = nullptr;
   if (!option(options, "priority", G_TYPE_INT, &item.priority))
@@ -681,9 +678,11 @@ static guint64 gst_news_flash_show(GstNewsFlash *self, const gchar *layer, const
     bad = "loops must be a guint";
   else if (!option(options, "subtitle", G_TYPE_STRING, &item.subtitle))
     bad = "subtitle must be a string";
-  else if (!option(options, "fade", G_TYPE_UINT64, &item.fade) || item.fade > MAX_FADE_DURATION)
+  else if (!option(options, "fade", G_TYPE_UINT64, &item.fade) ||
+           (GST_CLOCK_TIME_IS_VALID(item.fade) && item.fade > MAX_FADE_DURATION))
     bad = "fade must be a guint64 of at most 60 s in nanoseconds";
-  else if (!option(options, "dim", G_TYPE_DOUBLE, &item.dim) || !(item.dim >= 0.0 && item.dim <= 1.0))
+  else if (!option(options, "dim", G_TYPE_DOUBLE, &item.dim) || item.dim > 1.0 ||
+           (options && gst_structure_has_field(options, "dim") && !(item.dim >= 0.0)))
     bad = "dim must be a double from 0 to 1";
   else if (!option(options, "expires", G_TYPE_UINT64, &expires))
     bad = "expires must be a guint64 running time in nanoseconds";
@@ -1092,6 +1091,8 @@ static GstFlowReturn gst_news_flash_transform_frame_ip(GstVideoFilter *filter, G
       priv->frame_settings.style = priv->settings.style;
       priv->frame_settings.crawl_speed = priv->settings.crawl_speed;
       priv->frame_settings.lower_third_slide = priv->settings.lower_third_slide;
+      priv->frame_settings.fade = priv->settings.fade;
+      priv->frame_settings.fullscreen_dim = priv->settings.fullscreen_dim;
       priv->frame_settings.serial = priv->settings.serial;
     }
   }
@@ -1117,6 +1118,11 @@ static GstFlowReturn gst_news_flash_transform_frame_ip(GstVideoFilter *filter, G
     crawl_since = priv->layers[(int)FlashLayer::Crawl].active_since();
   }
   post_events(self, events);
+  for (std::optional<FlashItem> &item : on_screen) {
+    if (!item) continue;
+    if (!GST_CLOCK_TIME_IS_VALID(item->fade)) item->fade = settings.fade;
+    if (item->dim < 0) item->dim = settings.fullscreen_dim;
+  }
 
   std::set<guint64> ids;
   std::vector<GstVideoOverlayRectangle *> rects;
