@@ -17,7 +17,8 @@
  * - `lower-third`: a title and an optional subtitle in a box above the crawl,
  *   sliding and fading in, fading out;
  * - `fullscreen`: a card in the middle of the frame (a disclaimer, breaking
- *   news), optionally over the picture dimmed towards black.
+ *   news), optionally over the picture dimmed towards black (the picture
+ *   only: the crawl and the lower third stay as bright).
  *
  * Each layer has a queue of items: Pango markup text, a priority, a duration
  * or an expiry, a loop count (crawl), a fade. The highest-priority item plays;
@@ -132,6 +133,7 @@ static GType gst_news_flash_position_get_type(void) {
 #define DEFAULT_FULLSCREEN_DIM 0.6
 #define DEFAULT_LOWER_THIRD_SLIDE 0.02
 #define MAX_FADE_DURATION (60 * GST_SECOND)
+#define MAX_FONT_SIZE 1000
 
 namespace {
 
@@ -861,7 +863,17 @@ static void gst_news_flash_set_property(GObject *object, guint prop_id, const GV
         break;
       case PROP_FONT_DESC: {
         const gchar *v = g_value_get_string(value);
-        s.style.font_desc = v && *v ? v : onair::FlashStyle().font_desc;
+        std::string desc = v && *v ? v : onair::FlashStyle().font_desc;
+        PangoFontDescription *parsed = pango_font_description_from_string(desc.c_str());
+        /* points or pixels; no frame has room for text of this size */
+        gdouble size = pango_font_description_get_size(parsed) / (gdouble)PANGO_SCALE;
+        pango_font_description_free(parsed);
+        if (size > MAX_FONT_SIZE) {
+          g_warning("newsflash %s: font-desc \"%s\": a size of %g is too large (at most %d)",
+                    GST_OBJECT_NAME(self), desc.c_str(), size, MAX_FONT_SIZE);
+          return;
+        }
+        s.style.font_desc = desc;
         break;
       }
       case PROP_TEXT_COLOR:

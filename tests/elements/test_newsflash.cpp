@@ -302,6 +302,34 @@ GST_START_TEST(test_priority_preempts_and_the_preempted_comes_back) {
 }
 GST_END_TEST;
 
+/* Crawl items of one priority take turns between passes until each has
+ * made its passes. */
+GST_START_TEST(test_crawl_items_take_turns) {
+  Flash flash(25);
+  g_object_set(flash.element, "crawl-speed", 2000.0, NULL); /* a pass: about 5 frames */
+  guint64 a = flash.show("crawl", "A", "options, loops=2");
+  guint64 b = flash.show("crawl", "B", "options, loops=2");
+  for (int n = 0; n < 60; n++) gst_buffer_unref(flash.next());
+  std::vector<std::string> messages = flash.messages(25);
+  std::vector<std::string> order;
+  int last_frame = -1;
+  for (const std::string &m : messages) {
+    gchar **parts = g_strsplit(m.c_str(), ":", -1);
+    int frame = atoi(parts[2]);
+    fail_unless(frame >= last_frame, "%s comes before an earlier one", m.c_str());
+    last_frame = frame;
+    order.push_back(std::string(parts[0]) + ":" + parts[1] + (parts[3] ? std::string(":") + parts[3] : ""));
+    g_strfreev(parts);
+  }
+  std::string A = std::to_string(a), B = std::to_string(b);
+  std::vector<std::string> expected = {"started:" + A,         "started:" + B, "started:" + A,
+                                       "ended:" + A + ":done", "started:" + B, "ended:" + B + ":done"};
+  fail_unless_equals_int(order.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); i++)
+    fail_unless_equals_string(order[i].c_str(), expected[i].c_str());
+}
+GST_END_TEST;
+
 GST_START_TEST(test_reasons_and_get_queue) {
   Flash flash(25);
   guint64 a = flash.show("lower-third", "A");
@@ -371,6 +399,7 @@ GST_START_TEST(test_bad_input_is_refused_and_the_stream_runs_on) {
   /* a property with bad markup: a warning, the old value stays */
   g_object_set(flash.element, "crawl-text", "good", NULL);
   ASSERT_WARNING(g_object_set(flash.element, "crawl-text", "<b>bad", NULL));
+  ASSERT_WARNING(g_object_set(flash.element, "font-desc", "Sans 50000", NULL));
   gchar *text = NULL;
   g_object_get(flash.element, "crawl-text", &text, NULL);
   fail_unless_equals_string(text, "good");
@@ -620,6 +649,7 @@ static Suite *newsflash_suite(void) {
   tcase_add_test(tc, test_lower_third_slides_in);
   tcase_add_test(tc, test_item_disappears_on_the_frame_its_duration_ends);
   tcase_add_test(tc, test_priority_preempts_and_the_preempted_comes_back);
+  tcase_add_test(tc, test_crawl_items_take_turns);
   tcase_add_test(tc, test_reasons_and_get_queue);
   tcase_add_test(tc, test_bad_input_is_refused_and_the_stream_runs_on);
   tcase_add_test(tc, test_two_runs_give_identical_frames);
