@@ -1085,7 +1085,7 @@ static void decide_attach(GstNewsFlash *self) {
  * planned end, over its fade time. */
 static gdouble fade_alpha(const FlashItem &item, GstClockTime since, GstClockTime now) {
   if (item.fade == 0) return 1.0;
-  gdouble alpha = (gdouble)(now - since) / item.fade;
+  gdouble alpha = (gdouble)GST_CLOCK_DIFF(since, now) / item.fade;
   GstClockTime end = item.planned_end();
   if (GST_CLOCK_TIME_IS_VALID(end) && end > now) alpha = std::min(alpha, (gdouble)(end - now) / item.fade);
   return std::clamp(alpha, 0.0, 1.0);
@@ -1140,13 +1140,15 @@ static GstFlowReturn gst_news_flash_transform_frame_ip(GstVideoFilter *filter, G
   std::vector<GstVideoOverlayRectangle *> rects;
   gdouble dim = 0;
   if (const auto &item = on_screen[(int)FlashLayer::Crawl]) {
-    gdouble x = width - settings.crawl_speed * (gdouble)(now - item->pass_started) / GST_SECOND;
+    /* signed: the running time may go back (a seek) */
+    gdouble x = width - settings.crawl_speed * (gdouble)GST_CLOCK_DIFF(item->pass_started, now) / GST_SECOND;
     rects.push_back(renderer.crawl(*item, x, fade_alpha(*item, crawl_since, now)));
     ids.insert(item->id);
   }
   if (const auto &item = on_screen[(int)FlashLayer::LowerThird]) {
     /* slides in while it fades in */
-    gdouble in = item->fade ? std::min(1.0, (gdouble)(now - item->started) / item->fade) : 1.0;
+    gdouble in =
+        item->fade ? std::clamp((gdouble)GST_CLOCK_DIFF(item->started, now) / item->fade, 0.0, 1.0) : 1.0;
     int slide = (int)std::lround((1.0 - in) * settings.lower_third_slide * width);
     rects.push_back(renderer.lower_third(*item, fade_alpha(*item, item->started, now), slide));
     ids.insert(item->id);
