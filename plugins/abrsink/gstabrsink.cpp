@@ -176,6 +176,11 @@ struct Stream {
   GstPad *proxy = nullptr;   /* internal source pad, linked to the current muxer */
   GstSegment segment;        /* the input segment, for running times */
   GstBuffer *held = nullptr; /* video: waits for the next buffer to learn its duration */
+  /* the current muxer's buffers not given to it yet: a segment's frames go
+   * to its muxer at once when the segment is cut (or before an event), so
+   * that the muxer's thread wakes once per segment, not once per frame */
+  GstBufferList *to_mux = nullptr;
+  GstFlowReturn mux_flow = GST_FLOW_OK; /* of the last flush, returned upstream with the next buffer */
   GstClockTime last_duration = GST_CLOCK_TIME_NONE;
   GstClockTime last_ts = GST_CLOCK_TIME_NONE; /* audio: of the last buffer */
   bool generation_open = false;
@@ -199,6 +204,7 @@ struct Stream {
   Stream &operator=(const Stream &) = delete;
   ~Stream() {
     if (held) gst_buffer_unref(held);
+    if (to_mux) gst_buffer_list_unref(to_mux);
     for (auto &entry : backlog) gst_mini_object_unref(entry.first);
     if (proxy) gst_object_unref(proxy);
   }
@@ -1310,6 +1316,47 @@ static GstPadProbeReturn generation_eos(GstPad *, GstPadProbeInfo *info, gpointe
   return final ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
 }
 
+/* A buffer for the current muxer, given to it with the rest of its
+ * segment (mux_flush). Pad stream lock held. */
+static void mux_push(Stream *stream, GstBuffer *buffer) {
+  if (!stream->to_mux) stream->to_mux = gst_buffer_list_new_sized(128);
+  gst_buffer_list_add(stream->to_mux, buffer);
+}
+
+/* Gives the current muxer the buffers kept for it. Pad stream lock held. */
+static GstFlowReturn mux_flush(Stream *stream) {
+  if (!stream->to_mux) return GST_FLOW_OK;
+  GstBufferList *list = stream->to_mux;
+  stream->to_mux = nullptr;
+  if (!gst_pad_is_linked(stream->proxy)) {
+    gst_buffer_list_unref(list);
+    return GST_FLOW_OK;
+  }
+  return gst_pad_push_list(stream->proxy, list);
+}
+
+static void mux_drop(Stream *stream) {
+  if (stream->to_mux) gst_buffer_list_unref(stream->to_mux);
+  stream->to_mux = nullptr;
+}
+
+/* The muxers' latency is room in their input queue for a whole segment
+ * (mux_flush gives it at once), not a delay: nothing waits for it, so it is
+ * not reported upstream. */
+#define MUX_QUEUE_ROOM (3600 * GST_SECOND)
+
+static GstPadProbeReturn mux_latency_probe(GstPad *, GstPadProbeInfo *info, gpointer) {
+  GstQuery *query = GST_PAD_PROBE_INFO_QUERY(info);
+  if (GST_QUERY_TYPE(query) != GST_QUERY_LATENCY) return GST_PAD_PROBE_OK;
+  gboolean live;
+  GstClockTime min, max;
+  gst_query_parse_latency(query, &live, &min, &max);
+  min = min > MUX_QUEUE_ROOM ? min - MUX_QUEUE_ROOM : 0;
+  if (GST_CLOCK_TIME_IS_VALID(max)) max = max > MUX_QUEUE_ROOM ? max - MUX_QUEUE_ROOM : 0;
+  gst_query_set_latency(query, live, min, max);
+  return GST_PAD_PROBE_OK;
+}
+
 /* Starts a muxer for the next segment and links the stream to it. Called
  * from the streaming thread (pad stream lock held), without state_lock. */
 static bool start_generation(GstAbrSink *self, Stream *stream, std::vector<onair::Marker> markers = {}) {
@@ -1328,13 +1375,15 @@ static bool start_generation(GstAbrSink *self, Stream *stream, std::vector<onair
   g->mux = GST_ELEMENT(gst_object_ref_sink(mux));
   g->appsink = GST_ELEMENT(gst_object_ref_sink(appsink));
   /* one fragment per keyframe interval (video) or per segment (audio) */
-  g_object_set(mux, "fragment-duration", G_MAXINT32, "streamable", TRUE, NULL);
+  g_object_set(mux, "fragment-duration", G_MAXINT32, "streamable", TRUE, "latency", MUX_QUEUE_ROOM, NULL);
   g_object_set(appsink, "sync", FALSE, "async", FALSE, "max-buffers", 0, "enable-last-sample", FALSE, NULL);
   GstAppSinkCallbacks callbacks = {};
   callbacks.new_sample = generation_new_sample;
   gst_app_sink_set_callbacks(GST_APP_SINK(appsink), &callbacks, g.get(), NULL);
   GstPad *mux_src = gst_element_get_static_pad(mux, "src");
   gst_pad_add_probe(mux_src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, generation_eos, g.get(), NULL);
+  gst_pad_add_probe(mux_src, (GstPadProbeType)(GST_PAD_PROBE_TYPE_QUERY_UPSTREAM | GST_PAD_PROBE_TYPE_PULL),
+                    mux_latency_probe, NULL, NULL);
   gst_object_unref(mux_src);
   Generation *raw = g.get();
   g->splitter.on_init = [raw](std::vector<uint8_t> init) { generation_init(raw, std::move(init)); };
@@ -1367,6 +1416,10 @@ static bool cut_generation(GstAbrSink *self, Stream *stream, std::vector<onair::
       self, "%s: segment cut after %" GST_STIME_FORMAT " (pushed to %" GST_STIME_FORMAT "), %zu markers",
       GST_PAD_NAME(stream->pad), GST_STIME_ARGS(stream->generation_start), GST_STIME_ARGS(stream->pushed_end),
       markers.size());
+  stream->mux_flow = mux_flush(stream);
+  if (stream->mux_flow != GST_FLOW_OK)
+    GST_DEBUG_OBJECT(self, "%s: muxer took its segment with %s", GST_PAD_NAME(stream->pad),
+                     gst_flow_get_name(stream->mux_flow));
   GstPad *old = gst_pad_get_peer(stream->proxy);
   if (old) {
     gst_pad_unlink(stream->proxy, old);
@@ -1581,6 +1634,12 @@ static GstFlowReturn live_chain(GstPad *pad, GstObject *parent, GstBuffer *buffe
 static GstFlowReturn live_buffer(GstAbrSink *self, Stream *stream, GstBuffer *buffer, GstClockTimeDiff dts) {
   GstAbrSinkPrivate *priv = self->priv;
   GstClockTime ts = GST_BUFFER_DTS_IS_VALID(buffer) ? GST_BUFFER_DTS(buffer) : GST_BUFFER_PTS(buffer);
+  if (stream->mux_flow != GST_FLOW_OK) {
+    GstFlowReturn flow = stream->mux_flow;
+    stream->mux_flow = GST_FLOW_OK;
+    gst_buffer_unref(buffer);
+    return flow;
+  }
 
   /* armed: an input switch or an ad break's edge asks for a cut here (the
    * next keyframe, for video) */
@@ -1609,7 +1668,7 @@ static GstFlowReturn live_buffer(GstAbrSink *self, Stream *stream, GstBuffer *bu
         GST_BUFFER_DURATION(held) = stream->last_duration;
       }
       stream->held = nullptr;
-      ret = gst_pad_push(stream->proxy, held);
+      mux_push(stream, held);
     }
     bool keyframe = !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
     if (keyframe && stream->generation_open) {
@@ -1677,7 +1736,7 @@ static GstFlowReturn live_buffer(GstAbrSink *self, Stream *stream, GstBuffer *bu
     stream->held = buffer;
     return GST_FLOW_OK;
   }
-  ret = gst_pad_push(stream->proxy, buffer);
+  mux_push(stream, buffer);
   /* the video's cut is reached (to within a frame): the segment is complete
    * without waiting for the next buffer */
   GstClockTimeDiff frame = GST_CLOCK_TIME_IS_VALID(stream->last_duration) ? stream->last_duration : 0;
@@ -1738,6 +1797,8 @@ static gboolean live_event_apply(GstAbrSink *self, Stream *stream, GstEvent *eve
     case GST_EVENT_FLUSH_STOP:
       if (stream->held) gst_buffer_unref(stream->held);
       stream->held = nullptr;
+      mux_drop(stream);
+      stream->mux_flow = GST_FLOW_OK;
       stream->ended = false;
       break;
     case GST_EVENT_CUSTOM_DOWNSTREAM: {
@@ -1761,8 +1822,9 @@ static gboolean live_event_apply(GstAbrSink *self, Stream *stream, GstEvent *eve
           held = gst_buffer_make_writable(held);
           GST_BUFFER_DURATION(held) = stream->last_duration;
         }
-        gst_pad_push(stream->proxy, held);
+        mux_push(stream, held);
       }
+      mux_flush(stream);
       std::vector<GstMessage *> messages;
       bool have_muxer;
       {
@@ -1794,6 +1856,7 @@ static gboolean live_event_apply(GstAbrSink *self, Stream *stream, GstEvent *eve
     gst_event_unref(event);
     return TRUE;
   }
+  if (gst_event_type_get_flags(GST_EVENT_TYPE(event)) & GST_EVENT_TYPE_SERIALIZED) mux_flush(stream);
   return gst_pad_push_event(stream->proxy, event);
 }
 
@@ -1827,6 +1890,8 @@ static gboolean live_query(GstPad *pad, GstObject *parent, GstQuery *query) {
 static void drop_generations(GstAbrSink *self, Stream *stream) {
   if (stream->held) gst_buffer_unref(stream->held);
   stream->held = nullptr;
+  mux_drop(stream);
+  stream->mux_flow = GST_FLOW_OK;
   stream->generation_open = false;
   stream->ended = false;
   stream->cut_at = -1;
