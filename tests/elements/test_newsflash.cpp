@@ -302,31 +302,151 @@ GST_START_TEST(test_priority_preempts_and_the_preempted_comes_back) {
 }
 GST_END_TEST;
 
-/* Crawl items of one priority take turns between passes until each has
- * made its passes. */
-GST_START_TEST(test_crawl_items_take_turns) {
+/* Crawl items follow each other on one tape: each is announced when it
+ * enters the frame and ended when its last pass has left it; items of one
+ * priority take turns, pass by pass, and the ticker is never empty between
+ * the first entering and the last leaving. */
+GST_START_TEST(test_crawl_items_follow_each_other_on_the_tape) {
   Flash flash(25);
-  g_object_set(flash.element, "crawl-speed", 2000.0, NULL); /* a pass: about 5 frames */
+  g_object_set(flash.element, "crawl-speed", 2000.0, "box-opacity", 0.0, "fade-duration", (guint64)0, NULL);
   guint64 a = flash.show("crawl", "A", "options, loops=2");
   guint64 b = flash.show("crawl", "B", "options, loops=2");
-  for (int n = 0; n < 60; n++) gst_buffer_unref(flash.next());
+  std::vector<bool> lit;
+  for (int n = 0; n < 30; n++) {
+    GstBuffer *buffer = flash.next();
+    lit.push_back(!all_black(buffer, &flash.info));
+    gst_buffer_unref(buffer);
+  }
   std::vector<std::string> messages = flash.messages(25);
   std::vector<std::string> order;
-  int last_frame = -1;
+  std::vector<int> frames;
   for (const std::string &m : messages) {
     gchar **parts = g_strsplit(m.c_str(), ":", -1);
-    int frame = atoi(parts[2]);
-    fail_unless(frame >= last_frame, "%s comes before an earlier one", m.c_str());
-    last_frame = frame;
+    frames.push_back(atoi(parts[2]));
     order.push_back(std::string(parts[0]) + ":" + parts[1] + (parts[3] ? std::string(":") + parts[3] : ""));
     g_strfreev(parts);
   }
   std::string A = std::to_string(a), B = std::to_string(b);
-  std::vector<std::string> expected = {"started:" + A,         "started:" + B, "started:" + A,
-                                       "ended:" + A + ":done", "started:" + B, "ended:" + B + ":done"};
+  std::vector<std::string> expected = {"started:" + A, "started:" + B, "ended:" + A + ":done",
+                                       "ended:" + B + ":done"};
   fail_unless_equals_int(order.size(), expected.size());
   for (size_t i = 0; i < expected.size(); i++)
     fail_unless_equals_string(order[i].c_str(), expected[i].c_str());
+  fail_unless(std::is_sorted(frames.begin(), frames.end()));
+  /* B enters right behind A, not after A has crossed the frame (320 px at
+   * 80 px a frame: 4 frames) */
+  fail_unless(frames[1] - frames[0] <= 1, "B entered %d frames after A", frames[1] - frames[0]);
+  for (int n = frames[0] + 1; n < frames[3]; n++) fail_unless(lit[n], "frame %d: the ticker is empty", n);
+}
+GST_END_TEST;
+
+/* Lit runs of columns in the crawl strip of an I420 frame, as centroids;
+ * `whole` tells whether each run is clear of the frame's edges. */
+static std::vector<double> bars(GstBuffer *buffer, GstVideoInfo *info, std::vector<bool> *whole) {
+  std::vector<double> y = luma(buffer, info);
+  int w = GST_VIDEO_INFO_WIDTH(info), h = GST_VIDEO_INFO_HEIGHT(info);
+  std::vector<double> column(w, 0.0);
+  for (int r = 0; r < h; r++)
+    for (int c = 0; c < w; c++) column[c] += y[(size_t)r * w + c];
+  std::vector<double> out;
+  whole->clear();
+  for (int c = 0; c < w;) {
+    if (column[c] <= 0) {
+      c++;
+      continue;
+    }
+    double sum = 0, moment = 0;
+    int first = c;
+    for (; c < w && column[c] > 0; c++) sum += column[c], moment += column[c] * c;
+    out.push_back(moment / sum);
+    whole->push_back(first >= 2 && c <= w - 2);
+  }
+  return out;
+}
+
+/* Two items on the tape move as one: at 25, 30 and 60 fps every bar steps by
+ * exactly speed / fps, also while the second enters behind the first, and
+ * the distance between them (the first's width and the separator) never
+ * changes. */
+GST_START_TEST(test_crawl_moves_evenly_across_items) {
+  const double speed = 100.0;
+  for (int fps : {25, 30, 60}) {
+    Flash flash(fps);
+    g_object_set(flash.element, "crawl-speed", speed, "box-opacity", 0.0, "fade-duration", (guint64)0,
+                 "crawl-separator", "          ", NULL);
+    fail_unless(flash.show("crawl", "|") > 0);
+    fail_unless(flash.show("crawl", "|") > 0);
+    std::vector<double> previous, distances;
+    std::vector<bool> whole, previous_whole;
+    double max_step_error = 0;
+    int steps = 0;
+    for (int n = 0; n < fps * 3; n++) {
+      GstBuffer *buffer = flash.next();
+      std::vector<double> now = bars(buffer, &flash.info, &whole);
+      gst_buffer_unref(buffer);
+      bool all_whole = std::all_of(whole.begin(), whole.end(), [](bool b) { return b; });
+      if (now.size() == 2 && all_whole) distances.push_back(now[1] - now[0]);
+      /* the same bars, clear of the edges, on both frames */
+      if (now.size() == previous.size() && !now.empty() && all_whole &&
+          std::all_of(previous_whole.begin(), previous_whole.end(), [](bool b) { return b; })) {
+        for (size_t i = 0; i < now.size(); i++) {
+          max_step_error = std::max(max_step_error, std::fabs(previous[i] - now[i] - speed / fps));
+          steps++;
+        }
+      }
+      previous = now;
+      previous_whole = whole;
+    }
+    fail_unless(distances.size() > (size_t)fps / 2, "%d fps: both items in view on %zu frames only", fps,
+                distances.size());
+    fail_unless(steps > fps * 2, "%d fps: %d steps measured", fps, steps);
+    fail_unless(max_step_error <= 0.5, "%d fps: a step is off by %.3f px", fps, max_step_error);
+    auto [low, high] = std::minmax_element(distances.begin(), distances.end());
+    GST_INFO("%d fps: distance %.3f..%.3f px, worst step error %.3f px", fps, *low, *high, max_step_error);
+    fail_unless(*high - *low <= 0.1, "%d fps: the distance between the items varies: %.3f..%.3f", fps, *low,
+                *high);
+  }
+}
+GST_END_TEST;
+
+/* A breaking item cuts the tape: the items on it fade out where they are
+ * and the breaking one enters from the right edge at once. */
+GST_START_TEST(test_crawl_breaking_item_cuts_the_tape) {
+  Flash flash(25);
+  g_object_set(flash.element, "crawl-speed", 100.0, "box-opacity", 0.0, "fade-duration", (guint64)400000000,
+               "crawl-separator", "", NULL);
+  guint64 a = flash.show("crawl", "|");
+  std::vector<std::vector<double>> seen;
+  guint64 b = 0;
+  for (int n = 0; n < 45; n++) {
+    if (n == 30) b = flash.show("crawl", "|", "options, priority=5");
+    GstBuffer *buffer = flash.next();
+    std::vector<bool> whole;
+    seen.push_back(bars(buffer, &flash.info, &whole));
+    gst_buffer_unref(buffer);
+  }
+  std::vector<std::string> messages = flash.messages(25);
+  std::string A = std::to_string(a), B = std::to_string(b);
+  std::vector<std::string> expected = {"started:" + A + ":0", "ended:" + A + ":30:preempted",
+                                       "started:" + B + ":30"};
+  /* and A, waiting again, follows B on the tape */
+  fail_unless_equals_int(messages.size(), expected.size() + 1);
+  for (size_t i = 0; i < expected.size(); i++)
+    fail_unless_equals_string(messages[i].c_str(), expected[i].c_str());
+  fail_unless(g_str_has_prefix(messages[3].c_str(), ("started:" + A + ":").c_str()), "%s",
+              messages[3].c_str());
+  /* A is at 320 - 4 n (+ its place in the glyph); B enters at the right */
+  fail_unless_equals_int(seen[29].size(), 1);
+  double a_at = seen[29][0];
+  for (int n = 31; n < 45; n++) {
+    double a_now = a_at - 4 * (n - 29);
+    bool a_seen =
+        std::any_of(seen[n].begin(), seen[n].end(), [&](double x) { return std::fabs(x - a_now) < 3; });
+    bool b_seen = std::any_of(seen[n].begin(), seen[n].end(), [&](double x) { return x > 250; });
+    /* A fades out over 10 frames from frame 30 */
+    fail_unless(a_seen == (n < 40), "frame %d: A %s", n, a_seen ? "still drawn" : "gone");
+    fail_unless(b_seen, "frame %d: B is not entering", n);
+  }
 }
 GST_END_TEST;
 
@@ -649,7 +769,9 @@ static Suite *newsflash_suite(void) {
   tcase_add_test(tc, test_lower_third_slides_in);
   tcase_add_test(tc, test_item_disappears_on_the_frame_its_duration_ends);
   tcase_add_test(tc, test_priority_preempts_and_the_preempted_comes_back);
-  tcase_add_test(tc, test_crawl_items_take_turns);
+  tcase_add_test(tc, test_crawl_items_follow_each_other_on_the_tape);
+  tcase_add_test(tc, test_crawl_moves_evenly_across_items);
+  tcase_add_test(tc, test_crawl_breaking_item_cuts_the_tape);
   tcase_add_test(tc, test_reasons_and_get_queue);
   tcase_add_test(tc, test_bad_input_is_refused_and_the_stream_runs_on);
   tcase_add_test(tc, test_two_runs_give_identical_frames);
