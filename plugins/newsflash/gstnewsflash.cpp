@@ -10,10 +10,14 @@
  * Broadcast graphics on raw video, driven live: three independent layers,
  * bottom to top
  *
- * - `crawl`: a ticker strip across the bottom of the safe area whose text
- *   scrolls from right to left at #GstNewsFlash:crawl-speed pixels per second,
- *   one item at a time (it enters on the right and leaves on the left; that is
- *   one pass), going round the queued items of the same priority between passes;
+ * - `crawl`: a ticker strip across the bottom of the safe area, a continuous
+ *   tape scrolling from right to left at #GstNewsFlash:crawl-speed pixels per
+ *   second: the queued items follow each other on it, one pass (entering on
+ *   the right, leaving on the left) after the other, with
+ *   #GstNewsFlash:crawl-separator between them, so the ticker is never empty
+ *   while items are queued. Items of one priority take turns pass by pass;
+ *   when the tail of the tape reaches the right edge, the next pass goes on
+ *   it;
  * - `lower-third`: a title and an optional subtitle in a box above the crawl,
  *   sliding and fading in, fading out;
  * - `fullscreen`: a card in the middle of the frame (a disclaimer, breaking
@@ -28,21 +32,49 @@
  * its whole duration, when its turn comes, unless it has expired meanwhile.
  * Items whose expiry passes while they wait are dropped.
  *
+ * On the crawl, pre-emption cuts the tape: when an item waits with a higher
+ * priority than every item on the tape, those items fade out where they are
+ * (over their fade time, still moving) and go back to the queue, and the
+ * breaking item enters from the right edge on that frame; the items that
+ * waited follow it on the tape once it has made its passes.
+ *
+ * An item taken off the screen (#GstNewsFlash::remove, #GstNewsFlash::clear,
+ * pre-emption) leaves its queue at once: `newsflash-item-ended` is posted
+ * then, with the running time of the last frame, and #GstNewsFlash::get-queue
+ * no longer lists it; its picture fades out from there over its fade time
+ * (under the item that follows, if any). On the crawl its passes fade out
+ * where they are and the strip with them when nothing else is queued.
+ *
  * Everything moves with the running time of the buffers, never the wall
  * clock: the same input gives the same frames. A crawl moves by exactly
  * crawl-speed / framerate pixels a frame, drawn at sub-pixel positions; a
  * fade's alpha rises linearly from 0 on the item's first frame to 1 after its
  * fade time (and falls to 0 at its planned end). An item with a duration is
- * gone from the first frame at or after its start + duration.
+ * gone from the first frame at or after its start + duration; one with an
+ * `expires` inside its time fades out so as to be gone on the first frame at
+ * or after it. On the crawl the tape moves at one constant speed, so the
+ * steps are equal across the boundaries between items too; a crawl item's
+ * duration counts from its entering the frame, and when it is up its passes
+ * fade out where they are. After a flush (a flushing seek), the items on
+ * screen start again from their beginning (and are announced again); the
+ * crawl tape starts again from the right edge.
  *
  * Text is laid out with Pango (markup, any script, right-to-left text, colour
  * emoji with a colour font installed) and drawn once per item with cairo;
- * per frame only the crawl strip is drawn again from that picture. When the
- * downstream caps carry `meta:GstVideoOverlayComposition` and downstream
- * lists the meta in the allocation query, the graphics travel as a
- * #GstVideoOverlayCompositionMeta and the frame is left untouched; otherwise
- * they are blended into the frame where they are (and a fullscreen dim scales
- * the frame's pixels in place). Placed in front of abrladder, every rendition
+ * per frame only the crawl strip is composed again from those pictures (the
+ * passes in view). Style properties (and a style file) set while playing
+ * apply from the next frame, to the items on screen too: they are drawn
+ * again, and the passes on the crawl tape are measured again and close up
+ * behind the first one in view, which stays where it is. New caps (another
+ * frame size) likewise. When the downstream caps carry
+ * `meta:GstVideoOverlayComposition` and downstream lists the meta in the
+ * allocation query, the graphics travel as a #GstVideoOverlayCompositionMeta
+ * and the frame is left untouched; when downstream took those caps but does
+ * not list the meta, newsflash renegotiates to the caps without it if
+ * downstream takes them (as textoverlay does); otherwise the graphics are
+ * blended into the frame where they are (and a fullscreen dim scales the
+ * frame's pixels in place), in any of the formats of the pad templates (8-bit
+ * YUV planar, semi-planar and packed, RGB with or without alpha, GRAY8). Placed in front of abrladder, every rendition
  * shows the same graphics.
  *
  * Items are added with the #GstNewsFlash::show action signal and taken away
@@ -58,12 +90,12 @@
  * `running-time` (guint64)) and each item leaving the queue or the screen with
  * `newsflash-item-ended` (the same and `reason`: "done", "expired",
  * "preempted" (it waits again in the queue and is announced again when it
- * comes back), "cleared" or "removed"). A crawl item that makes way for
- * another between passes is announced again when it comes back, without an
- * end in between.
+ * comes back), "cleared" or "removed"). A crawl item is announced when its
+ * first pass enters the frame and ended ("done") when its last pass has left
+ * it, however many passes of other items come in between.
  *
- * The style (font, colours, box opacity, safe area, lower third position,
- * fade, crawl speed, dim) can come from a key file named by
+ * The style (font, colours, box opacity, safe area, lower third position and
+ * slide, fade, crawl speed and separator, dim) can come from a key file named by
  * #GstNewsFlash:style-location, group `[newsflash]`, keys named as the
  * properties:
  * |[
@@ -289,7 +321,8 @@ static void gst_news_flash_class_init(GstNewsFlashClass *klass) {
    * GstNewsFlash:crawl-text:
    *
    * Pango markup scrolled by the crawl, over and over, as an item of priority
-   * 0 (other crawl items of priority 0 take turns with it). Empty: none.
+   * 0 (other crawl items of priority 0 take turns with it on the tape).
+   * Empty: none.
    * Invalid markup is refused with a warning and the previous text stays.
    */
   g_object_class_install_property(
@@ -458,8 +491,8 @@ static void gst_news_flash_class_init(GstNewsFlashClass *klass) {
    *
    * A key file whose group `[newsflash]` sets style properties by name:
    * font-desc, text-color, box-color, box-opacity, safe-area,
-   * fade-duration, crawl-speed, fullscreen-dim, lower-third-position,
-   * lower-third-slide. It is
+   * fade-duration, crawl-speed, crawl-separator, fullscreen-dim,
+   * lower-third-position, lower-third-slide. It is
    * read when the element starts (an unreadable file, an unknown key or a
    * bad value is an error naming it) and again whenever the property is set
    * while running (then a bad file is a warning and the style stays).
@@ -502,7 +535,8 @@ static void gst_news_flash_class_init(GstNewsFlashClass *klass) {
    * @newsflash: the newsflash
    * @id: an item's id
    *
-   * Takes an item off the screen or out of its queue (reason "removed").
+   * Takes an item off the screen or out of its queue (reason "removed", posted
+   * at once); on screen, it fades out over its fade time.
    *
    * Returns: %FALSE if no item has this id
    */
@@ -516,7 +550,8 @@ static void gst_news_flash_class_init(GstNewsFlashClass *klass) {
    * @layer: (nullable): "lower-third", "crawl", "fullscreen", or %NULL or
    *   "all" for every layer
    *
-   * Empties a layer: its item on screen and its queue (reason "cleared").
+   * Empties a layer: its item on screen and its queue (reason "cleared",
+   * posted at once); what was on screen fades out over its fade time.
    */
   signals[SIGNAL_CLEAR] = g_signal_new_class_handler(
       "clear", G_TYPE_FROM_CLASS(klass), (GSignalFlags)(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
@@ -531,7 +566,8 @@ static void gst_news_flash_class_init(GstNewsFlashClass *klass) {
    * Returns: (transfer full): a #GstStructure `newsflash-queue` with one
    *   field per layer ("crawl", "lower-third", "fullscreen"), each a
    *   #GST_TYPE_ARRAY of `item` structures in playing order: `id` (guint64),
-   *   `state` ("playing" or "waiting"), `text`, `subtitle`, `priority`
+   *   `state` ("playing" or "waiting"; on the crawl, "playing" for every item
+   *   that has entered the frame and not yet ended), `text`, `subtitle`, `priority`
    *   (gint), `duration` (guint64), `loops` (guint), `passes` (guint, crawl
    *   passes done), `expires` (guint64, GST_CLOCK_TIME_NONE: never)
    */
