@@ -154,13 +154,25 @@ bool CrawlTape::live() const {
   return !items_.empty();
 }
 
+CrawlTape::Segment *CrawlTape::last_live() {
+  for (auto it = segments_.rbegin(); it != segments_.rend(); ++it)
+    if (!GST_CLOCK_TIME_IS_VALID(it->removed)) return &*it;
+  return nullptr;
+}
+
 /* Its passes on the tape fade out where they are; those not in the frame yet
- * are simply gone. */
+ * are simply gone. The next pass follows the last one still live: an item
+ * taken off leaves no hole in the tape to come. */
 void CrawlTape::take_off(guint64 id, GstClockTime now) {
   std::erase_if(segments_, [&](const Segment &s) { return s.id == id && !s.entered; });
   for (Segment &s : segments_)
     if (s.id == id && !GST_CLOCK_TIME_IS_VALID(s.removed)) s.removed = now;
-  if (segments_.empty()) has_tail_ = false;
+  Segment *last = last_live();
+  if (last) {
+    last->separator_after = false;
+    tail_ = last->start + last->width + separator_width_;
+  }
+  has_tail_ = last != nullptr;
 }
 
 bool CrawlTape::remove(guint64 id, GstClockTime now, std::vector<FlashEvent> *events) {
@@ -192,6 +204,8 @@ void CrawlTape::rewind() {
 }
 
 void CrawlTape::relayout(const Geometry &geometry) {
+  std::stable_sort(segments_.begin(), segments_.end(),
+                   [](const Segment &a, const Segment &b) { return a.start < b.start; });
   gdouble shift = frame_width_ > 0 ? frame_width_ - geometry.frame_width : 0;
   Segment *previous = nullptr;
   for (Segment &segment : segments_) {
@@ -202,9 +216,9 @@ void CrawlTape::relayout(const Geometry &geometry) {
       segment.start += shift;
     previous = &segment;
   }
-  if (previous && has_tail_) tail_ = previous->start + previous->width + geometry.separator_width;
   frame_width_ = geometry.frame_width;
   separator_width_ = geometry.separator_width;
+  if (Segment *last = last_live(); last && has_tail_) tail_ = last->start + last->width + separator_width_;
 }
 
 void CrawlTape::advance(GstClockTime now, const Geometry &geometry, std::vector<FlashEvent> *events) {
@@ -276,10 +290,13 @@ void CrawlTape::advance(GstClockTime now, const Geometry &geometry, std::vector<
     segment.width = std::max(1, geometry.text_width(next->id, next->text));
     segment.fade = next->fade;
     segment.start = follows ? tail_ : offset_;
-    if (follows && !segments_.empty()) segments_.back().separator_after = true;
+    if (Segment *last = last_live(); follows && last) last->separator_after = true;
     tail_ = segment.start + segment.width + separator_width_;
     has_tail_ = follows = true;
-    segments_.push_back(std::move(segment));
+    /* in tape order, among passes fading out */
+    auto at = std::upper_bound(segments_.begin(), segments_.end(), segment.start,
+                               [](gdouble start, const Segment &s) { return start < s.start; });
+    segments_.insert(at, std::move(segment));
     next->placed++;
     if (!next->all_placed()) requeue(next, false); /* behind the others of its priority */
   }
@@ -312,7 +329,7 @@ void CrawlTape::advance(GstClockTime now, const Geometry &geometry, std::vector<
       ++it;
     }
   }
-  if (segments_.empty()) has_tail_ = false;
+  if (!last_live()) has_tail_ = false;
 
   if (!live())
     active_since_ = GST_CLOCK_TIME_NONE;

@@ -159,6 +159,7 @@ class CrawlTape {
   std::deque<FlashItem>::iterator find(guint64 id);
   void requeue(std::deque<FlashItem>::iterator it, bool head_of_priority);
   void take_off(guint64 id, GstClockTime now);
+  Segment *last_live(); /* the last pass on the tape not fading out */
   bool on_tape(guint64 id) const;
 
   std::deque<FlashItem> items_;

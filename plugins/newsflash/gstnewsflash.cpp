@@ -74,8 +74,8 @@
  * downstream takes them (as textoverlay does); otherwise the graphics are
  * blended into the frame where they are (and a fullscreen dim scales the
  * frame's pixels in place), in any of the formats of the pad templates (8-bit
- * YUV planar, semi-planar and packed, RGB with or without alpha, GRAY8). Placed in front of abrladder, every rendition
- * shows the same graphics.
+ * YUV planar, semi-planar and packed, RGB with or without alpha, GRAY8). Placed in front of abrladder, every
+ * rendition shows the same graphics.
  *
  * Items are added with the #GstNewsFlash::show action signal and taken away
  * with #GstNewsFlash::remove and #GstNewsFlash::clear; the

@@ -561,6 +561,23 @@ GST_START_TEST(test_crawl_items_follow_each_other_on_the_tape) {
 }
 GST_END_TEST;
 
+/* A crawl item taken off the tape leaves no hole in it: new crawl-text
+ * enters at once, not after the old (long) text would have crossed. */
+GST_START_TEST(test_crawl_text_replaced_enters_at_once) {
+  Flash flash(25);
+  g_object_set(flash.element, "crawl-speed", 100.0, "crawl-text",
+               "A long line of news that takes many seconds to cross the frame, and then some more", NULL);
+  for (int n = 0; n < 20; n++) gst_buffer_unref(flash.next());
+  g_object_set(flash.element, "crawl-text", "New", NULL);
+  for (int n = 20; n < 23; n++) gst_buffer_unref(flash.next());
+  std::vector<std::string> messages = flash.messages(25);
+  std::vector<std::string> expected = {"started:1:0", "ended:1:19:removed", "started:2:20"};
+  fail_unless_equals_int(messages.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); i++)
+    fail_unless_equals_string(messages[i].c_str(), expected[i].c_str());
+}
+GST_END_TEST;
+
 /* Lit runs of columns in the crawl strip of an I420 frame, as centroids;
  * `whole` tells whether each run is clear of the frame's edges. */
 static std::vector<double> bars(GstBuffer *buffer, GstVideoInfo *info, std::vector<bool> *whole) {
@@ -1112,6 +1129,7 @@ static Suite *newsflash_suite(void) {
   tcase_add_test(tc, test_priority_preempts_and_the_preempted_comes_back);
   tcase_add_test(tc, test_crawl_items_follow_each_other_on_the_tape);
   tcase_add_test(tc, test_crawl_moves_evenly_across_items);
+  tcase_add_test(tc, test_crawl_text_replaced_enters_at_once);
   tcase_add_test(tc, test_crawl_breaking_item_cuts_the_tape);
   tcase_add_test(tc, test_reasons_and_get_queue);
   tcase_add_test(tc, test_removed_and_cleared_items_fade_out);
