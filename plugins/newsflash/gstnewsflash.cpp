@@ -54,10 +54,10 @@
  * `expires` inside its time fades out so as to be gone on the first frame at
  * or after it. On the crawl the tape moves at one constant speed, so the
  * steps are equal across the boundaries between items too; a crawl item's
- * duration counts from its entering the frame, and when it is up its passes
- * fade out where they are. After a flush (a flushing seek), the items on
- * screen start again from their beginning (and are announced again); the
- * crawl tape starts again from the right edge.
+ * duration counts from its entering the frame, and when its duration or its
+ * expiry is up it leaves the queue and its passes fade out where they are. After a flush (a flushing seek),
+ * the items on screen start again from their beginning (and are announced again); the crawl tape starts again
+ * from the right edge.
  *
  * Text is laid out with Pango (markup, any script, right-to-left text, colour
  * emoji with a colour font installed) and drawn once per item with cairo;
