@@ -365,6 +365,8 @@ GST_START_TEST(test_style_changes_while_playing) {
   g_object_set(flash.element, "box-color", 0xff0000ffu, "box-opacity", 1.0, "fade-duration", (guint64)0,
                "lower-third-slide", 0.0, NULL);
   fail_unless(flash.show("lower-third", "Style") > 0);
+  /* the tape is measured again too */
+  fail_unless(flash.show("crawl", "Ticker", "options, loops=0") > 0);
   auto count = [](GstBuffer *buffer, int channel) {
     std::vector<guint8> px = bytes(buffer);
     int n = 0;
@@ -453,6 +455,8 @@ GST_START_TEST(test_caps_change_lays_out_again) {
                0xffffffffu, "box-opacity", 1.0, NULL);
   guint64 id = 0;
   g_signal_emit_by_name(h->element, "show", "lower-third", "Resize", NULL, &id);
+  fail_unless(id > 0);
+  g_signal_emit_by_name(h->element, "show", "crawl", "Ticker", NULL, &id);
   fail_unless(id > 0);
   auto lit_rows = [&](int width, int height, GstClockTime pts) {
     gchar *caps = g_strdup_printf("video/x-raw,format=I420,width=%d,height=%d,framerate=25/1", width, height);
