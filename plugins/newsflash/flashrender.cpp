@@ -184,6 +184,7 @@ FlashRenderer::FlashRenderer() {
 FlashRenderer::~FlashRenderer() {
   keep_only({});
   if (dim_) gst_video_overlay_rectangle_unref(dim_);
+  if (separator_) cairo_surface_destroy(separator_);
   g_object_unref(context_);
   g_object_unref(font_map_);
 }
@@ -194,15 +195,19 @@ void FlashRenderer::drop(Cached &entry) {
   entry = Cached();
 }
 
-void FlashRenderer::configure(int width, int height, const FlashStyle &style) {
-  if (width == width_ && height == height_ && style == style_) return;
+bool FlashRenderer::configure(int width, int height, const FlashStyle &style) {
+  if (width == width_ && height == height_ && style == style_) return false;
   keep_only({});
   if (dim_) gst_video_overlay_rectangle_unref(dim_);
   dim_ = nullptr;
+  if (separator_) cairo_surface_destroy(separator_);
+  separator_ = nullptr;
+  separator_width_ = -1;
   width_ = width;
   height_ = height;
   style_ = style;
   strip_height_ = strip_y_ = -1;
+  return true;
 }
 
 void FlashRenderer::keep_only(const std::set<guint64> &ids) {
@@ -216,27 +221,37 @@ void FlashRenderer::keep_only(const std::set<guint64> &ids) {
   }
 }
 
-FlashRenderer::Cached &FlashRenderer::cached(const FlashItem &item) {
-  Cached &entry = cache_[item.id];
-  if (entry.rect || entry.text) return entry;
+/* A crawl text alone, on one line, and where it sits in the strip. */
+cairo_surface_t *FlashRenderer::crawl_text(const std::string &markup, int *text_y) {
   Typesetter setter{context_, style_, width_, height_};
-  if (item.layer == FlashLayer::Crawl) {
-    PangoLayout *layout = setter.layout(item.text, CRAWL_SCALE, -1, PANGO_ALIGN_LEFT);
-    PangoRectangle logical;
-    pango_layout_get_pixel_extents(layout, NULL, &logical);
-    int w = std::clamp(logical.width + 1, 1, MAX_CRAWL_WIDTH);
-    int h = std::clamp(logical.height, 1, height_);
-    entry.text = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, w, h);
-    cairo_t *cr = cairo_create(entry.text);
-    set_source_argb(cr, style_.text_color, 1.0);
-    cairo_move_to(cr, -logical.x, -logical.y);
-    pango_cairo_show_layout(cr, layout);
-    cairo_destroy(cr);
-    cairo_surface_flush(entry.text);
-    g_object_unref(layout);
-    entry.text_y = (setter.strip_height() - h) / 2;
-    return entry;
-  }
+  PangoLayout *layout = setter.layout(markup, CRAWL_SCALE, -1, PANGO_ALIGN_LEFT);
+  PangoRectangle logical;
+  pango_layout_get_pixel_extents(layout, NULL, &logical);
+  int w = std::clamp(logical.width + 1, 1, MAX_CRAWL_WIDTH);
+  int h = std::clamp(logical.height, 1, std::max(1, height_));
+  cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, w, h);
+  cairo_t *cr = cairo_create(surface);
+  set_source_argb(cr, style_.text_color, 1.0);
+  cairo_move_to(cr, -logical.x, -logical.y);
+  pango_cairo_show_layout(cr, layout);
+  cairo_destroy(cr);
+  cairo_surface_flush(surface);
+  g_object_unref(layout);
+  *text_y = (setter.strip_height() - h) / 2;
+  return surface;
+}
+
+FlashRenderer::Cached &FlashRenderer::cached_crawl(guint64 id, const std::string &text) {
+  Cached &entry = cache_[id];
+  if (!entry.text) entry.text = crawl_text(text, &entry.text_y);
+  return entry;
+}
+
+FlashRenderer::Cached &FlashRenderer::cached(const FlashItem &item) {
+  if (item.layer == FlashLayer::Crawl) return cached_crawl(item.id, item.text);
+  Cached &entry = cache_[item.id];
+  if (entry.rect) return entry;
+  Typesetter setter{context_, style_, width_, height_};
   bool full = item.layer == FlashLayer::Fullscreen;
   Typesetter::Box box;
   setter.box(&box, item.text, full ? std::string() : item.subtitle, full ? FULLSCREEN_SCALE : 1.0,
@@ -267,10 +282,22 @@ FlashRenderer::Cached &FlashRenderer::cached(const FlashItem &item) {
   return entry;
 }
 
-GstClockTime FlashRenderer::crawl_pass(const FlashItem &item, gdouble speed) {
-  Cached &entry = cached(item);
-  gdouble pixels = width_ + cairo_image_surface_get_width(entry.text);
-  return (GstClockTime)std::ceil(pixels / speed * GST_SECOND);
+int FlashRenderer::crawl_text_width(guint64 id, const std::string &text) {
+  return cairo_image_surface_get_width(cached_crawl(id, text).text);
+}
+
+int FlashRenderer::crawl_separator_width() {
+  if (separator_width_ < 0) {
+    /* spaces alone draw nothing but still take their room */
+    PangoLayout *layout = Typesetter{context_, style_, width_, height_}.layout(
+        style_.crawl_separator, CRAWL_SCALE, -1, PANGO_ALIGN_LEFT);
+    PangoRectangle logical;
+    pango_layout_get_pixel_extents(layout, NULL, &logical);
+    g_object_unref(layout);
+    separator_width_ = std::clamp(logical.width, 0, MAX_CRAWL_WIDTH);
+    if (separator_width_ > 0) separator_ = crawl_text(style_.crawl_separator, &separator_y_);
+  }
+  return separator_width_;
 }
 
 GstVideoOverlayRectangle *FlashRenderer::lower_third(const FlashItem &item, gdouble alpha, int slide) {
@@ -289,23 +316,37 @@ GstVideoOverlayRectangle *FlashRenderer::fullscreen(const FlashItem &item, gdoub
   return with_alpha(cached(item).rect, alpha);
 }
 
-GstVideoOverlayRectangle *FlashRenderer::crawl(const FlashItem &item, gdouble x, gdouble alpha) {
-  Cached &entry = cached(item);
+GstVideoOverlayRectangle *FlashRenderer::crawl(const std::vector<CrawlPiece> &pieces, gdouble alpha) {
   if (strip_height_ < 0) {
     Typesetter setter{context_, style_, width_, height_};
     strip_height_ = setter.strip_height();
     strip_y_ = setter.strip_y();
   }
+  int separator_width = crawl_separator_width();
   Canvas canvas(width_, strip_height_, false);
   set_source_argb(canvas.cr, style_.box_color, style_.box_opacity);
   cairo_set_operator(canvas.cr, CAIRO_OPERATOR_SOURCE);
   cairo_paint(canvas.cr);
   cairo_set_operator(canvas.cr, CAIRO_OPERATOR_OVER);
-  /* the cached text at a fractional offset: cairo filters it bilinearly, so
-   * the crawl moves by sub-pixel steps */
-  cairo_set_source_surface(canvas.cr, entry.text, x, entry.text_y);
-  cairo_pattern_set_filter(cairo_get_source(canvas.cr), CAIRO_FILTER_BILINEAR);
-  cairo_paint(canvas.cr);
+  /* the cached texts at fractional offsets: cairo filters them bilinearly,
+   * so the crawl moves by sub-pixel steps */
+  auto draw = [&](cairo_surface_t *surface, gdouble x, int y, gdouble piece_alpha) {
+    int w = cairo_image_surface_get_width(surface);
+    if (x >= width_ || x + w <= 0 || piece_alpha <= 0) return;
+    cairo_set_source_surface(canvas.cr, surface, x, y);
+    cairo_pattern_set_filter(cairo_get_source(canvas.cr), CAIRO_FILTER_BILINEAR);
+    if (piece_alpha >= 1.0)
+      cairo_paint(canvas.cr);
+    else
+      cairo_paint_with_alpha(canvas.cr, piece_alpha);
+  };
+  for (const CrawlPiece &piece : pieces) {
+    Cached &entry = cached_crawl(piece.id, *piece.text);
+    draw(entry.text, piece.x, entry.text_y, piece.alpha);
+    if (piece.separator_after && separator_)
+      draw(separator_, piece.x + cairo_image_surface_get_width(entry.text), separator_y_, piece.alpha);
+  }
+  (void)separator_width;
   GstVideoOverlayRectangle *rect = canvas.finish(0, strip_y_, canvas.width, canvas.height);
   if (alpha < 1.0) gst_video_overlay_rectangle_set_global_alpha(rect, (gfloat)std::max(0.0, alpha));
   return rect;

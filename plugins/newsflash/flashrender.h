@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "flashqueue.h"
 
@@ -25,13 +26,24 @@ struct FlashStyle {
   gdouble box_opacity = 0.85;
   gdouble safe_area = 0.05; /* margin on each edge, fraction of the frame */
   FlashPosition position = FlashPosition::Left;
+  std::string crawl_separator = "  \u2022  "; /* markup between crawl items */
   bool operator==(const FlashStyle &) const = default;
+};
+
+/* One crawl pass to draw in the strip. */
+struct CrawlPiece {
+  guint64 id;
+  const std::string *text;
+  gdouble x;            /* left edge, px, fractional */
+  gdouble alpha;        /* 0..1 */
+  bool separator_after; /* the separator follows it */
 };
 
 /* Draws the layers' items with Pango and cairo into premultiplied ARGB
  * overlay rectangles. Each item is laid out and drawn once and cached until it
- * leaves the screen; per frame only the crawl strip is drawn again, from the
- * cached text at the strip's fractional offset. Streaming thread only. */
+ * leaves the screen; per frame only the crawl strip is composed again, from
+ * the cached texts of the passes in view at fractional offsets. Streaming
+ * thread only. */
 class FlashRenderer {
  public:
   FlashRenderer();
@@ -39,20 +51,21 @@ class FlashRenderer {
   FlashRenderer(const FlashRenderer &) = delete;
   FlashRenderer &operator=(const FlashRenderer &) = delete;
 
-  /* A new frame size or style drops every cached picture. */
-  void configure(int width, int height, const FlashStyle &style);
+  /* A new frame size or style drops every cached picture; true if so. */
+  bool configure(int width, int height, const FlashStyle &style);
   /* Drops the cached pictures of items other than these. */
   void keep_only(const std::set<guint64> &ids);
 
-  /* How long one pass of a crawl item takes: from entering on the right
-   * to leaving on the left. */
-  GstClockTime crawl_pass(const FlashItem &item, gdouble speed);
+  /* Width in pixels of a crawl item's text, and of the separator. */
+  int crawl_text_width(guint64 id, const std::string &text);
+  int crawl_separator_width();
   /* The item's rectangle at global alpha `alpha` (new reference). */
   /* slide: pixels left of its place (it slides in) */
   GstVideoOverlayRectangle *lower_third(const FlashItem &item, gdouble alpha, int slide);
   GstVideoOverlayRectangle *fullscreen(const FlashItem &item, gdouble alpha);
-  /* The crawl strip with the item's left edge at x (pixels, fractional). */
-  GstVideoOverlayRectangle *crawl(const FlashItem &item, gdouble x, gdouble alpha);
+  /* The crawl strip at global alpha `alpha` with these passes on it; only
+   * the parts inside the frame are drawn. */
+  GstVideoOverlayRectangle *crawl(const std::vector<CrawlPiece> &pieces, gdouble alpha);
   /* The whole frame in black at alpha `amount`, for the overlay meta path. */
   GstVideoOverlayRectangle *dim(gdouble amount);
 
@@ -68,6 +81,8 @@ class FlashRenderer {
     int text_y = 0;
   };
   Cached &cached(const FlashItem &item);
+  Cached &cached_crawl(guint64 id, const std::string &text);
+  cairo_surface_t *crawl_text(const std::string &markup, int *text_y);
   void drop(Cached &entry);
 
   PangoFontMap *font_map_;
@@ -77,6 +92,8 @@ class FlashRenderer {
   FlashStyle style_;
   std::map<guint64, Cached> cache_;
   GstVideoOverlayRectangle *dim_ = nullptr;
+  cairo_surface_t *separator_ = nullptr; /* NULL until drawn; may stay empty text */
+  int separator_width_ = -1, separator_y_ = 0;
 };
 
 /* Darkens the frame in place towards black by `amount` (0..1), every

@@ -10,10 +10,14 @@
  * Broadcast graphics on raw video, driven live: three independent layers,
  * bottom to top
  *
- * - `crawl`: a ticker strip across the bottom of the safe area whose text
- *   scrolls from right to left at #GstNewsFlash:crawl-speed pixels per second,
- *   one item at a time (it enters on the right and leaves on the left; that is
- *   one pass), going round the queued items of the same priority between passes;
+ * - `crawl`: a ticker strip across the bottom of the safe area, a continuous
+ *   tape scrolling from right to left at #GstNewsFlash:crawl-speed pixels per
+ *   second: the queued items follow each other on it, one pass (entering on
+ *   the right, leaving on the left) after the other, with
+ *   #GstNewsFlash:crawl-separator between them, so the ticker is never empty
+ *   while items are queued. Items of one priority take turns pass by pass;
+ *   when the tail of the tape reaches the right edge, the next pass goes on
+ *   it;
  * - `lower-third`: a title and an optional subtitle in a box above the crawl,
  *   sliding and fading in, fading out;
  * - `fullscreen`: a card in the middle of the frame (a disclaimer, breaking
@@ -28,22 +32,50 @@
  * its whole duration, when its turn comes, unless it has expired meanwhile.
  * Items whose expiry passes while they wait are dropped.
  *
+ * On the crawl, pre-emption cuts the tape: when an item waits with a higher
+ * priority than every item on the tape, those items fade out where they are
+ * (over their fade time, still moving) and go back to the queue, and the
+ * breaking item enters from the right edge on that frame; the items that
+ * waited follow it on the tape once it has made its passes.
+ *
+ * An item taken off the screen (#GstNewsFlash::remove, #GstNewsFlash::clear,
+ * pre-emption) leaves its queue at once: `newsflash-item-ended` is posted
+ * then, with the running time of the last frame, and #GstNewsFlash::get-queue
+ * no longer lists it; its picture fades out from there over its fade time
+ * (under the item that follows, if any). On the crawl its passes fade out
+ * where they are and the strip with them when nothing else is queued.
+ *
  * Everything moves with the running time of the buffers, never the wall
  * clock: the same input gives the same frames. A crawl moves by exactly
  * crawl-speed / framerate pixels a frame, drawn at sub-pixel positions; a
  * fade's alpha rises linearly from 0 on the item's first frame to 1 after its
  * fade time (and falls to 0 at its planned end). An item with a duration is
- * gone from the first frame at or after its start + duration.
+ * gone from the first frame at or after its start + duration; one with an
+ * `expires` inside its time fades out so as to be gone on the first frame at
+ * or after it. On the crawl the tape moves at one constant speed, so the
+ * steps are equal across the boundaries between items too; a crawl item's
+ * duration counts from its entering the frame, and when its duration or its
+ * expiry is up it leaves the queue and its passes fade out where they are. After a flush (a flushing seek),
+ * the items on screen start again from their beginning (and are announced again); the crawl tape starts again
+ * from the right edge.
  *
  * Text is laid out with Pango (markup, any script, right-to-left text, colour
  * emoji with a colour font installed) and drawn once per item with cairo;
- * per frame only the crawl strip is drawn again from that picture. When the
- * downstream caps carry `meta:GstVideoOverlayComposition` and downstream
- * lists the meta in the allocation query, the graphics travel as a
- * #GstVideoOverlayCompositionMeta and the frame is left untouched; otherwise
- * they are blended into the frame where they are (and a fullscreen dim scales
- * the frame's pixels in place). Placed in front of abrladder, every rendition
- * shows the same graphics.
+ * per frame only the crawl strip is composed again from those pictures (the
+ * passes in view). Style properties (and a style file) set while playing
+ * apply from the next frame, to the items on screen too: they are drawn
+ * again, and the passes on the crawl tape are measured again and close up
+ * behind the first one in view, which stays where it is. New caps (another
+ * frame size) likewise. When the downstream caps carry
+ * `meta:GstVideoOverlayComposition` and downstream lists the meta in the
+ * allocation query, the graphics travel as a #GstVideoOverlayCompositionMeta
+ * and the frame is left untouched; when downstream took those caps but does
+ * not list the meta, newsflash renegotiates to the caps without it if
+ * downstream takes them (as textoverlay does); otherwise the graphics are
+ * blended into the frame where they are (and a fullscreen dim scales the
+ * frame's pixels in place), in any of the formats of the pad templates (8-bit
+ * YUV planar, semi-planar and packed, RGB with or without alpha, GRAY8). Placed in front of abrladder, every
+ * rendition shows the same graphics.
  *
  * Items are added with the #GstNewsFlash::show action signal and taken away
  * with #GstNewsFlash::remove and #GstNewsFlash::clear; the
@@ -58,12 +90,12 @@
  * `running-time` (guint64)) and each item leaving the queue or the screen with
  * `newsflash-item-ended` (the same and `reason`: "done", "expired",
  * "preempted" (it waits again in the queue and is announced again when it
- * comes back), "cleared" or "removed"). A crawl item that makes way for
- * another between passes is announced again when it comes back, without an
- * end in between.
+ * comes back), "cleared" or "removed"). A crawl item is announced when its
+ * first pass enters the frame and ended ("done") when its last pass has left
+ * it, however many passes of other items come in between.
  *
- * The style (font, colours, box opacity, safe area, lower third position,
- * fade, crawl speed, dim) can come from a key file named by
+ * The style (font, colours, box opacity, safe area, lower third position and
+ * slide, fade, crawl speed and separator, dim) can come from a key file named by
  * #GstNewsFlash:style-location, group `[newsflash]`, keys named as the
  * properties:
  * |[
@@ -98,6 +130,7 @@
 #include <gst/video/video.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <memory>
 #include <optional>
@@ -169,7 +202,8 @@ struct GstNewsFlashPrivate {
   /* The queues: changed by the action signals, the text properties and the
    * streaming thread. */
   std::mutex state_lock;
-  onair::FlashQueue layers[onair::FLASH_LAYER_COUNT];
+  onair::CrawlTape crawl;
+  onair::FlashQueue layers[onair::FLASH_LAYER_COUNT]; /* lower third and fullscreen; not [Crawl] */
   guint64 next_id = 1;
   guint64 property_items[onair::FLASH_LAYER_COUNT] = {}; /* ids of the text properties' items */
   GstClockTime now = GST_CLOCK_TIME_NONE;                /* running time of the last frame */
@@ -182,6 +216,9 @@ struct GstNewsFlashPrivate {
   bool caps_have_meta = false; /* the src caps carry meta:GstVideoOverlayComposition */
   bool allocation_checked = false;
   bool attach = false; /* attach the meta rather than blend */
+  /* downstream took caps with the meta but does not handle it (allocation
+   * query): plain caps are preferred until downstream reconfigures; any thread */
+  std::atomic<bool> meta_refused{false};
 };
 
 struct _GstNewsFlash {
@@ -209,6 +246,7 @@ enum {
   PROP_SAFE_AREA,
   PROP_FADE_DURATION,
   PROP_STYLE_LOCATION,
+  PROP_CRAWL_SEPARATOR,
 };
 
 enum {
@@ -222,9 +260,10 @@ enum {
 static guint signals[LAST_SIGNAL];
 
 /* Properties a style file may set. */
-static const char *const STYLE_KEYS[] = {"font-desc",   "text-color",     "box-color",
-                                         "box-opacity", "safe-area",      "fade-duration",
-                                         "crawl-speed", "fullscreen-dim", "lower-third-position"};
+static const char *const STYLE_KEYS[] = {"font-desc",         "text-color",     "box-color",
+                                         "box-opacity",       "safe-area",      "fade-duration",
+                                         "crawl-speed",       "fullscreen-dim", "lower-third-position",
+                                         "lower-third-slide", "crawl-separator"};
 
 /* 8-bit formats, which the fullscreen dim scales in place */
 #define NEWS_FLASH_FORMATS                                                                                   \
@@ -251,6 +290,8 @@ static void gst_news_flash_set_property(GObject *object, guint prop_id, const GV
 static void gst_news_flash_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec);
 static gboolean gst_news_flash_start(GstBaseTransform *trans);
 static gboolean gst_news_flash_stop(GstBaseTransform *trans);
+static gboolean gst_news_flash_sink_event(GstBaseTransform *trans, GstEvent *event);
+static gboolean gst_news_flash_src_event(GstBaseTransform *trans, GstEvent *event);
 static GstCaps *gst_news_flash_transform_caps(GstBaseTransform *trans, GstPadDirection direction,
                                               GstCaps *caps, GstCaps *filter);
 static gboolean gst_news_flash_set_info(GstVideoFilter *filter, GstCaps *incaps, GstVideoInfo *in_info,
@@ -280,7 +321,8 @@ static void gst_news_flash_class_init(GstNewsFlashClass *klass) {
    * GstNewsFlash:crawl-text:
    *
    * Pango markup scrolled by the crawl, over and over, as an item of priority
-   * 0 (other crawl items of priority 0 take turns with it). Empty: none.
+   * 0 (other crawl items of priority 0 take turns with it on the tape).
+   * Empty: none.
    * Invalid markup is refused with a warning and the previous text stays.
    */
   g_object_class_install_property(
@@ -298,6 +340,19 @@ static void gst_news_flash_class_init(GstNewsFlashClass *klass) {
       gobject_class, PROP_CRAWL_SPEED,
       g_param_spec_double("crawl-speed", "Crawl speed", "Ticker speed in pixels per second", 1.0, 5000.0,
                           DEFAULT_CRAWL_SPEED, controllable));
+
+  /**
+   * GstNewsFlash:crawl-separator:
+   *
+   * Pango markup drawn between two crawl items that follow each other on the
+   * tape; spaces alone make a plain gap, empty text none. Like the other
+   * style properties it applies at once, also to the items on the tape
+   * (which close up behind the first one in view).
+   */
+  g_object_class_install_property(gobject_class, PROP_CRAWL_SEPARATOR,
+                                  g_param_spec_string("crawl-separator", "Crawl separator",
+                                                      "Pango markup between two crawl items on the ticker",
+                                                      onair::FlashStyle().crawl_separator.c_str(), live));
 
   /**
    * GstNewsFlash:lower-third-title:
@@ -436,8 +491,8 @@ static void gst_news_flash_class_init(GstNewsFlashClass *klass) {
    *
    * A key file whose group `[newsflash]` sets style properties by name:
    * font-desc, text-color, box-color, box-opacity, safe-area,
-   * fade-duration, crawl-speed, fullscreen-dim, lower-third-position,
-   * lower-third-slide. It is
+   * fade-duration, crawl-speed, crawl-separator, fullscreen-dim,
+   * lower-third-position, lower-third-slide. It is
    * read when the element starts (an unreadable file, an unknown key or a
    * bad value is an error naming it) and again whenever the property is set
    * while running (then a bad file is a warning and the style stays).
@@ -480,7 +535,8 @@ static void gst_news_flash_class_init(GstNewsFlashClass *klass) {
    * @newsflash: the newsflash
    * @id: an item's id
    *
-   * Takes an item off the screen or out of its queue (reason "removed").
+   * Takes an item off the screen or out of its queue (reason "removed", posted
+   * at once); on screen, it fades out over its fade time.
    *
    * Returns: %FALSE if no item has this id
    */
@@ -494,7 +550,8 @@ static void gst_news_flash_class_init(GstNewsFlashClass *klass) {
    * @layer: (nullable): "lower-third", "crawl", "fullscreen", or %NULL or
    *   "all" for every layer
    *
-   * Empties a layer: its item on screen and its queue (reason "cleared").
+   * Empties a layer: its item on screen and its queue (reason "cleared",
+   * posted at once); what was on screen fades out over its fade time.
    */
   signals[SIGNAL_CLEAR] = g_signal_new_class_handler(
       "clear", G_TYPE_FROM_CLASS(klass), (GSignalFlags)(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
@@ -509,7 +566,8 @@ static void gst_news_flash_class_init(GstNewsFlashClass *klass) {
    * Returns: (transfer full): a #GstStructure `newsflash-queue` with one
    *   field per layer ("crawl", "lower-third", "fullscreen"), each a
    *   #GST_TYPE_ARRAY of `item` structures in playing order: `id` (guint64),
-   *   `state` ("playing" or "waiting"), `text`, `subtitle`, `priority`
+   *   `state` ("playing" or "waiting"; on the crawl, "playing" for every item
+   *   that has entered the frame and not yet ended), `text`, `subtitle`, `priority`
    *   (gint), `duration` (guint64), `loops` (guint), `passes` (guint, crawl
    *   passes done), `expires` (guint64, GST_CLOCK_TIME_NONE: never)
    */
@@ -519,6 +577,8 @@ static void gst_news_flash_class_init(GstNewsFlashClass *klass) {
 
   trans_class->start = GST_DEBUG_FUNCPTR(gst_news_flash_start);
   trans_class->stop = GST_DEBUG_FUNCPTR(gst_news_flash_stop);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_news_flash_sink_event);
+  trans_class->src_event = GST_DEBUG_FUNCPTR(gst_news_flash_src_event);
   trans_class->transform_caps = GST_DEBUG_FUNCPTR(gst_news_flash_transform_caps);
   filter_class->set_info = GST_DEBUG_FUNCPTR(gst_news_flash_set_info);
   filter_class->transform_frame_ip = GST_DEBUG_FUNCPTR(gst_news_flash_transform_frame_ip);
@@ -563,6 +623,27 @@ static GstClockTime action_time(GstNewsFlashPrivate *priv) {
   return GST_CLOCK_TIME_IS_VALID(priv->now) ? priv->now : 0;
 }
 
+/* With state_lock held. */
+static bool remove_item(GstNewsFlashPrivate *priv, guint64 id, std::vector<FlashEvent> *events) {
+  if (priv->crawl.remove(id, action_time(priv), events)) return true;
+  for (onair::FlashQueue &queue : priv->layers)
+    if (queue.remove(id, action_time(priv), events)) return true;
+  return false;
+}
+
+static void clear_layer(GstNewsFlashPrivate *priv, FlashLayer layer, std::vector<FlashEvent> *events) {
+  if (layer == FlashLayer::Crawl)
+    priv->crawl.clear(action_time(priv), events);
+  else
+    priv->layers[(int)layer].clear(action_time(priv), events);
+}
+
+/* Items on screen start again from their beginning (stop, flush). */
+static void rewind_layers(GstNewsFlashPrivate *priv) {
+  priv->crawl.rewind();
+  for (onair::FlashQueue &queue : priv->layers) queue.rewind();
+}
+
 /* Checks and queues an item; returns its id, or 0 with `error` set. */
 static guint64 add_item(GstNewsFlash *self, FlashItem item, std::string *error) {
   GstNewsFlashPrivate *priv = self->priv;
@@ -584,7 +665,10 @@ static guint64 add_item(GstNewsFlash *self, FlashItem item, std::string *error) 
   guint64 id = item.id;
   GST_DEBUG_OBJECT(self, "item %" G_GUINT64_FORMAT " on %s: %s", id, onair::flash_layer_name(item.layer),
                    item.text.c_str());
-  priv->layers[(int)item.layer].push(std::move(item));
+  if (item.layer == FlashLayer::Crawl)
+    priv->crawl.push(std::move(item));
+  else
+    priv->layers[(int)item.layer].push(std::move(item));
   return id;
 }
 
@@ -608,7 +692,7 @@ static void set_property_item(GstNewsFlash *self, FlashLayer layer) {
   {
     std::lock_guard<std::mutex> lock(priv->state_lock);
     guint64 &id = priv->property_items[(int)layer];
-    if (id) priv->layers[(int)layer].remove(id, action_time(priv), &events);
+    if (id) remove_item(priv, id, &events);
     id = 0;
   }
   post_events(self, events);
@@ -705,8 +789,7 @@ static gboolean gst_news_flash_remove(GstNewsFlash *self, guint64 id) {
   bool found = false;
   {
     std::lock_guard<std::mutex> lock(priv->state_lock);
-    for (onair::FlashQueue &queue : priv->layers)
-      found = found || queue.remove(id, action_time(priv), &events);
+    found = remove_item(priv, id, &events);
     for (guint64 &property_id : priv->property_items)
       if (property_id == id) property_id = 0;
   }
@@ -729,7 +812,7 @@ static void gst_news_flash_clear(GstNewsFlash *self, const gchar *layer) {
     std::lock_guard<std::mutex> lock(priv->state_lock);
     for (int i = 0; i < onair::FLASH_LAYER_COUNT; i++) {
       if (!all && i != (int)*which) continue;
-      priv->layers[i].clear(action_time(priv), &events);
+      clear_layer(priv, (FlashLayer)i, &events);
       priv->property_items[i] = 0;
     }
   }
@@ -757,8 +840,16 @@ static GstStructure *gst_news_flash_get_queue(GstNewsFlash *self) {
       g_value_take_boxed(&v, describe(item, state));
       gst_value_array_append_and_take_value(&array, &v);
     };
-    if (priv->layers[i].current()) append(*priv->layers[i].current(), "playing");
-    for (const FlashItem &item : priv->layers[i].waiting()) append(item, "waiting");
+    if (i == (int)FlashLayer::Crawl) {
+      /* on the tape (in view or entering) first, then the waiting ones */
+      for (const FlashItem &item : priv->crawl.items())
+        if (GST_CLOCK_TIME_IS_VALID(item.started)) append(item, "playing");
+      for (const FlashItem &item : priv->crawl.items())
+        if (!GST_CLOCK_TIME_IS_VALID(item.started)) append(item, "waiting");
+    } else {
+      if (priv->layers[i].current()) append(*priv->layers[i].current(), "playing");
+      for (const FlashItem &item : priv->layers[i].waiting()) append(item, "waiting");
+    }
     gst_structure_take_value(result, onair::flash_layer_name((FlashLayer)i), &array);
   }
   return result;
@@ -891,6 +982,19 @@ static void gst_news_flash_set_property(GObject *object, guint prop_id, const GV
       case PROP_FADE_DURATION:
         s.fade = g_value_get_uint64(value);
         break;
+      case PROP_CRAWL_SEPARATOR: {
+        const gchar *v = g_value_get_string(value);
+        std::string next = v ? v : "";
+        GError *error = NULL;
+        if (!pango_parse_markup(next.c_str(), -1, 0, NULL, NULL, NULL, &error)) {
+          g_warning("newsflash %s: crawl-separator: invalid markup \"%s\": %s", GST_OBJECT_NAME(self),
+                    next.c_str(), error->message);
+          g_error_free(error);
+          return;
+        }
+        s.style.crawl_separator = next;
+        break;
+      }
       case PROP_STYLE_LOCATION: {
         const gchar *v = g_value_get_string(value);
         s.style_location = v ? v : "";
@@ -967,6 +1071,9 @@ static void gst_news_flash_get_property(GObject *object, guint prop_id, GValue *
     case PROP_STYLE_LOCATION:
       g_value_set_string(value, s.style_location.empty() ? NULL : s.style_location.c_str());
       break;
+    case PROP_CRAWL_SEPARATOR:
+      g_value_set_string(value, s.style.crawl_separator.c_str());
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -1003,19 +1110,45 @@ static gboolean gst_news_flash_stop(GstBaseTransform *trans) {
   priv->started = false;
   priv->now = GST_CLOCK_TIME_NONE;
   /* items on screen start again from their beginning on the next run */
-  for (onair::FlashQueue &queue : priv->layers) queue.rewind();
+  rewind_layers(priv);
+  priv->meta_refused = false;
   return TRUE;
 }
 
+/* After a flush (a flushing seek) the running time starts again: the items
+ * on screen start again from their beginning on the next frame, and are
+ * announced again. */
+static gboolean gst_news_flash_sink_event(GstBaseTransform *trans, GstEvent *event) {
+  GstNewsFlash *self = GST_NEWS_FLASH(trans);
+  if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP) {
+    std::lock_guard<std::mutex> lock(self->priv->state_lock);
+    rewind_layers(self->priv);
+    self->priv->now = GST_CLOCK_TIME_NONE;
+  }
+  return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(trans, event);
+}
+
+/* A new downstream may take the overlay meta: offer it again. */
+static gboolean gst_news_flash_src_event(GstBaseTransform *trans, GstEvent *event) {
+  if (GST_EVENT_TYPE(event) == GST_EVENT_RECONFIGURE) GST_NEWS_FLASH(trans)->priv->meta_refused = false;
+  return GST_BASE_TRANSFORM_CLASS(parent_class)->src_event(trans, event);
+}
+
 /* Downstream is offered the caps with meta:GstVideoOverlayComposition first,
- * then as they come; upstream sees them without it. */
+ * then as they come (the other way round once downstream has shown it does
+ * not handle the meta); upstream sees them without it. */
 static GstCaps *gst_news_flash_transform_caps(GstBaseTransform *trans, GstPadDirection direction,
                                               GstCaps *caps, GstCaps *filter) {
+  GstNewsFlash *self = GST_NEWS_FLASH(trans);
+  bool meta_last = self->priv->meta_refused;
   GstCaps *result = gst_caps_new_empty();
   for (guint i = 0; i < gst_caps_get_size(caps); i++) {
     GstStructure *s = gst_caps_get_structure(caps, i);
     GstCapsFeatures *features = gst_caps_get_features(caps, i);
     if (direction == GST_PAD_SINK) {
+      if (meta_last)
+        result =
+            gst_caps_merge_structure_full(result, gst_structure_copy(s), gst_caps_features_copy(features));
       if (!gst_caps_features_is_any(features)) {
         /* system memory is spelt by the meta feature alone */
         GstCapsFeatures *with;
@@ -1027,7 +1160,9 @@ static GstCaps *gst_news_flash_transform_caps(GstBaseTransform *trans, GstPadDir
         }
         result = gst_caps_merge_structure_full(result, gst_structure_copy(s), with);
       }
-      result = gst_caps_merge_structure_full(result, gst_structure_copy(s), gst_caps_features_copy(features));
+      if (!meta_last)
+        result =
+            gst_caps_merge_structure_full(result, gst_structure_copy(s), gst_caps_features_copy(features));
     } else {
       GstCapsFeatures *without = gst_caps_features_copy(features);
       if (!gst_caps_features_is_any(without)) {
@@ -1064,7 +1199,10 @@ static gboolean gst_news_flash_set_info(GstVideoFilter *filter, GstCaps *incaps,
 /* Attach the overlay meta only when the caps say downstream takes it and
  * downstream lists it in the allocation query (as textoverlay decides);
  * otherwise draw into the frame. In place, GstBaseTransform makes no
- * allocation query of its own, so ask once per caps. */
+ * allocation query of its own, so ask once per caps. When downstream took
+ * the caps with the meta but does not list it, renegotiate (from the next
+ * frame) preferring the caps without it, as textoverlay does; if downstream
+ * takes only the meta caps, they stay and the graphics are blended. */
 static void decide_attach(GstNewsFlash *self) {
   GstNewsFlashPrivate *priv = self->priv;
   priv->allocation_checked = true;
@@ -1079,15 +1217,23 @@ static void decide_attach(GstNewsFlash *self) {
   gst_query_unref(query);
   gst_caps_unref(caps);
   GST_INFO_OBJECT(self, "graphics %s", priv->attach ? "attached as overlay composition meta" : "blended");
+  if (!priv->attach && !priv->meta_refused) {
+    GST_INFO_OBJECT(self, "downstream does not handle the overlay meta: renegotiating without it");
+    priv->meta_refused = true;
+    gst_base_transform_reconfigure_src(GST_BASE_TRANSFORM(self));
+  }
 }
 
 /* Alpha of an item `now`: up from 0 at its start and down to 0 at its
- * planned end, over its fade time. */
+ * planned end, over its fade time (`item.fade` resolved); taken off the
+ * screen, down from where it was to 0 over its fade time. */
 static gdouble fade_alpha(const FlashItem &item, GstClockTime since, GstClockTime now) {
-  if (item.fade == 0) return 1.0;
+  if (item.fade == 0) return GST_CLOCK_TIME_IS_VALID(item.removed) ? 0.0 : 1.0;
   gdouble alpha = (gdouble)GST_CLOCK_DIFF(since, now) / item.fade;
   GstClockTime end = item.planned_end();
   if (GST_CLOCK_TIME_IS_VALID(end) && end > now) alpha = std::min(alpha, (gdouble)(end - now) / item.fade);
+  if (GST_CLOCK_TIME_IS_VALID(item.removed))
+    alpha = std::min(alpha, 1.0 - (gdouble)GST_CLOCK_DIFF(item.removed, now) / item.fade);
   return std::clamp(alpha, 0.0, 1.0);
 }
 
@@ -1110,58 +1256,94 @@ static GstFlowReturn gst_news_flash_transform_frame_ip(GstVideoFilter *filter, G
   }
   const FrameSettings &settings = priv->frame_settings;
   onair::FlashRenderer &renderer = *priv->renderer;
-  renderer.configure(width, height, settings.style);
+  /* a new size or style: every picture is drawn again, the tape re-measured */
+  bool relayout = renderer.configure(width, height, settings.style);
   if (!priv->allocation_checked) decide_attach(self);
+
+  onair::CrawlTape::Geometry geometry;
+  geometry.frame_width = width;
+  geometry.separator_width = renderer.crawl_separator_width();
+  geometry.speed = settings.crawl_speed;
+  geometry.default_fade = settings.fade;
+  geometry.text_width = [&](guint64 id, const std::string &text) {
+    return renderer.crawl_text_width(id, text);
+  };
 
   GstClockTime now =
       gst_segment_to_running_time(&trans->segment, GST_FORMAT_TIME, GST_BUFFER_PTS(frame->buffer));
   std::vector<FlashEvent> events;
-  std::optional<FlashItem> on_screen[onair::FLASH_LAYER_COUNT];
+  /* per layer: the items fading out, then the one on screen */
+  std::vector<FlashItem> shown[onair::FLASH_LAYER_COUNT];
+  std::vector<onair::CrawlTape::Segment> segments;
+  gdouble offset;
+  bool crawl_live;
   GstClockTime crawl_since;
   {
     std::lock_guard<std::mutex> lock(priv->state_lock);
     if (!GST_CLOCK_TIME_IS_VALID(now)) now = action_time(priv);
     priv->now = now;
-    auto pass = [&](const FlashItem &item) { return renderer.crawl_pass(item, settings.crawl_speed); };
+    if (relayout) priv->crawl.relayout(geometry);
+    priv->crawl.advance(now, geometry, &events);
+    segments = priv->crawl.segments();
+    offset = priv->crawl.offset();
+    crawl_live = priv->crawl.live();
+    crawl_since = priv->crawl.active_since();
     for (int i = 0; i < onair::FLASH_LAYER_COUNT; i++) {
-      priv->layers[i].advance(now, pass, &events);
-      on_screen[i] = priv->layers[i].current();
+      if (i == (int)FlashLayer::Crawl) continue;
+      onair::FlashQueue &queue = priv->layers[i];
+      queue.advance(now, settings.fade, &events);
+      shown[i] = queue.leaving();
+      if (queue.current()) shown[i].push_back(*queue.current());
     }
-    crawl_since = priv->layers[(int)FlashLayer::Crawl].active_since();
   }
   post_events(self, events);
-  for (std::optional<FlashItem> &item : on_screen) {
-    if (!item) continue;
-    if (!GST_CLOCK_TIME_IS_VALID(item->fade)) item->fade = settings.fade;
-    if (item->dim < 0) item->dim = settings.fullscreen_dim;
+  for (std::vector<FlashItem> &items : shown) {
+    for (FlashItem &item : items) {
+      item.fade = onair::flash_fade(item, settings.fade);
+      if (item.dim < 0) item.dim = settings.fullscreen_dim;
+    }
   }
 
   std::set<guint64> ids;
   std::vector<GstVideoOverlayRectangle *> rects;
   gdouble dim = 0;
-  if (const auto &item = on_screen[(int)FlashLayer::Crawl]) {
-    /* signed: the running time may go back (a seek) */
-    gdouble x = width - settings.crawl_speed * (gdouble)GST_CLOCK_DIFF(item->pass_started, now) / GST_SECOND;
-    rects.push_back(renderer.crawl(*item, x, fade_alpha(*item, crawl_since, now)));
-    ids.insert(item->id);
+  if (!segments.empty()) {
+    std::vector<onair::CrawlPiece> pieces;
+    /* the strip fades in with the tape's first item; when only passes
+     * fading out are left, it fades out with them */
+    GstClockTime fade_in = onair::flash_fade(FlashItem{.fade = segments.front().fade}, settings.fade);
+    gdouble strip = 0;
+    if (crawl_live)
+      strip = fade_in ? std::clamp((gdouble)GST_CLOCK_DIFF(crawl_since, now) / fade_in, 0.0, 1.0) : 1.0;
+    for (const onair::CrawlTape::Segment &segment : segments) {
+      gdouble alpha = 1.0;
+      if (GST_CLOCK_TIME_IS_VALID(segment.removed)) {
+        GstClockTime fade = GST_CLOCK_TIME_IS_VALID(segment.fade) ? segment.fade : settings.fade;
+        alpha = fade ? std::clamp(1.0 - (gdouble)GST_CLOCK_DIFF(segment.removed, now) / fade, 0.0, 1.0) : 0.0;
+        if (!crawl_live) strip = std::max(strip, alpha);
+      }
+      pieces.push_back(
+          {segment.id, segment.text.get(), width + segment.start - offset, alpha, segment.separator_after});
+      ids.insert(segment.id);
+    }
+    if (strip > 0) rects.push_back(renderer.crawl(pieces, strip));
   }
-  if (const auto &item = on_screen[(int)FlashLayer::LowerThird]) {
+  for (const FlashItem &item : shown[(int)FlashLayer::LowerThird]) {
     /* slides in while it fades in */
     gdouble in =
-        item->fade ? std::clamp((gdouble)GST_CLOCK_DIFF(item->started, now) / item->fade, 0.0, 1.0) : 1.0;
+        item.fade ? std::clamp((gdouble)GST_CLOCK_DIFF(item.started, now) / item.fade, 0.0, 1.0) : 1.0;
     int slide = (int)std::lround((1.0 - in) * settings.lower_third_slide * width);
-    rects.push_back(renderer.lower_third(*item, fade_alpha(*item, item->started, now), slide));
-    ids.insert(item->id);
+    rects.push_back(renderer.lower_third(item, fade_alpha(item, item.started, now), slide));
+    ids.insert(item.id);
   }
-  if (const auto &item = on_screen[(int)FlashLayer::Fullscreen]) {
-    gdouble alpha = fade_alpha(*item, item->started, now);
-    rects.push_back(renderer.fullscreen(*item, alpha));
-    dim = item->dim * alpha;
-    ids.insert(item->id);
+  for (const FlashItem &item : shown[(int)FlashLayer::Fullscreen]) {
+    gdouble alpha = fade_alpha(item, item.started, now);
+    rects.push_back(renderer.fullscreen(item, alpha));
+    dim = std::max(dim, item.dim * alpha);
+    ids.insert(item.id);
   }
   renderer.keep_only(ids);
   if (rects.empty()) return GST_FLOW_OK;
-
   GstVideoOverlayComposition *composition = NULL;
   auto add = [&](GstVideoOverlayRectangle *rect) {
     if (!composition)

@@ -271,6 +271,231 @@ GST_START_TEST(test_item_disappears_on_the_frame_its_duration_ends) {
 }
 GST_END_TEST;
 
+/* Mean alpha of a white box over black in the area lit in `full`. */
+static std::vector<size_t> lit_area(const std::vector<double> &full) {
+  std::vector<size_t> area;
+  for (size_t i = 0; i < full.size(); i++)
+    if (full[i] > 200) area.push_back(i);
+  return area;
+}
+
+static double mean_alpha(const std::vector<double> &frame, const std::vector<size_t> &area) {
+  double sum = 0;
+  for (size_t i : area) sum += frame[i];
+  return sum / area.size() / 219.0;
+}
+
+/* An item removed or cleared leaves its queue at once (the message is
+ * posted then, at the running time of the last frame) and fades out from
+ * there over its fade time: 10 frames of 0.4 s at 25 fps. */
+GST_START_TEST(test_removed_and_cleared_items_fade_out) {
+  for (const char *layer : {"lower-third", "fullscreen", "crawl"}) {
+    Flash flash(25);
+    g_object_set(flash.element, "box-color", 0xffffffffu, "box-opacity", 1.0, "lower-third-slide", 0.0,
+                 "fullscreen-dim", 0.0, "fade-duration", (guint64)0, NULL);
+    bool crawl = g_str_equal(layer, "crawl");
+    guint64 id =
+        flash.show(layer, "Gone soon",
+                   crawl ? "options, loops=0, fade=(guint64)400000000" : "options, fade=(guint64)400000000");
+    fail_unless(id > 0);
+    std::vector<std::vector<double>> frames;
+    for (int n = 0; n < 22; n++) {
+      if (n == 12 && crawl) g_signal_emit_by_name(flash.element, "clear", layer);
+      if (n == 12 && !crawl) {
+        gboolean removed = FALSE;
+        g_signal_emit_by_name(flash.element, "remove", id, &removed);
+        fail_unless(removed);
+      }
+      GstBuffer *buffer = flash.next();
+      frames.push_back(luma(buffer, &flash.info));
+      gst_buffer_unref(buffer);
+    }
+    std::vector<size_t> area = lit_area(frames[11]);
+    fail_unless(area.size() > 300, "%s: %zu pixels lit", layer, area.size());
+    fail_unless(mean_alpha(frames[11], area) > 0.97, "%s: alpha %.3f", layer, mean_alpha(frames[11], area));
+    /* removed at frame 11's running time: alpha 1 - (n - 11) / 10 */
+    for (int n = 12; n < 21; n++) {
+      double expected = 1.0 - (n - 11) / 10.0;
+      double alpha = mean_alpha(frames[n], area);
+      fail_unless(std::fabs(alpha - expected) <= 0.05, "%s, frame %d: alpha %.3f, expected %.3f", layer, n,
+                  alpha, expected);
+    }
+    for (double v : frames[21]) fail_unless(v == 0, "%s: still drawn after its fade", layer);
+    std::vector<std::string> messages = flash.messages(25);
+    fail_unless_equals_int(messages.size(), 2);
+    std::string ended = "ended:" + std::to_string(id) + (crawl ? ":11:cleared" : ":11:removed");
+    fail_unless_equals_string(messages[1].c_str(), ended.c_str());
+  }
+}
+GST_END_TEST;
+
+/* An item whose `expires` comes while it is on screen fades out so as to be
+ * gone on the first frame at or after it, ended with reason "expired". */
+GST_START_TEST(test_item_expires_on_screen) {
+  Flash flash(25);
+  g_object_set(flash.element, "box-color", 0xffffffffu, "box-opacity", 1.0, "lower-third-slide", 0.0, NULL);
+  guint64 id = flash.show("lower-third", "Until one second",
+                          "options, fade=(guint64)400000000, expires=(guint64)1000000000");
+  fail_unless(id > 0);
+  std::vector<std::vector<double>> frames;
+  for (int n = 0; n < 27; n++) {
+    GstBuffer *buffer = flash.next();
+    frames.push_back(luma(buffer, &flash.info));
+    gst_buffer_unref(buffer);
+  }
+  std::vector<size_t> area = lit_area(frames[12]);
+  fail_unless(area.size() > 300);
+  for (int n = 15; n < 25; n++)
+    fail_unless(std::fabs(mean_alpha(frames[n], area) - (25 - n) / 10.0) <= 0.03, "frame %d: alpha %.3f", n,
+                mean_alpha(frames[n], area));
+  for (int n : {25, 26})
+    for (double v : frames[n]) fail_unless(v == 0, "frame %d: drawn after it expired", n);
+  std::vector<std::string> messages = flash.messages(25);
+  fail_unless_equals_int(messages.size(), 2);
+  std::string ended = "ended:" + std::to_string(id) + ":25:expired";
+  fail_unless_equals_string(messages[1].c_str(), ended.c_str());
+}
+GST_END_TEST;
+
+/* Style properties set while playing apply from the next frame, to the
+ * items already on screen too; a style file set while playing likewise,
+ * with every style key (lower-third-slide, crawl-separator included). */
+GST_START_TEST(test_style_changes_while_playing) {
+  Flash flash(25, "BGRx");
+  g_object_set(flash.element, "box-color", 0xff0000ffu, "box-opacity", 1.0, "fade-duration", (guint64)0,
+               "lower-third-slide", 0.0, NULL);
+  fail_unless(flash.show("lower-third", "Style") > 0);
+  /* the tape is measured again too */
+  fail_unless(flash.show("crawl", "Ticker", "options, loops=0") > 0);
+  auto count = [](GstBuffer *buffer, int channel) {
+    std::vector<guint8> px = bytes(buffer);
+    int n = 0;
+    for (size_t i = 0; i + 3 < px.size(); i += 4)
+      if (px[i + channel] > 200 && px[i + (channel + 1) % 3] < 50) n++;
+    return n;
+  };
+  GstBuffer *buffer = flash.next();
+  int blue = count(buffer, 0); /* BGRx: blue first */
+  gst_buffer_unref(buffer);
+  fail_unless(blue > 300, "%d blue pixels", blue);
+  g_object_set(flash.element, "box-color", 0xffff0000u, NULL);
+  buffer = flash.next();
+  fail_unless(count(buffer, 2) >= blue * 9 / 10, "the box did not turn red on the next frame");
+  fail_unless(count(buffer, 0) < blue / 10);
+  gst_buffer_unref(buffer);
+
+  gchar *dir = g_dir_make_tmp("newsflash-XXXXXX", NULL);
+  gchar *path = g_build_filename(dir, "live.style", NULL);
+  fail_unless(g_file_set_contents(path,
+                                  "[newsflash]\nbox-color=0xff00ff00\nlower-third-slide=0.25\n"
+                                  "crawl-separator=\\s|\\s\n",
+                                  -1, NULL));
+  g_object_set(flash.element, "style-location", path, NULL);
+  buffer = flash.next();
+  fail_unless(count(buffer, 1) >= blue * 9 / 10, "the style file's box colour is not used");
+  gst_buffer_unref(buffer);
+  gdouble slide = 0;
+  gchar *separator = NULL;
+  g_object_get(flash.element, "lower-third-slide", &slide, "crawl-separator", &separator, NULL);
+  fail_unless_equals_float(slide, 0.25);
+  fail_unless_equals_string(separator, " | ");
+  g_free(separator);
+  for (const std::string &m : flash.messages(25)) fail_if(m == "warning", "the style file was refused");
+  g_unlink(path);
+  g_rmdir(dir);
+  g_free(path);
+  g_free(dir);
+}
+GST_END_TEST;
+
+/* After a flushing seek the running time starts again: the item on screen
+ * starts again from its beginning and lasts its whole duration from there. */
+GST_START_TEST(test_flush_restarts_the_items_on_screen) {
+  Flash flash(25);
+  g_object_set(flash.element, "fade-duration", (guint64)0, NULL);
+  for (int n = 0; n < 10; n++) gst_buffer_unref(flash.next());
+  guint64 id = flash.show("lower-third", "One second", "options, duration=(guint64)1000000000");
+  for (int n = 10; n < 20; n++) {
+    GstBuffer *buffer = flash.next();
+    fail_if(all_black(buffer, &flash.info));
+    gst_buffer_unref(buffer);
+  }
+  fail_unless(gst_harness_push_event(flash.h, gst_event_new_flush_start()));
+  fail_unless(gst_harness_push_event(flash.h, gst_event_new_flush_stop(TRUE)));
+  /* the next frame (pts 0.8 s) at running time 0 */
+  GstSegment segment;
+  gst_segment_init(&segment, GST_FORMAT_TIME);
+  segment.start = 800 * GST_MSECOND;
+  segment.time = 0;
+  fail_unless(gst_harness_push_event(flash.h, gst_event_new_segment(&segment)));
+  int drawn = 0;
+  for (int n = 0; n < 40; n++) {
+    GstBuffer *buffer = flash.next();
+    if (!all_black(buffer, &flash.info)) drawn++;
+    gst_buffer_unref(buffer);
+  }
+  fail_unless_equals_int(drawn, 25);
+  std::vector<std::string> messages;
+  for (const std::string &m : flash.messages(25))
+    if (m != "warning") messages.push_back(m);
+  std::string ID = std::to_string(id);
+  std::vector<std::string> expected = {"started:" + ID + ":10", "started:" + ID + ":0",
+                                       "ended:" + ID + ":25:done"};
+  fail_unless_equals_int(messages.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); i++)
+    fail_unless_equals_string(messages[i].c_str(), expected[i].c_str());
+}
+GST_END_TEST;
+
+/* New caps mid-stream: the items on screen are laid out again at the new
+ * size (without a size in font-desc the text follows the frame height). */
+GST_START_TEST(test_caps_change_lays_out_again) {
+  GstHarness *h = gst_harness_new("newsflash");
+  g_object_set(h->element, "font-desc", "DejaVu Sans Bold", "fade-duration", (guint64)0, "box-color",
+               0xffffffffu, "box-opacity", 1.0, NULL);
+  guint64 id = 0;
+  g_signal_emit_by_name(h->element, "show", "lower-third", "Resize", NULL, &id);
+  fail_unless(id > 0);
+  g_signal_emit_by_name(h->element, "show", "crawl", "Ticker", NULL, &id);
+  fail_unless(id > 0);
+  auto lit_rows = [&](int width, int height, GstClockTime pts) {
+    gchar *caps = g_strdup_printf("video/x-raw,format=I420,width=%d,height=%d,framerate=25/1", width, height);
+    gst_harness_set_caps_str(h, caps, caps);
+    GstCaps *parsed = gst_caps_from_string(caps);
+    GstVideoInfo info;
+    gst_video_info_from_caps(&info, parsed);
+    gst_caps_unref(parsed);
+    g_free(caps);
+    GstBuffer *buffer = gst_buffer_new_allocate(NULL, info.size, NULL);
+    GstVideoFrame frame;
+    gst_video_frame_map(&frame, &info, buffer, GST_MAP_WRITE);
+    for (guint p = 0; p < 3; p++)
+      memset(GST_VIDEO_FRAME_PLANE_DATA(&frame, p), p ? 128 : 16,
+             GST_VIDEO_FRAME_PLANE_STRIDE(&frame, p) * GST_VIDEO_FRAME_COMP_HEIGHT(&frame, p));
+    gst_video_frame_unmap(&frame);
+    GST_BUFFER_PTS(buffer) = pts;
+    GST_BUFFER_DURATION(buffer) = 40 * GST_MSECOND;
+    fail_unless_equals_int(gst_harness_push(h, buffer), GST_FLOW_OK);
+    GstBuffer *out = gst_harness_pull(h);
+    std::vector<double> y = luma(out, &info);
+    gst_buffer_unref(out);
+    int rows = 0;
+    for (int r = 0; r < height; r++)
+      for (int c = 0; c < width; c++)
+        if (y[(size_t)r * width + c] > 200) {
+          rows++;
+          break;
+        }
+    return rows;
+  };
+  int small = lit_rows(320, 180, 0);
+  int large = lit_rows(640, 360, 40 * GST_MSECOND);
+  fail_unless(small > 5);
+  fail_unless(std::abs(large - 2 * small) <= 4, "box %d rows high at 180 and %d at 360", small, large);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
 /* ---- queue: pre-emption, reasons, get-queue ----------------------------- */
 
 GST_START_TEST(test_priority_preempts_and_the_preempted_comes_back) {
@@ -302,31 +527,168 @@ GST_START_TEST(test_priority_preempts_and_the_preempted_comes_back) {
 }
 GST_END_TEST;
 
-/* Crawl items of one priority take turns between passes until each has
- * made its passes. */
-GST_START_TEST(test_crawl_items_take_turns) {
+/* Crawl items follow each other on one tape: each is announced when it
+ * enters the frame and ended when its last pass has left it; items of one
+ * priority take turns, pass by pass, and the ticker is never empty between
+ * the first entering and the last leaving. */
+GST_START_TEST(test_crawl_items_follow_each_other_on_the_tape) {
   Flash flash(25);
-  g_object_set(flash.element, "crawl-speed", 2000.0, NULL); /* a pass: about 5 frames */
+  g_object_set(flash.element, "crawl-speed", 2000.0, "box-opacity", 0.0, "fade-duration", (guint64)0, NULL);
   guint64 a = flash.show("crawl", "A", "options, loops=2");
   guint64 b = flash.show("crawl", "B", "options, loops=2");
-  for (int n = 0; n < 60; n++) gst_buffer_unref(flash.next());
+  std::vector<bool> lit;
+  for (int n = 0; n < 30; n++) {
+    GstBuffer *buffer = flash.next();
+    lit.push_back(!all_black(buffer, &flash.info));
+    gst_buffer_unref(buffer);
+  }
   std::vector<std::string> messages = flash.messages(25);
   std::vector<std::string> order;
-  int last_frame = -1;
+  std::vector<int> frames;
   for (const std::string &m : messages) {
     gchar **parts = g_strsplit(m.c_str(), ":", -1);
-    int frame = atoi(parts[2]);
-    fail_unless(frame >= last_frame, "%s comes before an earlier one", m.c_str());
-    last_frame = frame;
+    frames.push_back(atoi(parts[2]));
     order.push_back(std::string(parts[0]) + ":" + parts[1] + (parts[3] ? std::string(":") + parts[3] : ""));
     g_strfreev(parts);
   }
   std::string A = std::to_string(a), B = std::to_string(b);
-  std::vector<std::string> expected = {"started:" + A,         "started:" + B, "started:" + A,
-                                       "ended:" + A + ":done", "started:" + B, "ended:" + B + ":done"};
+  std::vector<std::string> expected = {"started:" + A, "started:" + B, "ended:" + A + ":done",
+                                       "ended:" + B + ":done"};
   fail_unless_equals_int(order.size(), expected.size());
   for (size_t i = 0; i < expected.size(); i++)
     fail_unless_equals_string(order[i].c_str(), expected[i].c_str());
+  fail_unless(std::is_sorted(frames.begin(), frames.end()));
+  /* B enters right behind A, not after A has crossed the frame (320 px at
+   * 80 px a frame: 4 frames) */
+  fail_unless(frames[1] - frames[0] <= 1, "B entered %d frames after A", frames[1] - frames[0]);
+  for (int n = frames[0] + 1; n < frames[3]; n++) fail_unless(lit[n], "frame %d: the ticker is empty", n);
+}
+GST_END_TEST;
+
+/* A crawl item taken off the tape leaves no hole in it: new crawl-text
+ * enters at once, not after the old (long) text would have crossed. */
+GST_START_TEST(test_crawl_text_replaced_enters_at_once) {
+  Flash flash(25);
+  g_object_set(flash.element, "crawl-speed", 100.0, "crawl-text",
+               "A long line of news that takes many seconds to cross the frame, and then some more", NULL);
+  for (int n = 0; n < 20; n++) gst_buffer_unref(flash.next());
+  g_object_set(flash.element, "crawl-text", "New", NULL);
+  for (int n = 20; n < 23; n++) gst_buffer_unref(flash.next());
+  std::vector<std::string> messages = flash.messages(25);
+  std::vector<std::string> expected = {"started:1:0", "ended:1:19:removed", "started:2:20"};
+  fail_unless_equals_int(messages.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); i++)
+    fail_unless_equals_string(messages[i].c_str(), expected[i].c_str());
+}
+GST_END_TEST;
+
+/* Lit runs of columns in the crawl strip of an I420 frame, as centroids;
+ * `whole` tells whether each run is clear of the frame's edges. */
+static std::vector<double> bars(GstBuffer *buffer, GstVideoInfo *info, std::vector<bool> *whole) {
+  std::vector<double> y = luma(buffer, info);
+  int w = GST_VIDEO_INFO_WIDTH(info), h = GST_VIDEO_INFO_HEIGHT(info);
+  std::vector<double> column(w, 0.0);
+  for (int r = 0; r < h; r++)
+    for (int c = 0; c < w; c++) column[c] += y[(size_t)r * w + c];
+  std::vector<double> out;
+  whole->clear();
+  for (int c = 0; c < w;) {
+    if (column[c] <= 0) {
+      c++;
+      continue;
+    }
+    double sum = 0, moment = 0;
+    int first = c;
+    for (; c < w && column[c] > 0; c++) sum += column[c], moment += column[c] * c;
+    out.push_back(moment / sum);
+    whole->push_back(first >= 2 && c <= w - 2);
+  }
+  return out;
+}
+
+/* Two items on the tape move as one: at 25, 30 and 60 fps every bar steps by
+ * exactly speed / fps, also while the second enters behind the first, and
+ * the distance between them (the first's width and the separator) never
+ * changes. */
+GST_START_TEST(test_crawl_moves_evenly_across_items) {
+  const double speed = 100.0;
+  for (int fps : {25, 30, 60}) {
+    Flash flash(fps);
+    g_object_set(flash.element, "crawl-speed", speed, "box-opacity", 0.0, "fade-duration", (guint64)0,
+                 "crawl-separator", "          ", NULL);
+    fail_unless(flash.show("crawl", "|") > 0);
+    fail_unless(flash.show("crawl", "|") > 0);
+    std::vector<double> previous, distances;
+    std::vector<bool> whole, previous_whole;
+    double max_step_error = 0;
+    int steps = 0;
+    for (int n = 0; n < fps * 3; n++) {
+      GstBuffer *buffer = flash.next();
+      std::vector<double> now = bars(buffer, &flash.info, &whole);
+      gst_buffer_unref(buffer);
+      bool all_whole = std::all_of(whole.begin(), whole.end(), [](bool b) { return b; });
+      if (now.size() == 2 && all_whole) distances.push_back(now[1] - now[0]);
+      /* the same bars, clear of the edges, on both frames */
+      if (now.size() == previous.size() && !now.empty() && all_whole &&
+          std::all_of(previous_whole.begin(), previous_whole.end(), [](bool b) { return b; })) {
+        for (size_t i = 0; i < now.size(); i++) {
+          max_step_error = std::max(max_step_error, std::fabs(previous[i] - now[i] - speed / fps));
+          steps++;
+        }
+      }
+      previous = now;
+      previous_whole = whole;
+    }
+    fail_unless(distances.size() > (size_t)fps / 2, "%d fps: both items in view on %zu frames only", fps,
+                distances.size());
+    fail_unless(steps > fps * 2, "%d fps: %d steps measured", fps, steps);
+    fail_unless(max_step_error <= 0.5, "%d fps: a step is off by %.3f px", fps, max_step_error);
+    auto [low, high] = std::minmax_element(distances.begin(), distances.end());
+    GST_INFO("%d fps: distance %.3f..%.3f px, worst step error %.3f px", fps, *low, *high, max_step_error);
+    fail_unless(*high - *low <= 0.1, "%d fps: the distance between the items varies: %.3f..%.3f", fps, *low,
+                *high);
+  }
+}
+GST_END_TEST;
+
+/* A breaking item cuts the tape: the items on it fade out where they are
+ * and the breaking one enters from the right edge at once. */
+GST_START_TEST(test_crawl_breaking_item_cuts_the_tape) {
+  Flash flash(25);
+  g_object_set(flash.element, "crawl-speed", 100.0, "box-opacity", 0.0, "fade-duration", (guint64)400000000,
+               "crawl-separator", "", NULL);
+  guint64 a = flash.show("crawl", "|");
+  std::vector<std::vector<double>> seen;
+  guint64 b = 0;
+  for (int n = 0; n < 45; n++) {
+    if (n == 30) b = flash.show("crawl", "|", "options, priority=5");
+    GstBuffer *buffer = flash.next();
+    std::vector<bool> whole;
+    seen.push_back(bars(buffer, &flash.info, &whole));
+    gst_buffer_unref(buffer);
+  }
+  std::vector<std::string> messages = flash.messages(25);
+  std::string A = std::to_string(a), B = std::to_string(b);
+  std::vector<std::string> expected = {"started:" + A + ":0", "ended:" + A + ":30:preempted",
+                                       "started:" + B + ":30"};
+  /* and A, waiting again, follows B on the tape */
+  fail_unless_equals_int(messages.size(), expected.size() + 1);
+  for (size_t i = 0; i < expected.size(); i++)
+    fail_unless_equals_string(messages[i].c_str(), expected[i].c_str());
+  fail_unless(g_str_has_prefix(messages[3].c_str(), ("started:" + A + ":").c_str()), "%s",
+              messages[3].c_str());
+  /* A is at 320 - 4 n (+ its place in the glyph); B enters at the right */
+  fail_unless_equals_int(seen[29].size(), 1);
+  double a_at = seen[29][0];
+  for (int n = 31; n < 45; n++) {
+    double a_now = a_at - 4 * (n - 29);
+    bool a_seen =
+        std::any_of(seen[n].begin(), seen[n].end(), [&](double x) { return std::fabs(x - a_now) < 3; });
+    bool b_seen = std::any_of(seen[n].begin(), seen[n].end(), [&](double x) { return x > 250; });
+    /* A fades out over 10 frames from frame 30 */
+    fail_unless(a_seen == (n < 40), "frame %d: A %s", n, a_seen ? "still drawn" : "gone");
+    fail_unless(b_seen, "frame %d: B is not entering", n);
+  }
 }
 GST_END_TEST;
 
@@ -566,6 +928,126 @@ GST_START_TEST(test_blend_when_downstream_does_not) {
 }
 GST_END_TEST;
 
+/* Downstream takes the caps with the meta but does not list the meta in the
+ * allocation query: newsflash renegotiates to the plain caps when downstream
+ * takes them (as textoverlay does), else keeps the meta caps; it blends. */
+GST_START_TEST(test_meta_caps_without_allocation_meta) {
+  for (bool plain_too : {true, false}) {
+    Flash flash(25, "I420");
+    const char *with_meta =
+        "video/x-raw(meta:GstVideoOverlayComposition),format=I420,width=320,height=180,"
+        "framerate=25/1";
+    std::string caps = with_meta;
+    if (plain_too) caps += "; video/x-raw,format=I420,width=320,height=180,framerate=25/1";
+    gst_harness_set_sink_caps_str(flash.h, caps.c_str());
+    g_object_set(flash.element, "fade-duration", (guint64)0, NULL);
+    flash.show("lower-third", "Blend");
+    for (int n = 0; n < 3; n++) {
+      GstBuffer *buffer = flash.next();
+      fail_unless(gst_buffer_get_video_overlay_composition_meta(buffer) == NULL);
+      fail_if(all_black(buffer, &flash.info), "nothing was blended");
+      gst_buffer_unref(buffer);
+    }
+    GstCaps *current = gst_pad_get_current_caps(flash.h->sinkpad);
+    fail_unless(current != NULL);
+    bool has_meta = gst_caps_features_contains(gst_caps_get_features(current, 0),
+                                               GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION);
+    fail_unless(has_meta == !plain_too, "negotiated %" GST_PTR_FORMAT, current);
+    gst_caps_unref(current);
+  }
+}
+GST_END_TEST;
+
+/* ---- formats ------------------------------------------------------------ */
+
+/* The same scene (the three layers, the picture dimmed) on a flat colour in
+ * `format`, converted to I420. */
+static std::vector<guint8> scene_as_i420(const char *format) {
+  GstHarness *h = gst_harness_new("newsflash");
+  g_object_set(h->element, "font-desc", FONT, "fade-duration", (guint64)0, "crawl-speed", 150.0, NULL);
+  gchar *caps = g_strdup_printf("video/x-raw,format=%s,width=320,height=180,framerate=25/1", format);
+  gchar *src = g_strdup_printf(
+      "videotestsrc pattern=solid-color foreground-color=0xff5080b0 num-buffers=20 ! capsfilter caps=\"%s\"",
+      caps);
+  gst_harness_add_src_parse(h, src, FALSE);
+  gst_harness_set_sink_caps_str(h, caps);
+  guint64 id = 0;
+  g_signal_emit_by_name(h->element, "show", "crawl", "Markets <b>up</b> · Rain", NULL, &id);
+  g_signal_emit_by_name(h->element, "show", "lower-third", "Jane Doe", NULL, &id);
+  GstStructure *options = gst_structure_new("options", "dim", G_TYPE_DOUBLE, 0.5, NULL);
+  g_signal_emit_by_name(h->element, "show", "fullscreen", "Card", options, &id);
+  gst_structure_free(options);
+  GstBuffer *buffer = NULL;
+  for (int n = 0; n < 12; n++) {
+    if (buffer) gst_buffer_unref(buffer);
+    fail_unless_equals_int(gst_harness_push_from_src(h), GST_FLOW_OK);
+    buffer = gst_harness_pull(h);
+  }
+  GstCaps *parsed = gst_caps_from_string(caps);
+  GstVideoInfo in_info, out_info;
+  fail_unless(gst_video_info_from_caps(&in_info, parsed));
+  gst_caps_unref(parsed);
+  gst_video_info_set_format(&out_info, GST_VIDEO_FORMAT_I420, 320, 180);
+  out_info.colorimetry = in_info.colorimetry;
+  out_info.fps_n = in_info.fps_n;
+  out_info.fps_d = in_info.fps_d;
+  if (GST_VIDEO_INFO_IS_RGB(&in_info)) gst_video_colorimetry_from_string(&out_info.colorimetry, "bt601");
+  GstBuffer *out = gst_buffer_new_allocate(NULL, out_info.size, NULL);
+  GstVideoFrame in_frame, out_frame;
+  fail_unless(gst_video_frame_map(&in_frame, &in_info, buffer, GST_MAP_READ));
+  fail_unless(gst_video_frame_map(&out_frame, &out_info, out, GST_MAP_WRITE));
+  GstVideoConverter *converter = gst_video_converter_new(&in_info, &out_info, NULL);
+  gst_video_converter_frame(converter, &in_frame, &out_frame);
+  gst_video_converter_free(converter);
+  gst_video_frame_unmap(&out_frame);
+  gst_video_frame_unmap(&in_frame);
+  std::vector<guint8> result = bytes(out);
+  gst_buffer_unref(out);
+  gst_buffer_unref(buffer);
+  gst_harness_teardown(h);
+  g_free(src);
+  g_free(caps);
+  return result;
+}
+
+/* PSNR of two I420 320x180 pictures, luma and chroma apart. */
+static void check_close(const char *format, const std::vector<guint8> &got, const std::vector<guint8> &ref,
+                        bool luma_only) {
+  fail_unless_equals_int(got.size(), ref.size());
+  size_t luma_size = 320 * 180;
+  auto psnr = [&](size_t from, size_t to) {
+    double squared = 0;
+    for (size_t i = from; i < to; i++) squared += ((double)got[i] - ref[i]) * ((double)got[i] - ref[i]);
+    double mse = squared / (to - from);
+    return mse == 0 ? 99.0 : 10 * std::log10(255.0 * 255.0 / mse);
+  };
+  double y = psnr(0, luma_size), uv = psnr(luma_size, ref.size());
+  GST_INFO("%s: PSNR Y %.2f dB, UV %.2f dB", format, y, uv);
+  fail_unless(y >= 30, "%s: luma PSNR %.2f dB against I420", format, y);
+  if (!luma_only) fail_unless(uv >= 30, "%s: chroma PSNR %.2f dB against I420", format, uv);
+}
+
+static void check_formats(std::initializer_list<const char *> formats) {
+  std::vector<guint8> ref = scene_as_i420("I420");
+  for (const char *format : formats)
+    check_close(format, scene_as_i420(format), ref, g_str_equal(format, "GRAY8"));
+}
+
+GST_START_TEST(test_formats_planar_yuv) {
+  check_formats({"YV12", "NV12", "NV21", "Y42B", "Y444", "Y41B", "NV16", "NV61", "NV24", "A420", "GRAY8"});
+}
+GST_END_TEST;
+
+GST_START_TEST(test_formats_packed_yuv) {
+  check_formats({"YUY2", "UYVY", "YVYU", "VYUY", "AYUV", "v308", "IYU2"});
+}
+GST_END_TEST;
+
+GST_START_TEST(test_formats_rgb) {
+  check_formats({"BGRx", "BGRA", "RGBx", "RGBA", "xRGB", "ARGB", "xBGR", "ABGR", "RGB", "BGR"});
+}
+GST_END_TEST;
+
 /* ---- static use and style file ------------------------------------------ */
 
 GST_START_TEST(test_gst_launch_with_properties) {
@@ -649,8 +1131,16 @@ static Suite *newsflash_suite(void) {
   tcase_add_test(tc, test_lower_third_slides_in);
   tcase_add_test(tc, test_item_disappears_on_the_frame_its_duration_ends);
   tcase_add_test(tc, test_priority_preempts_and_the_preempted_comes_back);
-  tcase_add_test(tc, test_crawl_items_take_turns);
+  tcase_add_test(tc, test_crawl_items_follow_each_other_on_the_tape);
+  tcase_add_test(tc, test_crawl_moves_evenly_across_items);
+  tcase_add_test(tc, test_crawl_text_replaced_enters_at_once);
+  tcase_add_test(tc, test_crawl_breaking_item_cuts_the_tape);
   tcase_add_test(tc, test_reasons_and_get_queue);
+  tcase_add_test(tc, test_removed_and_cleared_items_fade_out);
+  tcase_add_test(tc, test_item_expires_on_screen);
+  tcase_add_test(tc, test_style_changes_while_playing);
+  tcase_add_test(tc, test_flush_restarts_the_items_on_screen);
+  tcase_add_test(tc, test_caps_change_lays_out_again);
   tcase_add_test(tc, test_bad_input_is_refused_and_the_stream_runs_on);
   tcase_add_test(tc, test_two_runs_give_identical_frames);
   tcase_add_test(tc, test_golden_crawl);
@@ -659,6 +1149,10 @@ static Suite *newsflash_suite(void) {
   tcase_add_test(tc, test_colour_emoji);
   tcase_add_test(tc, test_overlay_meta_when_downstream_takes_it);
   tcase_add_test(tc, test_blend_when_downstream_does_not);
+  tcase_add_test(tc, test_meta_caps_without_allocation_meta);
+  tcase_add_test(tc, test_formats_planar_yuv);
+  tcase_add_test(tc, test_formats_packed_yuv);
+  tcase_add_test(tc, test_formats_rgb);
   tcase_add_test(tc, test_gst_launch_with_properties);
   tcase_add_test(tc, test_style_file);
   return s;
