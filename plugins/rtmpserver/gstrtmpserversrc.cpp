@@ -122,6 +122,8 @@ GST_DEBUG_CATEGORY_STATIC(gst_rtmp_server_src_debug);
 
 namespace {
 
+struct ConnectionLoop;
+
 struct Settings {
   std::string address = DEFAULT_ADDRESS;
   guint port = DEFAULT_PORT;
@@ -144,6 +146,12 @@ struct Endpoint {
   bool started = false;
   bool flushing = false;
   uint64_t publisher = 0; /* id of the connection publishing, 0: none */
+
+  /* The publisher's connection while the element's streaming thread reads
+   * it (set by the connection's thread, which waits for it to be given
+   * back: the publish ended, or the element stops). */
+  ConnectionLoop *reading = nullptr;
+  std::condition_variable given_back; /* `reading` cleared */
 
   std::deque<GstBuffer *> queue; /* nullptr: EOS */
   size_t queued_bytes = 0;
@@ -212,6 +220,7 @@ class Listener {
   std::string name_;
   GSocketListener *socket_listener_ = nullptr;
   GCancellable *cancellable_ = nullptr;
+  GPollFD cancellable_fd_{};
   std::thread accept_thread_;
   std::mutex lock_;
   std::vector<std::shared_ptr<Endpoint>> endpoints_;
@@ -230,6 +239,16 @@ struct GstRtmpServerSrcPrivate {
 
   std::shared_ptr<Endpoint> endpoint = std::make_shared<Endpoint>();
   std::shared_ptr<Listener> listener; /* while started */
+  /* interrupts the streaming thread's wait on a publisher's socket (unlock) */
+  GCancellable *cancellable = g_cancellable_new();
+  /* kept, so that each wait does not make and close its file descriptor */
+  GPollFD cancellable_fd;
+
+  GstRtmpServerSrcPrivate() { g_cancellable_make_pollfd(cancellable, &cancellable_fd); }
+  ~GstRtmpServerSrcPrivate() {
+    g_cancellable_release_fd(cancellable);
+    g_object_unref(cancellable);
+  }
 };
 
 struct _GstRtmpServerSrc {
@@ -549,6 +568,8 @@ std::shared_ptr<Listener> Listener::acquire(const std::string &address, guint po
   listener->name_ = name;
   listener->socket_listener_ = g_socket_listener_new();
   listener->cancellable_ = g_cancellable_new();
+  /* kept, so that each wait does not make and close its file descriptor */
+  g_cancellable_make_pollfd(listener->cancellable_, &listener->cancellable_fd_);
   gboolean ok = g_socket_listener_add_address(listener->socket_listener_, socket_address,
                                               G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, NULL, error);
   g_object_unref(socket_address);
@@ -579,7 +600,10 @@ Listener::~Listener() {
     g_object_unref(socket_listener_);
   }
   reap_connections(true);
-  if (cancellable_) g_object_unref(cancellable_);
+  if (cancellable_) {
+    g_cancellable_release_fd(cancellable_);
+    g_object_unref(cancellable_);
+  }
   GST_INFO("closed listener %s", name_.c_str());
 }
 
@@ -699,6 +723,9 @@ struct Session {
   uint32_t last_raw = 0;
   bool have_raw = false;
   bool has_audio = false, has_video = false, know_tracks = false;
+  /* read by the element's streaming thread, the queue's consumer: tags are
+   * queued without waiting for room */
+  bool in_streaming_thread = false;
 };
 
 }  // namespace
@@ -911,7 +938,7 @@ static bool queue_tag(Session *session, uint8_t type, uint32_t timestamp, std::s
   GstBuffer *tag = make_flv_tag(type, tag_ms, payload);
 
   std::unique_lock<std::mutex> lock(endpoint->lock);
-  while (endpoint->publisher == session->connection->id &&
+  while (!session->in_streaming_thread && endpoint->publisher == session->connection->id &&
          (endpoint->queue.size() >= MAX_QUEUED_BUFFERS || endpoint->queued_bytes >= MAX_QUEUED_BYTES) &&
          !g_cancellable_is_cancelled(session->connection->listener->cancellable()))
     endpoint->changed.wait_for(lock, std::chrono::milliseconds(100));
@@ -936,8 +963,9 @@ static bool queue_tag(Session *session, uint8_t type, uint32_t timestamp, std::s
   endpoint->messages++;
   endpoint->queued_bytes += gst_buffer_get_size(tag);
   endpoint->queue.push_back(tag);
-  /* the streaming thread sleeps only on an empty queue, and takes all of it */
-  if (endpoint->queue.size() <= 2) endpoint->changed.notify_all();
+  /* the streaming thread sleeps only on an empty queue, and takes all of it
+   * (when it reads the connection itself, it is not asleep) */
+  if (!session->in_streaming_thread && endpoint->queue.size() <= 2) endpoint->changed.notify_all();
   return true;
 }
 
@@ -1065,110 +1093,145 @@ static void end_publish(Session *session, const std::string &reason) {
   session->endpoint.reset();
 }
 
-static void run_connection(Connection *connection) {
+/* The reading of one connection: handshake, chunk stream, session. Its
+ * thread runs it, except while the connection publishes: then the streaming
+ * thread of the element it publishes to runs it, so that a message goes from
+ * the socket into the pipeline on one thread, without waking another. */
+namespace {
+struct ConnectionLoop {
+  Connection *connection;
   Session session;
-  session.connection = connection;
-  GSocket *socket = connection->socket;
-  GCancellable *cancellable = connection->listener->cancellable();
-  g_socket_set_blocking(socket, TRUE);
-  g_socket_set_timeout(socket, SEND_TIMEOUT_SECONDS);
-
-  ServerHandshake handshake(uint32_t(g_get_monotonic_time() / 1000));
+  ServerHandshake handshake{uint32_t(g_get_monotonic_time() / 1000)};
   ChunkReader reader;
-  std::vector<uint8_t> input(64 * 1024);
+  std::vector<uint8_t> input = std::vector<uint8_t>(64 * 1024);
   gint64 connected = g_get_monotonic_time();
   gint64 last_data = connected;
   gint64 refused_at = 0;
   std::string reason;
+  bool finished = false;
 
-  while (reason.empty()) {
-    gint64 now = g_get_monotonic_time();
-    if (g_cancellable_is_cancelled(cancellable)) {
-      reason = "server stopped";
-      break;
-    }
+  explicit ConnectionLoop(Connection *c) : connection(c) { session.connection = c; }
+
+  /* Waits up to `wait_us` for data (or for `interrupt`), and handles what
+   * comes. Sets `finished` (and `reason`) when the connection must close. */
+  void step(GCancellable *interrupt, gint64 wait_us);
+  bool publishing_to(const Endpoint &endpoint) const { return endpoint.publisher == connection->id; }
+};
+}  // namespace
+
+void ConnectionLoop::step(GCancellable *interrupt, gint64 wait_us) {
+  GSocket *socket = connection->socket;
+  GCancellable *cancellable = connection->listener->cancellable();
+  gint64 now = g_get_monotonic_time();
+  if (g_cancellable_is_cancelled(cancellable)) reason = "server stopped";
+  if (reason.empty()) {
     if (refused_at) {
-      if (now - refused_at > REFUSAL_LINGER_SECONDS * G_TIME_SPAN_SECOND) break;
+      if (now - refused_at > REFUSAL_LINGER_SECONDS * G_TIME_SPAN_SECOND) finished = true;
     } else if (session.endpoint) {
       guint timeout;
       bool still_publishing;
       {
         std::lock_guard<std::mutex> lock(session.endpoint->lock);
         timeout = session.endpoint->settings.timeout;
-        still_publishing = session.endpoint->publisher == connection->id;
+        still_publishing = publishing_to(*session.endpoint);
       }
-      if (!still_publishing) {
+      if (!still_publishing)
         reason = "element stopped";
-        break;
-      }
-      if (now - last_data > gint64(timeout) * G_TIME_SPAN_SECOND) {
+      else if (now - last_data > gint64(timeout) * G_TIME_SPAN_SECOND)
         reason = "timeout";
-        break;
-      }
     } else if (now - connected > PUBLISH_DEADLINE_SECONDS * G_TIME_SPAN_SECOND) {
       reason = "no publish in time";
-      break;
     }
-
-    GError *error = NULL;
-    if (!g_socket_condition_timed_wait(socket, G_IO_IN, POLL_INTERVAL_US, cancellable, &error)) {
-      bool timed_out = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
-      if (!timed_out) reason = error->message;
-      g_error_free(error);
-      continue;
-    }
-    gssize n = g_socket_receive(socket, (gchar *)input.data(), input.size(), cancellable, &error);
-    if (n <= 0) {
-      reason = n == 0 ? "disconnected" : error->message;
-      g_clear_error(&error);
-      break;
-    }
-    last_data = g_get_monotonic_time();
-    if (refused_at) continue; /* read and dropped until the client hangs up */
-
-    std::span<const uint8_t> data(input.data(), size_t(n));
-    std::vector<uint8_t> after_handshake;
-    if (handshake.status() != HandshakeStatus::Done) {
-      HandshakeStatus status = handshake.feed(data, &session.out, &after_handshake);
-      if (status == HandshakeStatus::Error) {
-        reason = "bad handshake: " + handshake.error();
-        break;
-      }
-      if (!send_pending(&session)) {
-        reason = "cannot send";
-        break;
-      }
-      if (status != HandshakeStatus::Done) continue;
-      data = after_handshake;
-    }
-    std::vector<Message> messages;
-    bool reader_ok = reader.push(data, &messages);
-    if (session.endpoint) {
-      std::lock_guard<std::mutex> lock(session.endpoint->lock);
-      if (session.endpoint->publisher == connection->id) session.endpoint->bytes_received += size_t(n);
-    }
-    for (const Message &m : messages) {
-      if (!handle_message(&session, m, &reason) || session.refused) break;
-    }
-    uint32_t sequence;
-    if (reader.take_acknowledgement(&sequence)) reply(&session, make_acknowledgement(sequence));
-    if (!session.out.empty() && !send_pending(&session) && reason.empty()) reason = "cannot send";
-    if (session.unpublished) {
-      /* the client may still send deleteStream or publish again */
-      session.unpublished = false;
-      connected = g_get_monotonic_time();
-    }
-    if (session.refused && reason.empty() && !refused_at) {
-      g_socket_shutdown(socket, FALSE, TRUE, NULL);
-      refused_at = g_get_monotonic_time();
-    }
-    if (reason.empty() && !reader_ok) reason = "protocol error: " + reader.error();
   }
-  if (!reason.empty())
+  if (!reason.empty() || finished) {
+    finished = true;
+    return;
+  }
+
+  GError *error = NULL;
+  if (!g_socket_condition_timed_wait(socket, G_IO_IN, wait_us, interrupt, &error)) {
+    /* timed out, or interrupted (the element's unlock, the server
+     * stopping): the checks above run again */
+    if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) &&
+        !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      reason = error->message;
+    g_error_free(error);
+    finished = !reason.empty();
+    return;
+  }
+  gssize n = g_socket_receive(socket, (gchar *)input.data(), input.size(), cancellable, &error);
+  if (n <= 0) {
+    reason = n == 0 ? "disconnected" : error->message;
+    g_clear_error(&error);
+    finished = true;
+    return;
+  }
+  last_data = g_get_monotonic_time();
+  if (refused_at) return; /* read and dropped until the client hangs up */
+
+  std::span<const uint8_t> data(input.data(), size_t(n));
+  std::vector<uint8_t> after_handshake;
+  if (handshake.status() != HandshakeStatus::Done) {
+    HandshakeStatus status = handshake.feed(data, &session.out, &after_handshake);
+    if (status == HandshakeStatus::Error) {
+      reason = "bad handshake: " + handshake.error();
+      finished = true;
+      return;
+    }
+    if (!send_pending(&session)) {
+      reason = "cannot send";
+      finished = true;
+      return;
+    }
+    if (status != HandshakeStatus::Done) return;
+    data = after_handshake;
+  }
+  std::vector<Message> messages;
+  bool reader_ok = reader.push(data, &messages);
+  if (session.endpoint) {
+    std::lock_guard<std::mutex> lock(session.endpoint->lock);
+    if (publishing_to(*session.endpoint)) session.endpoint->bytes_received += size_t(n);
+  }
+  for (const Message &m : messages) {
+    if (!handle_message(&session, m, &reason) || session.refused) break;
+  }
+  uint32_t sequence;
+  if (reader.take_acknowledgement(&sequence)) reply(&session, make_acknowledgement(sequence));
+  if (!session.out.empty() && !send_pending(&session) && reason.empty()) reason = "cannot send";
+  if (session.unpublished) {
+    /* the client may still send deleteStream or publish again */
+    session.unpublished = false;
+    connected = g_get_monotonic_time();
+  }
+  if (session.refused && reason.empty() && !refused_at) {
+    g_socket_shutdown(socket, FALSE, TRUE, NULL);
+    refused_at = g_get_monotonic_time();
+  }
+  if (reason.empty() && !reader_ok) reason = "protocol error: " + reader.error();
+  if (!reason.empty()) finished = true;
+}
+
+static void run_connection(Connection *connection) {
+  g_socket_set_blocking(connection->socket, TRUE);
+  g_socket_set_timeout(connection->socket, SEND_TIMEOUT_SECONDS);
+  ConnectionLoop loop(connection);
+  while (!loop.finished) {
+    loop.step(connection->listener->cancellable(), POLL_INTERVAL_US);
+    if (loop.finished || !loop.session.endpoint) continue;
+    /* publishing: the element's streaming thread reads from here on, until
+     * it gives the connection back */
+    std::shared_ptr<Endpoint> endpoint = loop.session.endpoint;
+    std::unique_lock<std::mutex> lock(endpoint->lock);
+    if (!endpoint->started || !loop.publishing_to(*endpoint)) continue;
+    endpoint->reading = &loop;
+    endpoint->changed.notify_all();
+    while (endpoint->reading == &loop) endpoint->given_back.wait(lock);
+  }
+  if (!loop.reason.empty())
     GST_DEBUG("connection %" G_GUINT64_FORMAT " from %s closed: %s", connection->id,
-              connection->address.c_str(), reason.c_str());
-  end_publish(&session, reason.empty() ? "disconnected" : reason);
-  g_socket_close(socket, NULL);
+              connection->address.c_str(), loop.reason.c_str());
+  end_publish(&loop.session, loop.reason.empty() ? "disconnected" : loop.reason);
+  g_socket_close(connection->socket, NULL);
   connection->done = true;
 }
 
@@ -1201,6 +1264,7 @@ static gboolean gst_rtmp_server_src_start(GstBaseSrc *src) {
     endpoint->started = true;
     endpoint->flushing = false;
     endpoint->publisher = 0;
+    endpoint->reading = nullptr;
     endpoint->ended = false;
     endpoint->header_written = false;
     endpoint->discont_next = false;
@@ -1234,9 +1298,11 @@ static gboolean gst_rtmp_server_src_stop(GstBaseSrc *src) {
     std::lock_guard<std::mutex> lock(endpoint->lock);
     endpoint->started = false;
     endpoint->element = nullptr;
-    endpoint->publisher = 0; /* its connection sees this and closes */
+    endpoint->publisher = 0;     /* its connection sees this and closes */
+    endpoint->reading = nullptr; /* given back to its thread (the streaming thread has stopped) */
     endpoint->clear_queue();
     endpoint->changed.notify_all();
+    endpoint->given_back.notify_all();
   }
   Listener::release(&self->priv->listener);
   return TRUE;
@@ -1246,6 +1312,7 @@ static gboolean gst_rtmp_server_src_unlock(GstBaseSrc *src) {
   Endpoint *endpoint = GST_RTMP_SERVER_SRC(src)->priv->endpoint.get();
   std::lock_guard<std::mutex> lock(endpoint->lock);
   endpoint->flushing = true;
+  g_cancellable_cancel(GST_RTMP_SERVER_SRC(src)->priv->cancellable);
   endpoint->changed.notify_all();
   return TRUE;
 }
@@ -1254,6 +1321,7 @@ static gboolean gst_rtmp_server_src_unlock_stop(GstBaseSrc *src) {
   Endpoint *endpoint = GST_RTMP_SERVER_SRC(src)->priv->endpoint.get();
   std::lock_guard<std::mutex> lock(endpoint->lock);
   endpoint->flushing = false;
+  g_cancellable_reset(GST_RTMP_SERVER_SRC(src)->priv->cancellable);
   return TRUE;
 }
 
@@ -1272,9 +1340,27 @@ static gboolean gst_rtmp_server_src_query(GstBaseSrc *src, GstQuery *query) {
 }
 
 static GstFlowReturn gst_rtmp_server_src_create(GstPushSrc *src, GstBuffer **buffer) {
-  Endpoint *endpoint = GST_RTMP_SERVER_SRC(src)->priv->endpoint.get();
+  GstRtmpServerSrcPrivate *priv = GST_RTMP_SERVER_SRC(src)->priv;
+  Endpoint *endpoint = priv->endpoint.get();
   std::unique_lock<std::mutex> lock(endpoint->lock);
-  while (endpoint->queue.empty() && !endpoint->flushing) endpoint->changed.wait(lock);
+  while (endpoint->queue.empty() && !endpoint->flushing) {
+    ConnectionLoop *loop = endpoint->reading;
+    if (!loop) {
+      endpoint->changed.wait(lock);
+      continue;
+    }
+    /* the publisher's connection: read here, its messages queued */
+    lock.unlock();
+    loop->session.in_streaming_thread = true;
+    loop->step(priv->cancellable, POLL_INTERVAL_US);
+    loop->session.in_streaming_thread = false;
+    lock.lock();
+    if (endpoint->reading == loop && (loop->finished || !loop->publishing_to(*endpoint))) {
+      /* closing, or its publish ended: back to its own thread */
+      endpoint->reading = nullptr;
+      endpoint->given_back.notify_all();
+    }
+  }
   if (endpoint->flushing) return GST_FLOW_FLUSHING;
   if (!endpoint->queue.front()) {
     endpoint->queue.pop_front();
