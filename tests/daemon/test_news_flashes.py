@@ -16,7 +16,8 @@
 #     again shows the still-valid lower third again (in its row and in the
 #     picture), a flash posted while it was stopped too; one that expired
 #     meanwhile is ended (expired) and not shown;
-#   - DELETE of a layer, then of all: the rows end (cleared), the queue empties.
+#   - DELETE of a layer, then of all: the rows end (cleared), the queue empties;
+#   - the event stream carried each change (channel.news_flash).
 # Prints TAP. SPDX-License-Identifier: LGPL-2.1-or-later
 
 import datetime
@@ -150,6 +151,31 @@ def grab_frame(daemon, playlist, work, newer_than=0):
     if decoded.returncode != 0 or len(decoded.stdout) != WIDTH * HEIGHT:
         raise Fatal(f"ffmpeg decoded {len(decoded.stdout)} bytes from {newest}: {decoded.stderr[-500:]}")
     return decoded.stdout, max(numbers)
+
+
+def flash_events(daemon, seconds=3):
+    """The channel.news_flash events kept by the daemon (replayed from the
+    start of its buffer), as (flash id, state, end_reason)."""
+    request = urllib.request.Request(daemon.base + "/api/v1/events?types=channel.news_flash&last_event_id=0")
+    request.add_header("Authorization", "Bearer " + daemon.token)
+    text = b""
+    deadline = time.monotonic() + seconds
+    try:
+        with urllib.request.urlopen(request, timeout=seconds) as response:
+            while time.monotonic() < deadline:
+                chunk = response.read1(65536)
+                if not chunk:
+                    break
+                text += chunk
+    except (OSError, urllib.error.URLError):
+        pass
+    events = []
+    for block in text.decode(errors="replace").split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        if lines.get("event") == "channel.news_flash":
+            data = json.loads(lines.get("data", "{}"))
+            events.append((data.get("id"), data.get("state"), data.get("end_reason")))
+    return events
 
 
 def box_difference(a, b):
@@ -355,6 +381,11 @@ def main():
         tap(difference < max(6, noise * 2), f"the picture is plain again ({difference:.1f})")
         card = daemon.channel(cid)
         tap(card.get("state") == "live", "the channel is still live", card.get("state"))
+
+        # What clients of the event stream heard of the first flash.
+        heard = [(state, reason) for id, state, reason in flash_events(daemon) if id == first["id"]]
+        tap(heard[:1] == [("queued", None)] and ("showing", None) in heard and heard[-1:] == [("ended", "removed")],
+            "channel.news_flash events: queued, showing, ended (removed)", heard)
     except Fatal as error:
         tap(False, "the test ran to its end", str(error))
     finally:
