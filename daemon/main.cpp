@@ -181,6 +181,11 @@ int main(int argc, char **argv) {
       json_object_unref(data);
       api.events().publish("channel.state", node);
     };
+    /* News flashes moved by a channel's element: the event stream (channel.news_flash). */
+    supervisor.on_flash = [&api](const std::string &channel_id, const std::string &flash_id,
+                                 const std::string &state, const std::string &end_reason) {
+      api.publish_flash_state(channel_id, flash_id, state, end_reason);
+    };
     api.metrics().set_channel_states([&supervisor] { return supervisor.count_by_state(); });
     onair::http::MediaServer media(config.media_root, *signer);
     onair::http::PlaybackOptions playback_options;

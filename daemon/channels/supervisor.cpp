@@ -153,10 +153,20 @@ struct Supervisor::Runner {
   uint64_t generation = 0;
   /* Cleared when the runner goes; the authorize handlers check it on the main loop. */
   std::shared_ptr<std::atomic<bool>> alive = std::make_shared<std::atomic<bool>>(true);
+  /* The news flashes handed to this run's newsflash: element item id <->
+   * row id. `flash` is the element (compared, not referenced: it lives as
+   * long as the pipeline). */
+  GstElement *flash = nullptr;
+  std::map<guint64, std::string> flash_rows;
+  std::map<std::string, guint64> flash_items;
 };
 
 Supervisor::Supervisor(db::Database &database, Settings settings)
-    : database_(database), settings_(std::move(settings)), store_(database), ad_breaks_(database) {
+    : database_(database),
+      settings_(std::move(settings)),
+      store_(database),
+      ad_breaks_(database),
+      news_flashes_(database) {
   stats_timer_ = g_timeout_add_seconds_full(
       G_PRIORITY_DEFAULT, 1,
       [](gpointer self) -> gboolean {
@@ -225,6 +235,10 @@ void Supervisor::boot() {
   /* Ad breaks of runs that are over are closed too. */
   ad_breaks_.close_open("", std::nullopt, [](const db::Error &error, bool) {
     if (error) g_warning("cannot close the ad breaks of past runs: %s", error.describe().c_str());
+  });
+  /* News flashes shown by past runs wait for the next. */
+  news_flashes_.requeue_showing("", [](const db::Error &error, bool) {
+    if (error) g_warning("cannot requeue the news flashes of past runs: %s", error.describe().c_str());
   });
   db::Command reset = db::Command::prepared(reset_states, {});
   db::Command ended = db::Command::prepared(end_stale, {});
@@ -596,9 +610,12 @@ void Supervisor::on_message(const std::shared_ptr<Runner> &runner, GstMessage *m
         runner->stats.segments++;
         const char *rendition = gst_structure_get_string(s, "rendition");
         bool new_rendition = rendition && runner->renditions.insert(rendition).second;
-        if (runner->state == "starting")
+        if (runner->state == "starting") {
           set_state(*runner, runner->on_slate ? "degraded" : "live",
                     runner->on_slate ? "no input yet: the slate is on" : "");
+          /* On air, with a clock: the flashes still valid are shown again. */
+          restore_flashes(*runner);
+        }
         if (new_rendition && runner->video_id) {
           JsonArray *array = json_array_new();
           for (const std::string &name : runner->renditions) {
@@ -614,6 +631,10 @@ void Supervisor::on_message(const std::shared_ptr<Runner> &runner, GstMessage *m
         record_break(*runner, s, true);
       } else if (gst_structure_has_name(s, "adsplice-break-end")) {
         record_break(*runner, s, false);
+      } else if (gst_structure_has_name(s, "newsflash-item-started")) {
+        record_flash(*runner, message, true);
+      } else if (gst_structure_has_name(s, "newsflash-item-ended")) {
+        record_flash(*runner, message, false);
       } else if (gst_structure_has_name(s, "liveinput-switch")) {
         const char *source = gst_structure_get_string(s, "source");
         bool live = g_strcmp0(source, "live") == 0;
@@ -652,7 +673,8 @@ std::vector<std::string> strv_field(const GstStructure *s, const char *field) {
 /* The adsplice's warning that came with a refusal: the action signal posted
  * it synchronously, so it is in the bus queue now. Warnings of other
  * elements taken on the way go back. */
-std::string take_refusal(GstElement *pipeline, GstElement *element) {
+std::string take_refusal(GstElement *pipeline, GstElement *element,
+                         const char *fallback = "the ad splicer refused the request") {
   GstBus *bus = gst_element_get_bus(pipeline);
   std::vector<GstMessage *> others;
   std::string reason;
@@ -669,7 +691,36 @@ std::string take_refusal(GstElement *pipeline, GstElement *element) {
   }
   for (GstMessage *message : others) gst_bus_post(bus, message);
   gst_object_unref(bus);
-  return reason.empty() ? "the ad splicer refused the request" : reason;
+  return reason.empty() ? fallback : reason;
+}
+
+/* The pipeline's running time at `wall_us` (µs since the Unix epoch);
+ * GST_CLOCK_TIME_NONE without a clock. */
+GstClockTime running_time_at(GstElement *pipeline, int64_t wall_us) {
+  GstClock *clock = gst_element_get_clock(pipeline);
+  if (!clock) return GST_CLOCK_TIME_NONE;
+  GstClockTime now = gst_clock_get_time(clock);
+  gst_object_unref(clock);
+  GstClockTime base = gst_element_get_base_time(pipeline);
+  gint64 ahead_ns = (wall_us - g_get_real_time()) * GST_USECOND;
+  gint64 at = gint64(now - base) + ahead_ns;
+  return guint64(std::max<gint64>(at, 0));
+}
+
+/* The element named `name` if made by `factory`, else the pipeline's first
+ * made by `factory` (a new reference), or nullptr. */
+GstElement *named_or_first(GstElement *pipeline, const char *name, const char *factory) {
+  GstElement *named = gst_bin_get_by_name(GST_BIN(pipeline), name);
+  if (named) {
+    GstElementFactory *made_by = gst_element_get_factory(named);
+    if (made_by && strcmp(GST_OBJECT_NAME(made_by), factory) == 0) return named;
+    gst_object_unref(named);
+  }
+  std::vector<GstElement *> found = elements_of(pipeline, factory);
+  if (found.empty()) return nullptr;
+  GstElement *element = GST_ELEMENT(gst_object_ref(found.front()));
+  unref_all(found);
+  return element;
 }
 
 }  // namespace
@@ -708,21 +759,10 @@ GstElement *Supervisor::find_adsplice(const std::string &id, AdSpliceResult *why
     *why = {AdSpliceResult::Outcome::not_running, "the channel is not on air on this daemon"};
     return nullptr;
   }
-  GstElement *pipeline = found->second->pipeline;
-  GstElement *named = gst_bin_get_by_name(GST_BIN(pipeline), "ads");
-  if (named) {
-    GstElementFactory *factory = gst_element_get_factory(named);
-    if (factory && strcmp(GST_OBJECT_NAME(factory), "adsplice") == 0) return named;
-    gst_object_unref(named);
-  }
-  std::vector<GstElement *> splicers = elements_of(pipeline, "adsplice");
-  if (splicers.empty()) {
+  GstElement *element = named_or_first(found->second->pipeline, "ads", "adsplice");
+  if (!element)
     *why = {AdSpliceResult::Outcome::no_adsplice,
             "the channel's pipeline (" + found->second->channel.pipeline + ") has no adsplice element"};
-    return nullptr;
-  }
-  GstElement *element = GST_ELEMENT(gst_object_ref(splicers.front()));
-  unref_all(splicers);
   return element;
 }
 
@@ -742,17 +782,11 @@ AdSpliceResult Supervisor::splice_out(const std::string &id, double duration, ui
   guint64 running_time = GST_CLOCK_TIME_NONE;
   if (start_us) {
     /* Running time = clock time - base time; the start is that far ahead of now. */
-    GstClock *clock = gst_element_get_clock(pipeline);
-    if (!clock) {
+    running_time = running_time_at(pipeline, *start_us);
+    if (!GST_CLOCK_TIME_IS_VALID(running_time)) {
       gst_object_unref(element);
       return {AdSpliceResult::Outcome::not_running, "the channel's pipeline has no clock yet"};
     }
-    GstClockTime now = gst_clock_get_time(clock);
-    gst_object_unref(clock);
-    GstClockTime base = gst_element_get_base_time(pipeline);
-    gint64 ahead_ns = (*start_us - g_get_real_time()) * GST_USECOND;
-    gint64 at = gint64(now - base) + ahead_ns;
-    running_time = guint64(std::max<gint64>(at, 0));
   }
   std::vector<const gchar *> strv;
   for (const std::string &creative : creatives) strv.push_back(creative.c_str());
@@ -787,6 +821,131 @@ AdSpliceResult Supervisor::cancel_break(const std::string &id, uint32_t event_id
     result = {AdSpliceResult::Outcome::refused, take_refusal(runners_.at(id)->pipeline, element)};
   gst_object_unref(element);
   return result;
+}
+
+GstElement *Supervisor::find_newsflash(const std::string &id, FlashResult *why) const {
+  auto found = runners_.find(id);
+  if (found == runners_.end() || !found->second->pipeline ||
+      (found->second->state != "live" && found->second->state != "degraded")) {
+    *why = {FlashResult::Outcome::not_running, "the channel is not on air on this daemon"};
+    return nullptr;
+  }
+  GstElement *element = named_or_first(found->second->pipeline, "flash", "newsflash");
+  if (!element)
+    *why = {FlashResult::Outcome::no_newsflash,
+            "the channel's pipeline (" + found->second->channel.pipeline + ") has no newsflash element"};
+  return element;
+}
+
+FlashResult Supervisor::show_flash(const store::NewsFlash &flash) {
+  FlashResult result;
+  GstElement *element = find_newsflash(flash.channel_id, &result);
+  if (!element) return result;
+  Runner &runner = *runners_.at(flash.channel_id);
+  if (runner.flash_items.count(flash.id)) {
+    gst_object_unref(element);
+    return result;
+  }
+  GstStructure *options = gst_structure_new("options", "priority", G_TYPE_INT, flash.priority, nullptr);
+  if (flash.subtitle) gst_structure_set(options, "subtitle", G_TYPE_STRING, flash.subtitle->c_str(), nullptr);
+  if (flash.loops) gst_structure_set(options, "loops", G_TYPE_UINT, guint(*flash.loops), nullptr);
+  if (flash.fade)
+    gst_structure_set(options, "fade", G_TYPE_UINT64, guint64(*flash.fade * GST_SECOND), nullptr);
+  if (flash.dim) gst_structure_set(options, "dim", G_TYPE_DOUBLE, *flash.dim, nullptr);
+  if (flash.expires_us) {
+    /* What is left of it: on screen for that long from now, and dropped at
+     * its expiry should it wait in the queue (or be pre-empted) meanwhile. */
+    gint64 left_us = std::max<gint64>(*flash.expires_us - g_get_real_time(), 1);
+    gst_structure_set(options, "duration", G_TYPE_UINT64, guint64(left_us) * GST_USECOND, nullptr);
+    GstClockTime expires = running_time_at(runner.pipeline, *flash.expires_us);
+    if (GST_CLOCK_TIME_IS_VALID(expires))
+      gst_structure_set(options, "expires", G_TYPE_UINT64, expires, nullptr);
+  }
+  guint64 item = 0;
+  g_signal_emit_by_name(element, "show", flash.layer.c_str(), flash.text.c_str(), options, &item);
+  gst_structure_free(options);
+  if (item) {
+    runner.flash = element;
+    runner.flash_rows[item] = flash.id;
+    runner.flash_items[flash.id] = item;
+  } else {
+    result = {FlashResult::Outcome::refused,
+              take_refusal(runner.pipeline, element, "the news flash element refused the flash")};
+  }
+  gst_object_unref(element);
+  return result;
+}
+
+void Supervisor::remove_flashes(const std::string &channel_id, const std::vector<std::string> &flash_ids) {
+  FlashResult why;
+  GstElement *element = find_newsflash(channel_id, &why);
+  if (!element) return;
+  Runner &runner = *runners_.at(channel_id);
+  for (const std::string &id : flash_ids) {
+    auto found = runner.flash_items.find(id);
+    if (found == runner.flash_items.end()) continue;
+    gboolean removed = FALSE;
+    g_signal_emit_by_name(element, "remove", found->second, &removed);
+  }
+  gst_object_unref(element);
+}
+
+void Supervisor::restore_flashes(Runner &runner) {
+  std::string id = runner.channel.id;
+  uint64_t generation = runner.generation;
+  news_flashes_.to_show(id, [this, id, generation](const db::Error &error, bool,
+                                                   std::vector<store::NewsFlash> flashes) {
+    if (error) {
+      g_warning("channel %s: cannot read its news flashes: %s", id.c_str(), error.describe().c_str());
+      return;
+    }
+    auto found = runners_.find(id);
+    if (found == runners_.end() || found->second->generation != generation) return;
+    for (const store::NewsFlash &flash : flashes) {
+      FlashResult result = show_flash(flash);
+      if (result.outcome != FlashResult::Outcome::refused) continue;
+      g_message("channel %s: news flash %s refused: %s", id.c_str(), flash.id.c_str(), result.reason.c_str());
+      std::string flash_id = flash.id;
+      news_flashes_.ended(flash_id, "refused", [this, id, flash_id](const db::Error &error, bool changed) {
+        if (error) g_warning("cannot record a refused news flash: %s", error.describe().c_str());
+        if (changed && on_flash) on_flash(id, flash_id, "ended", "refused");
+      });
+    }
+  });
+}
+
+void Supervisor::record_flash(Runner &runner, GstMessage *message, bool start) {
+  if (!runner.flash || GST_MESSAGE_SRC(message) != GST_OBJECT(runner.flash)) return;
+  const GstStructure *s = gst_message_get_structure(message);
+  guint64 item = 0;
+  gst_structure_get_uint64(s, "id", &item);
+  auto found = runner.flash_rows.find(item);
+  /* Not ours: an item of the element's text properties. */
+  if (found == runner.flash_rows.end()) return;
+  std::string flash_id = found->second;
+  std::string channel_id = runner.channel.id;
+  std::string reason;
+  std::string state = "showing";
+  if (!start) {
+    const char *ended = gst_structure_get_string(s, "reason");
+    reason = ended ? ended : "done";
+    state = reason == "preempted" ? "queued" : "ended";
+  }
+  auto told = [this, channel_id, flash_id, state, reason](const db::Error &error, bool changed) {
+    if (error)
+      g_warning("cannot record news flash %s %s: %s", flash_id.c_str(), state.c_str(),
+                error.describe().c_str());
+    if (changed && on_flash) on_flash(channel_id, flash_id, state, state == "ended" ? reason : "");
+  };
+  if (state == "showing") {
+    news_flashes_.started(flash_id, told);
+  } else if (state == "queued") {
+    news_flashes_.requeued(flash_id, told);
+  } else {
+    runner.flash_rows.erase(found);
+    runner.flash_items.erase(flash_id);
+    news_flashes_.ended(flash_id, reason, told);
+  }
 }
 
 void Supervisor::refresh_stats(Runner &runner) {
@@ -885,6 +1044,11 @@ void Supervisor::teardown(Runner &runner, const std::string &video_status) {
   runner.stats.input_bitrate.reset();
   /* The element's breaks went with its pipeline. */
   ad_breaks_.close_open(runner.channel.id, runner.video_id, [](const db::Error &, bool) {});
+  /* Its flashes wait for the next run. */
+  runner.flash = nullptr;
+  runner.flash_rows.clear();
+  runner.flash_items.clear();
+  news_flashes_.requeue_showing(runner.channel.id, [](const db::Error &, bool) {});
   if (runner.video_id) {
     /* A broadcast that wrote segments stays watchable as a recording; one
      * that failed before any is marked failed. */

@@ -7,6 +7,7 @@
 #include "db/database.h"
 #include "store/ad_breaks.h"
 #include "store/channels.h"
+#include "store/news_flashes.h"
 
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
@@ -89,6 +90,23 @@ struct AdSpliceResult {
   bool ok() const { return outcome == Outcome::done; }
 };
 
+/* The answer of a channel's newsflash to a flash. */
+struct FlashResult {
+  enum class Outcome {
+    done,
+    /* This daemon does not run the channel, or it is not on air yet: the
+     * flash is shown when the channel goes on air. */
+    not_running,
+    /* Its pipeline has no newsflash element. */
+    no_newsflash,
+    /* The element said no (text too large for the picture, ...). */
+    refused,
+  };
+  Outcome outcome = Outcome::done;
+  std::string reason;
+  bool ok() const { return outcome == Outcome::done; }
+};
+
 /* Runs channels: each is a pipeline file rendered with its parameters and
  * with what the daemon supplies (the output directory of the broadcast, the
  * stream key, the RTMP port), started, watched on its bus and restarted
@@ -145,9 +163,24 @@ class Supervisor {
   AdSpliceResult splice_in(const std::string &id, uint32_t event_id);
   AdSpliceResult cancel_break(const std::string &id, uint32_t event_id);
 
+  /* News flashes, through the channel's newsflash (`name=flash`, else the
+   * first newsflash of its pipeline) and its action signals. A flash is
+   * handed to the element once per run (again: nothing is done); one with
+   * an expiry is shown for what is left of it. When a channel goes on air,
+   * the flashes of store::NewsFlashStore still valid are shown again; the
+   * element's item messages update their rows. */
+  FlashResult show_flash(const store::NewsFlash &flash);
+  /* Takes flashes off the channel's picture (those it shows). */
+  void remove_flashes(const std::string &channel_id, const std::vector<std::string> &flash_ids);
+
   /* Called on each state change: id, state, previous state, error. */
   std::function<void(const std::string &, const std::string &, const std::string &, const std::string &)>
       on_state;
+
+  /* Called when the element moves a flash: channel id, flash id, state
+   * (showing, queued, ended), end reason (empty unless ended). */
+  std::function<void(const std::string &, const std::string &, const std::string &, const std::string &)>
+      on_flash;
 
   const Settings &settings() const { return settings_; }
 
@@ -165,12 +198,17 @@ class Supervisor {
   void record_break(Runner &runner, const GstStructure *message, bool start);
   /* The channel's adsplice (a new reference) or why there is none. */
   GstElement *find_adsplice(const std::string &id, AdSpliceResult *why) const;
+  /* The channel's newsflash (a new reference) or why there is none. */
+  GstElement *find_newsflash(const std::string &id, FlashResult *why) const;
+  void restore_flashes(Runner &runner);
+  void record_flash(Runner &runner, GstMessage *message, bool start);
   std::string pipeline_path(const std::string &pipeline) const;
 
   db::Database &database_;
   Settings settings_;
   store::ChannelStore store_;
   store::AdBreakStore ad_breaks_;
+  store::NewsFlashStore news_flashes_;
   std::map<std::string, std::shared_ptr<Runner>> runners_;
   guint stats_timer_ = 0;
 };

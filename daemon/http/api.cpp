@@ -79,6 +79,7 @@ Api::Api(db::Database &database, std::string public_base_url, store::MediaLinks 
       comments_(database),
       channels_(database),
       ad_breaks_(database),
+      news_flashes_(database),
       links_(std::move(links)),
       supervisor_(supervisor),
       auth_(database),
@@ -104,6 +105,7 @@ Api::Api(db::Database &database, std::string public_base_url, store::MediaLinks 
       "DELETE", "/api/v1/tokens/{id}", [this](Request &request) { revoke_token(request); }, admin);
   add_channel_routes();
   add_ad_break_routes();
+  add_news_flash_routes();
   router_.add(
       "GET", "/api/v1/events", [this](Request &request) { events_.serve(request); }, viewer);
   router_.add("GET", "/metrics", [this](Request &request) { metrics_.serve(request); });

@@ -14,6 +14,7 @@
 #include "store/ad_breaks.h"
 #include "store/channels.h"
 #include "store/comments.h"
+#include "store/news_flashes.h"
 #include "store/videos.h"
 
 #include <libsoup/soup.h>
@@ -43,6 +44,11 @@ class Api {
   EventHub &events() { return events_; }
   /* GET /metrics */
   Metrics &metrics() { return metrics_; }
+  /* A news flash moved (created, on screen, waiting, ended): the event
+   * channel.news_flash (operators only, like every channel.* event).
+   * `end_reason` empty unless ended. */
+  void publish_flash_state(const std::string &channel_id, const std::string &flash_id,
+                           const std::string &state, const std::string &end_reason);
   /* The comment pages' shared queries (tests). */
   const SharedReads &shared_reads() const { return shared_reads_; }
 
@@ -72,6 +78,12 @@ class Api {
   void list_ad_breaks(Request &request);
   void get_ad_break(Request &request);
   void end_ad_break(Request &request);
+  void add_news_flash_routes();
+  void create_news_flash(Request &request);
+  void list_news_flashes(Request &request);
+  void get_news_flash(Request &request);
+  void remove_news_flash(Request &request);
+  void clear_news_flashes(Request &request);
   /* The JSON of a comment page read for `key` (see list_comments). */
   std::shared_ptr<GBytes> comment_page_body(const std::string &key, store::Page<store::Comment> page,
                                             const std::string &path,
@@ -83,6 +95,7 @@ class Api {
   store::CommentStore comments_;
   store::ChannelStore channels_;
   store::AdBreakStore ad_breaks_;
+  store::NewsFlashStore news_flashes_;
   store::MediaLinks links_;
   /* Runs the channels; nullptr: channels are stored, not run. */
   channels::Supervisor *supervisor_;

@@ -148,6 +148,45 @@ std::optional<double> Fields::number(const char *name, double above, double maxi
   return value;
 }
 
+std::optional<double> Fields::number_in(const char *name, double minimum, double maximum, bool required) {
+  JsonNode *node = member(name);
+  if (!node) {
+    if (required) errors_.push_back({name, "is required"});
+    return std::nullopt;
+  }
+  GType type = JSON_NODE_HOLDS_VALUE(node) ? json_node_get_value_type(node) : G_TYPE_INVALID;
+  if (type != G_TYPE_INT64 && type != G_TYPE_DOUBLE) {
+    errors_.push_back({name, "must be a number"});
+    return std::nullopt;
+  }
+  double value = type == G_TYPE_INT64 ? double(json_node_get_int(node)) : json_node_get_double(node);
+  if (!(value >= minimum) || value > maximum) {
+    gchar low[G_ASCII_DTOSTR_BUF_SIZE], high[G_ASCII_DTOSTR_BUF_SIZE];
+    errors_.push_back({name, std::string("must be from ") + g_ascii_dtostr(low, sizeof low, minimum) +
+                                 " to " + g_ascii_dtostr(high, sizeof high, maximum)});
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<int64_t> Fields::integer(const char *name, int64_t minimum, int64_t maximum, bool required) {
+  JsonNode *node = member(name);
+  if (!node) {
+    if (required) errors_.push_back({name, "is required"});
+    return std::nullopt;
+  }
+  if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_INT64) {
+    errors_.push_back({name, "must be an integer"});
+    return std::nullopt;
+  }
+  int64_t value = json_node_get_int(node);
+  if (value < minimum || value > maximum) {
+    errors_.push_back({name, "must be from " + std::to_string(minimum) + " to " + std::to_string(maximum)});
+    return std::nullopt;
+  }
+  return value;
+}
+
 std::optional<std::vector<std::string>> Fields::strings(const char *name, size_t max_items, size_t min_length,
                                                         size_t max_length) {
   JsonNode *node = member(name);

@@ -35,6 +35,10 @@ class Fields {
   std::optional<int64_t> integer_or_null(const char *name, int64_t minimum);
   /* A JSON number (integer or not) above `above` and at most `maximum`. */
   std::optional<double> number(const char *name, double above, double maximum, bool required);
+  /* A JSON number from `minimum` to `maximum`, both included. */
+  std::optional<double> number_in(const char *name, double minimum, double maximum, bool required);
+  /* A JSON integer from `minimum` to `maximum`, both included. */
+  std::optional<int64_t> integer(const char *name, int64_t minimum, int64_t maximum, bool required);
   std::optional<std::vector<std::string>> strings(const char *name, size_t max_items, size_t min_length,
                                                   size_t max_length);
 

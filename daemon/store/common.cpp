@@ -42,6 +42,17 @@ constexpr ConstraintField constraint_fields[] = {
     {"api_tokens_name_length", "name"},
     {"ad_breaks_duration_range", "duration"},
     {"ad_breaks_creatives_array", "creatives"},
+    {"news_flashes_layer_valid", "layer"},
+    {"news_flashes_text_length", "text"},
+    {"news_flashes_subtitle_length", "subtitle"},
+    {"news_flashes_subtitle_lower_third", "subtitle"},
+    {"news_flashes_priority_range", "priority"},
+    {"news_flashes_loops_range", "loops"},
+    {"news_flashes_loops_crawl", "loops"},
+    {"news_flashes_fade_range", "fade"},
+    {"news_flashes_dim_range", "dim"},
+    {"news_flashes_dim_fullscreen", "dim"},
+    {"news_flashes_duration_range", "duration"},
 };
 
 }  // namespace

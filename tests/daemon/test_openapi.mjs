@@ -294,7 +294,7 @@ try {
   await call('GET', '/api/v1/videos/01890000-0000-7000-8000-000000000000/seek?offset=0', undefined, 404);
   await call('GET', '/api/v1/videos/01890000-0000-7000-8000-000000000000/frames?t=0', undefined, 404);
 
-  // Channels: a tiny test card, started (ad breaks on it) and stopped; every error class.
+  // Channels: a tiny test card, started (ad breaks and news flashes on it) and stopped; every error class.
   const small = { width: 160, height: 90, ladder: '90p:100', 'speed-preset': 'ultrafast' };
   const channel = await call('POST', '/api/v1/channels', { name: 'Contract', pipeline: 'test-card', parameters: small }, 201);
   const cid = channel?.id;
@@ -334,6 +334,32 @@ try {
   await call('GET', `${breaks}/nope`, undefined, 400);
   await call('DELETE', `${breaks}/01890000-0000-7000-8000-000000000000`, undefined, 404);
   await call('GET', '/api/v1/channels/01890000-0000-7000-8000-000000000000/ad-breaks', undefined, 404);
+  // News flashes on the running test card (its newsflash is name=flash).
+  const flashes = `/api/v1/channels/${cid}/news-flashes`;
+  await call('POST', flashes, { layer: 'ticker', text: 'x' }, 422);
+  await call('POST', flashes, { layer: 'lower-third', text: '<b>unclosed' }, 422);
+  await call('POST', flashes, { layer: 'crawl', text: 'x', duration: 5, expires_at: new Date(Date.now() + 60000).toISOString() }, 422);
+  await call('POST', flashes, { layer: 'crawl', text: 'x' }, 403, viewer?.token);
+  await call('POST', flashes, { layer: 'crawl', text: 'x' }, 401, '');
+  await call('POST', '/api/v1/channels/01890000-0000-7000-8000-000000000000/news-flashes', { layer: 'crawl', text: 'x' }, 404);
+  const flash = await call('POST', flashes, { layer: 'lower-third', text: '<b>Contract</b>', subtitle: 'A test', priority: 5, duration: 60 }, 201);
+  await call('POST', flashes, { layer: 'crawl', text: 'Crawling', loops: 0, fade: 0 }, 201);
+  await call('POST', flashes, { layer: 'fullscreen', text: 'Card', dim: 0.5, expires_at: new Date(Date.now() + 60000).toISOString() }, 201);
+  await call('GET', flashes, undefined, 200);
+  await poll(`${flashes}/${flash?.id}`, (f) => f.state === 'showing', 30);
+  await call('GET', `${flashes}/${flash?.id}`, undefined, 200);
+  await call('DELETE', `${flashes}/${flash?.id}`, undefined, 204);
+  await call('DELETE', `${flashes}/${flash?.id}`, undefined, 409);
+  await call('GET', `${flashes}/${flash?.id}`, undefined, 200);
+  await call('DELETE', `${flashes}?layer=crawl`, undefined, 204);
+  await call('DELETE', flashes, undefined, 204);
+  await call('DELETE', `${flashes}?layer=ticker`, undefined, 400);
+  await call('GET', `${flashes}?colour=red`, undefined, 400);
+  await call('GET', `${flashes}/01890000-0000-7000-8000-000000000000`, undefined, 404);
+  await call('GET', `${flashes}/nope`, undefined, 400);
+  await call('DELETE', `${flashes}/01890000-0000-7000-8000-000000000000`, undefined, 404);
+  await call('GET', '/api/v1/channels/01890000-0000-7000-8000-000000000000/news-flashes', undefined, 404);
+  await call('DELETE', '/api/v1/channels/01890000-0000-7000-8000-000000000000/news-flashes', undefined, 404);
   await call('POST', `/api/v1/channels/${cid}/rotate-key`, undefined, 200);
   await call('POST', `/api/v1/channels/${cid}/stop`, undefined, 200);
   await call('POST', '/api/v1/channels/01890000-0000-7000-8000-000000000000/start', undefined, 404);
