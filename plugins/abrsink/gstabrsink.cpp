@@ -46,6 +46,14 @@
  * in; VOD: at the first 200 ms audio fragment boundary at or after it). In
  * live mode the MPD lists the ad breaks in an SCTE-35 EventStream.
  *
+ * Timed metadata (the event `onair-timed-metadata`, e.g. from reactions)
+ * cuts nothing: in live mode each one becomes an EXT-X-DATERANGE in the
+ * reference video's media playlist (ID, CLASS, START-DATE the date of its
+ * running time, DURATION, and its payload percent-encoded in its X-
+ * attribute, e.g. `X-REACTIONS="{%22👍%22:12}"`), written with the next
+ * segment and leaving the window with it, and an Event of an EventStream of
+ * its scheme in the MPD (presentationTime in ms, the payload as text).
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 -e videotestsrc is-live=true ! abrladder ladder="720p:2800,360p:800" ! \
@@ -78,6 +86,7 @@
 #include "mpd.h"
 #include "playlist.h"
 #include "spliceevent.h"
+#include "timedmetadata.h"
 
 typedef enum {
   GST_ABR_SINK_MODE_LIVE,
@@ -277,6 +286,11 @@ struct GstAbrSinkPrivate {
   /* Ad breaks for the MPD's EventStream, in the order they started. */
   std::deque<onair::MpdEvent> ad_events;
   guint next_ad_event = 1;
+  /* Timed metadata (onair-timed-metadata) seen by the reference video, for
+   * the DATERANGEs of its next segment, and for the MPD's EventStreams. */
+  std::vector<onair::TimedMetadata> pending_metadata;
+  std::deque<onair::MpdMetadataEvent> metadata_events;
+  guint next_metadata_event = 1;
   int64_t wall_at_running_zero_ms = -1;
   bool finished = false;
   /* Messages are posted after state_lock is released: a bus sync handler
@@ -692,6 +706,12 @@ static void write_mpd(GstAbrSink *self, bool final) {
   for (const onair::MpdEvent &event : priv->ad_events)
     if (event.duration < 0 || event.presentation_time + event.duration >= window_start || !doc.dynamic)
       doc.scte35_events.push_back(event);
+  /* timed metadata leaves with the window */
+  while (doc.dynamic && !priv->metadata_events.empty() &&
+         priv->metadata_events.front().presentation_time + priv->metadata_events.front().duration <
+             window_start)
+    priv->metadata_events.pop_front();
+  doc.metadata_events.assign(priv->metadata_events.begin(), priv->metadata_events.end());
   write_text(self, priv->active.location + "/" + priv->active.mpd_name, onair::render_mpd(doc));
 }
 
@@ -725,6 +745,45 @@ static Stream *reference_video(GstAbrSinkPrivate *priv) {
 }
 
 static void record_ad_event(GstAbrSinkPrivate *priv, const onair::SpliceEvent &splice);
+
+/* EXT-X-DATERANGE:ID=..,CLASS=..,START-DATE=<date of its running time>,
+ * DURATION=..,X-...=<payload percent-encoded> */
+static onair::Marker metadata_marker(GstAbrSinkPrivate *priv, const onair::TimedMetadata &metadata) {
+  onair::Marker marker;
+  marker.kind = onair::Marker::Kind::DateRange;
+  marker.id = metadata.id;
+  marker.start_ms = priv->wall_at_running_zero_ms + (int64_t)(metadata.running_time / GST_MSECOND);
+  if (!metadata.hls_class.empty())
+    marker.attributes.emplace_back("CLASS", onair::hls_quoted_percent_encoded(metadata.hls_class));
+  if (GST_CLOCK_TIME_IS_VALID(metadata.duration)) {
+    char text[32];
+    g_ascii_formatd(text, sizeof text, "%.3f", (double)metadata.duration / GST_SECOND);
+    marker.attributes.emplace_back("DURATION", text);
+  }
+  if (!metadata.hls_attribute.empty())
+    marker.attributes.emplace_back(metadata.hls_attribute,
+                                   onair::hls_quoted_percent_encoded(metadata.payload));
+  return marker;
+}
+
+/* Live, reference video: an onair-timed-metadata event waits for the
+ * segment being written (close_segment) and goes into the MPD. Called with
+ * state_lock held. */
+static void record_metadata(GstAbrSinkPrivate *priv, onair::TimedMetadata metadata) {
+  if (!metadata.dash_scheme.empty()) {
+    onair::MpdMetadataEvent event;
+    event.scheme = metadata.dash_scheme;
+    event.id = priv->next_metadata_event++;
+    event.presentation_time = (double)metadata.running_time / GST_SECOND;
+    event.duration = GST_CLOCK_TIME_IS_VALID(metadata.duration) ? (double)metadata.duration / GST_SECOND : 0;
+    event.payload = metadata.payload;
+    priv->metadata_events.push_back(std::move(event));
+    /* bounded even if the MPD is not written */
+    if (priv->metadata_events.size() > 4096) priv->metadata_events.pop_front();
+  }
+  priv->pending_metadata.push_back(std::move(metadata));
+  if (priv->pending_metadata.size() > 4096) priv->pending_metadata.erase(priv->pending_metadata.begin());
+}
 
 /* Closes the whole pending segment. */
 static void close_segment(GstAbrSink *self, Stream &stream) {
@@ -784,6 +843,13 @@ static void close_segment(GstAbrSink *self, Stream &stream, size_t fragments) {
   stream.nominal_segment_seconds =
       *std::max_element(stream.recent_segment_seconds.begin(), stream.recent_segment_seconds.end());
   double segment_seconds = segment.duration;
+  if (live && &stream == reference_video(priv)) {
+    /* the timed metadata seen so far: DATERANGEs dated from their running
+     * time, written with this segment and leaving the playlist with it */
+    for (const onair::TimedMetadata &metadata : priv->pending_metadata)
+      stream.playlist->queue_marker(metadata_marker(priv, metadata));
+    priv->pending_metadata.clear();
+  }
   auto removed = stream.playlist->append(std::move(segment));
   for (auto &old : removed) {
     stream.timeline.pop_front();
@@ -1802,6 +1868,18 @@ static gboolean live_event_apply(GstAbrSink *self, Stream *stream, GstEvent *eve
       stream->ended = false;
       break;
     case GST_EVENT_CUSTOM_DOWNSTREAM: {
+      onair::TimedMetadata metadata;
+      if (onair::parse_timed_metadata_event(event, &metadata)) {
+        /* no cut; the reference video's playlist and the MPD carry it,
+         * the muxers never see it */
+        {
+          std::lock_guard<std::mutex> lock(self->priv->state_lock);
+          if (reference_video(self->priv) == stream && GST_CLOCK_TIME_IS_VALID(metadata.running_time))
+            record_metadata(self->priv, std::move(metadata));
+        }
+        gst_event_unref(event);
+        return TRUE;
+      }
       /* an input switch or an ad break's edge: live_chain cuts at the next
        * keyframe (video) or buffer (audio) */
       std::lock_guard<std::mutex> lock(self->priv->state_lock);
@@ -2127,6 +2205,9 @@ static GstStateChangeReturn gst_abr_sink_change_state(GstElement *element, GstSt
     priv->video_ended = false;
     priv->boundary_markers.clear();
     priv->ad_events.clear();
+    priv->pending_metadata.clear();
+    priv->metadata_events.clear();
+    priv->next_metadata_event = 1;
   }
 
   GstStateChangeReturn ret = GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);

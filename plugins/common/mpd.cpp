@@ -95,6 +95,24 @@ std::string render_mpd(const MpdDocument &document) {
     }
   }
 
+  std::vector<std::string> schemes;
+  for (const MpdMetadataEvent &event : document.metadata_events)
+    if (std::find(schemes.begin(), schemes.end(), event.scheme) == schemes.end())
+      schemes.push_back(event.scheme);
+  for (const std::string &scheme : schemes) {
+    xmlNodePtr stream = xmlNewChild(period, nullptr, X("EventStream"), nullptr);
+    set(stream, "schemeIdUri", scheme);
+    set(stream, "timescale", "1000");
+    for (const MpdMetadataEvent &event : document.metadata_events) {
+      if (event.scheme != scheme) continue;
+      /* xmlNewTextChild escapes the text */
+      xmlNodePtr node = xmlNewTextChild(stream, nullptr, X("Event"), X(event.payload.c_str()));
+      set(node, "presentationTime", std::to_string(std::llround(event.presentation_time * 1000)));
+      set(node, "duration", std::to_string(std::llround(event.duration * 1000)));
+      set(node, "id", std::to_string(event.id));
+    }
+  }
+
   for (bool audio : {false, true}) {
     std::vector<const MpdRepresentation *> members;
     for (const MpdRepresentation &rep : document.representations)

@@ -41,6 +41,16 @@ struct MpdEvent {
   std::vector<uint8_t> section; /* the splice_info_section */
 };
 
+/* Timed metadata (onair-timed-metadata) in an EventStream of its own
+ * scheme, the payload as the Event's text. */
+struct MpdMetadataEvent {
+  std::string scheme;           /* schemeIdUri, e.g. "urn:onair:reactions:2026" */
+  uint32_t id = 0;              /* unique in its EventStream */
+  double presentation_time = 0; /* seconds from the Period's start */
+  double duration = 0;          /* seconds */
+  std::string payload;
+};
+
 struct MpdDocument {
   bool dynamic = false;
   int64_t availability_start_ms = 0; /* UTC of media time 0 (dynamic only) */
@@ -50,6 +60,7 @@ struct MpdDocument {
   double time_shift_buffer = 0; /* dynamic: the window (s) */
   std::vector<MpdRepresentation> representations;
   std::vector<MpdEvent> scte35_events;
+  std::vector<MpdMetadataEvent> metadata_events; /* in time order; one EventStream per scheme */
 };
 
 /* An MPEG-DASH MPD (ISO/IEC 23009-1, live profile) with one video and one

@@ -18,6 +18,7 @@ static gboolean plugin_init(GstPlugin *plugin) {
 
 #ifdef ONAIR_HAVE_GRAPHICS
   ret |= GST_ELEMENT_REGISTER(newsflash, plugin);
+  ret |= GST_ELEMENT_REGISTER(reactions, plugin);
 #endif
 
 #ifdef ONAIR_HAVE_INGEST
@@ -29,6 +30,7 @@ static gboolean plugin_init(GstPlugin *plugin) {
 }
 
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, onair,
-                  "onair live video pipeline elements: RTMP ingest, ad splicing, news graphics, ABR ladder "
+                  "onair live video pipeline elements: RTMP ingest, ad splicing, news graphics, viewer "
+                  "reactions, ABR ladder "
                   "and HLS/DASH packaging",
                   plugin_init, VERSION, "LGPL", GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)
