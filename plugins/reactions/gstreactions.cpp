@@ -1031,7 +1031,12 @@ static GstFlowReturn gst_reactions_transform_frame_ip(GstVideoFilter *filter, Gs
   if (!GST_CLOCK_TIME_IS_VALID(now)) now = (GstClockTime)priv->window_index * settings.window;
 
   priv->field.expire(now);
-  priv->field.spawn(now, counts, supers, settings.max_sprites, settings.lifetime, 2 * settings.lifetime);
+  /* a super reaction is counted with its kind but drawn as a super sprite only */
+  std::vector<guint64> plain_counts = counts;
+  for (size_t k = 0; k < plain_counts.size() && k < supers.size(); k++)
+    plain_counts[k] -= std::min(plain_counts[k], supers[k]);
+  priv->field.spawn(now, plain_counts, supers, settings.max_sprites, settings.lifetime,
+                    2 * settings.lifetime);
   std::vector<onair::SpritePose> poses = priv->field.poses(now);
 
   int plain = std::max(4, (int)std::lround(settings.sprite_size * height));

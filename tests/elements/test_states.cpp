@@ -9,9 +9,9 @@
 #include "publishers.h" /* free_port() */
 
 static const char *elements[] = {
-    "abrladder", "abrsink", "rtmpserversrc", "liveinput", "adsplice",
+    "abrladder", "abrsink",   "rtmpserversrc", "liveinput", "adsplice",
 #ifdef ONAIR_HAVE_GRAPHICS
-    "newsflash",
+    "newsflash", "reactions",
 #endif
 };
 
