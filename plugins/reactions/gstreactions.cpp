@@ -40,8 +40,9 @@
  * are counted, not drawn, so a spike costs neither counts nor frames. The
  * animation is a function of the running time and #GstReactions:seed alone:
  * the same input gives the same frames. Each emoji is rendered once per size
- * (and per one of 16 opacity steps) with Pango and cairo (a colour emoji
- * font such as Noto Color Emoji gives the colour glyphs) and composited:
+ * with Pango and cairo (a colour emoji font such as Noto Color Emoji gives
+ * the colour glyphs); per frame the sprites are composed with cairo into one
+ * picture over the box that holds them, which is
  * attached as a #GstVideoOverlayCompositionMeta when downstream handles it,
  * else blended into the frame, as newsflash does. With
  * #GstReactions:show-counters the running total of every kind is shown under
@@ -100,7 +101,6 @@
 #define DEFAULT_AREA_HEIGHT 0.8
 #define MAX_KINDS 16
 #define MAX_KIND_BYTES 32
-#define ALPHA_STEPS 16
 
 #define REACTIONS_CLASS "com.onair.reactions"
 #define REACTIONS_ATTRIBUTE "X-REACTIONS"
@@ -193,9 +193,10 @@ void set_context_options(PangoContext *context) {
   cairo_font_options_destroy(options);
 }
 
-/* Pictures drawn once: each kind at the plain and the super size, in
- * ALPHA_STEPS opacities (premultiplied ARGB buffers shared by the
- * rectangles of every frame), and the counters strip. Streaming thread. */
+/* Pictures drawn once: each kind at the plain and the super size (cairo
+ * surfaces) and the counters strip; per frame, the sprites are composed
+ * with cairo into one picture spanning them, so the frame is blended once
+ * over that span rather than once per sprite. Streaming thread. */
 class Renderer {
  public:
   Renderer() {
@@ -217,19 +218,53 @@ class Renderer {
     kinds_ = kinds;
     sizes_[0] = plain_size;
     sizes_[1] = super_size;
-    pictures_.assign(kinds.size() * 2 * ALPHA_STEPS, nullptr);
+    pictures_.assign(kinds.size() * 2, nullptr);
   }
   int size(bool super) const { return sizes_[super ? 1 : 0]; }
 
-  /* A sprite's picture at (x, y), its opacity rounded to a step. */
-  GstVideoOverlayRectangle *sprite(int kind, bool super, double alpha, int x, int y) {
-    int step = std::clamp((int)std::lround(alpha * (ALPHA_STEPS - 1)), 1, ALPHA_STEPS - 1);
-    size_t index = ((size_t)kind * 2 + (super ? 1 : 0)) * ALPHA_STEPS + step;
-    if (!pictures_[index])
-      pictures_[index] = draw_emoji(kinds_[kind], size(super), (double)step / (ALPHA_STEPS - 1));
-    int side = size(super);
-    return gst_video_overlay_rectangle_new_raw(pictures_[index], x, y, side, side,
-                                               GST_VIDEO_OVERLAY_FORMAT_FLAG_PREMULTIPLIED_ALPHA);
+  struct Placed {
+    int kind;
+    bool super;
+    double alpha;
+    int x, y; /* top left, in the frame */
+  };
+
+  /* The sprites composed into one picture over the box that holds them
+   * (clipped to the frame); NULL when none is in it. */
+  GstVideoOverlayRectangle *sprites(const std::vector<Placed> &placed, int frame_width, int frame_height) {
+    int x0 = frame_width, y0 = frame_height, x1 = 0, y1 = 0;
+    for (const Placed &p : placed) {
+      int side = size(p.super);
+      x0 = std::min(x0, std::max(0, p.x));
+      y0 = std::min(y0, std::max(0, p.y));
+      x1 = std::max(x1, std::min(frame_width, p.x + side));
+      y1 = std::max(y1, std::min(frame_height, p.y + side));
+    }
+    if (x1 <= x0 || y1 <= y0) return NULL;
+    int w = x1 - x0, h = y1 - y0;
+    GstBuffer *buffer = gst_buffer_new_allocate(NULL, (gsize)w * h * 4, NULL);
+    GstMapInfo map;
+    gst_buffer_map(buffer, &map, GST_MAP_READWRITE);
+    memset(map.data, 0, map.size);
+    cairo_surface_t *canvas = cairo_image_surface_create_for_data(map.data, CAIRO_FORMAT_ARGB32, w, h, w * 4);
+    cairo_t *cr = cairo_create(canvas);
+    for (const Placed &p : placed) {
+      size_t index = (size_t)p.kind * 2 + (p.super ? 1 : 0);
+      if (!pictures_[index]) pictures_[index] = draw_emoji(kinds_[p.kind], size(p.super));
+      cairo_set_source_surface(cr, pictures_[index], p.x - x0, p.y - y0);
+      cairo_paint_with_alpha(cr, p.alpha);
+    }
+    cairo_destroy(cr);
+    cairo_surface_flush(canvas);
+    cairo_surface_destroy(canvas);
+    unpremultiply(map.data, (size_t)w * h);
+    gst_buffer_unmap(buffer, &map);
+    gst_buffer_add_video_meta(buffer, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_OVERLAY_COMPOSITION_FORMAT_RGB, w,
+                              h);
+    GstVideoOverlayRectangle *rect =
+        gst_video_overlay_rectangle_new_raw(buffer, x0, y0, w, h, GST_VIDEO_OVERLAY_FORMAT_FLAG_NONE);
+    gst_buffer_unref(buffer);
+    return rect;
   }
 
   /* The counters strip, drawn again when its text changes. */
@@ -242,13 +277,13 @@ class Renderer {
       counters_ = draw_counters(text, height, max_width, &counters_width_);
     }
     return gst_video_overlay_rectangle_new_raw(counters_, x, y, counters_width_, counters_height_,
-                                               GST_VIDEO_OVERLAY_FORMAT_FLAG_PREMULTIPLIED_ALPHA);
+                                               GST_VIDEO_OVERLAY_FORMAT_FLAG_NONE);
   }
 
  private:
   void clear() {
-    for (GstBuffer *&b : pictures_)
-      if (b) gst_buffer_unref(b), b = nullptr;
+    for (cairo_surface_t *&picture : pictures_)
+      if (picture) cairo_surface_destroy(picture), picture = nullptr;
     if (counters_) gst_buffer_unref(counters_);
     counters_ = nullptr;
     counters_text_.clear();
@@ -264,6 +299,20 @@ class Renderer {
     return layout;
   }
 
+  static void unpremultiply(guint8 *data, size_t pixels) {
+    guint32 *p = reinterpret_cast<guint32 *>(data);
+    for (size_t i = 0; i < pixels; i++) {
+      guint32 v = p[i], a = v >> 24;
+      if (a == 0 || a == 255) continue;
+      auto straight = [a](guint32 c) { return std::min<guint32>(255, (c * 255 + a / 2) / a); };
+      p[i] = (a << 24) | (straight((v >> 16) & 0xff) << 16) | (straight((v >> 8) & 0xff) << 8) |
+             straight(v & 0xff);
+    }
+  }
+
+  /* cairo's premultiplied pixels, stored straight (not premultiplied):
+   * gst_video_overlay_composition_blend() takes straight alpha and would
+   * otherwise make a converted copy for every rectangle of every frame. */
   static GstBuffer *finish(cairo_surface_t *surface, int w, int h) {
     cairo_surface_flush(surface);
     GstBuffer *buffer = gst_buffer_new_allocate(NULL, (gsize)w * h * 4, NULL);
@@ -273,16 +322,17 @@ class Renderer {
     const unsigned char *data = cairo_image_surface_get_data(surface);
     for (int row = 0; row < h; row++)
       memcpy(map.data + (size_t)row * w * 4, data + (size_t)row * stride, w * 4);
+    unpremultiply(map.data, (size_t)w * h);
     gst_buffer_unmap(buffer, &map);
     cairo_surface_destroy(surface);
-    /* cairo's ARGB32: native-endian premultiplied ARGB */
+    /* native-endian ARGB, as GST_VIDEO_OVERLAY_COMPOSITION_FORMAT_RGB names */
     gst_buffer_add_video_meta(buffer, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_OVERLAY_COMPOSITION_FORMAT_RGB, w,
                               h);
     return buffer;
   }
 
   /* The emoji scaled to fit a side × side square, centred. */
-  GstBuffer *draw_emoji(const std::string &kind, int side, double alpha) {
+  cairo_surface_t *draw_emoji(const std::string &kind, int side) {
     PangoLayout *text = layout(kind, side);
     PangoRectangle ink, logical;
     pango_layout_get_pixel_extents(text, &ink, &logical);
@@ -294,14 +344,12 @@ class Renderer {
     cairo_translate(cr, side / 2.0, side / 2.0);
     cairo_scale(cr, scale, scale);
     cairo_translate(cr, -logical.x - logical.width / 2.0, -logical.y - logical.height / 2.0);
-    cairo_push_group(cr);
     cairo_set_source_rgb(cr, 1, 1, 1); /* a monochrome fallback glyph shows white */
     pango_cairo_show_layout(cr, text);
-    cairo_pop_group_to_source(cr);
-    cairo_paint_with_alpha(cr, alpha);
     cairo_destroy(cr);
+    cairo_surface_flush(surface);
     g_object_unref(text);
-    return finish(surface, side, side);
+    return surface;
   }
 
   GstBuffer *draw_counters(const std::string &text, int height, int max_width, int *width) {
@@ -327,7 +375,7 @@ class Renderer {
   PangoContext *context_;
   std::vector<std::string> kinds_;
   int sizes_[2] = {0, 0};
-  std::vector<GstBuffer *> pictures_;
+  std::vector<cairo_surface_t *> pictures_;
   GstBuffer *counters_ = nullptr;
   std::string counters_text_;
   int counters_height_ = 0, counters_max_width_ = 0, counters_width_ = 0;
@@ -1053,15 +1101,16 @@ static GstFlowReturn gst_reactions_transform_frame_ip(GstVideoFilter *filter, Gs
     rects.push_back(renderer.counters(priv->counters_text, strip, std::max(1, width - (int)area_x),
                                       (int)std::lround(area_x), std::max(0, y)));
   }
-  guint64 drawn = 0;
+  std::vector<Renderer::Placed> placed;
   for (const onair::SpritePose &pose : poses) {
     int side = renderer.size(pose.super);
     int x = (int)std::lround(area_x + pose.x * area_w - side / 2.0);
     int y = (int)std::lround(area_y + pose.y * area_h - side / 2.0);
     if (pose.alpha <= 0) continue;
-    rects.push_back(renderer.sprite(pose.kind, pose.super, pose.alpha, x, y));
-    drawn++;
+    placed.push_back({pose.kind, pose.super, pose.alpha, x, y});
   }
+  guint64 drawn = placed.size();
+  if (GstVideoOverlayRectangle *rect = renderer.sprites(placed, width, height)) rects.push_back(rect);
   priv->sprites_drawn = drawn;
   if (drawn > priv->max_sprites_drawn) priv->max_sprites_drawn = drawn;
   if (rects.empty()) return GST_FLOW_OK;

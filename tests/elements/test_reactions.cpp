@@ -233,13 +233,20 @@ GST_START_TEST(test_unknown_kind_refused) {
 }
 GST_END_TEST;
 
+/* one sprite each: the composed picture is the sprite's size */
 GST_START_TEST(test_super_drawn_bigger) {
-  Schedule schedule = {{1, {{"👍", 1, false}}}, {2, {{"👍", 1, true}}}};
-  Run r = run(schedule, 10, true, "show-counters=false");
-  fail_unless(r.had_meta);
-  const auto &sizes = r.rect_sizes[5];
-  fail_unless_equals_int(sizes.size(), 2);
-  fail_unless(sizes[1].first > sizes[0].first * 2, "super %u, plain %u", sizes[1].first, sizes[0].first);
+  Run plain = run({{1, {{"👍", 1, false}}}}, 10, true, "show-counters=false");
+  Run super = run({{1, {{"👍", 1, true}}}}, 10, true, "show-counters=false");
+  fail_unless(plain.had_meta && super.had_meta);
+  fail_unless_equals_int(plain.rect_sizes[5].size(), 1);
+  fail_unless_equals_int(super.rect_sizes[5].size(), 1);
+  guint p = plain.rect_sizes[5][0].first, s = super.rect_sizes[5][0].first;
+  fail_unless(s > p * 2, "super %u px, plain %u px", s, p);
+  /* and floats longer: the plain one is gone after its 2 s, the super one not */
+  Run plain_late = run({{1, {{"👍", 1, false}}}}, 75, true, "show-counters=false");
+  Run super_late = run({{1, {{"👍", 1, true}}}}, 75, true, "show-counters=false");
+  fail_unless_equals_int(plain_late.rect_sizes[70].size(), 0);
+  fail_unless_equals_int(super_late.rect_sizes[70].size(), 1);
 }
 GST_END_TEST;
 
