@@ -352,18 +352,22 @@ class Renderer {
     return surface;
   }
 
+  /* One line on a dark box, scaled down to fit `max_width` when needed. */
   GstBuffer *draw_counters(const std::string &text, int height, int max_width, int *width) {
     PangoLayout *line = layout(text, std::max(1, height * 6 / 10));
     PangoRectangle logical;
     pango_layout_get_pixel_extents(line, NULL, &logical);
     int pad = height / 5;
-    int w = std::clamp(logical.width + 2 * pad, 1, std::max(1, max_width));
+    double scale = std::min(1.0, (double)std::max(1, max_width - 2 * pad) / std::max(1, logical.width));
+    int w = std::clamp((int)std::ceil(logical.width * scale) + 2 * pad, 1, std::max(1, max_width));
     cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, w, height);
     cairo_t *cr = cairo_create(surface);
     cairo_set_source_rgba(cr, 0, 0, 0, 0.55);
     cairo_paint(cr);
     cairo_set_source_rgb(cr, 1, 1, 1);
-    cairo_move_to(cr, pad - logical.x, (height - logical.height) / 2.0 - logical.y);
+    cairo_translate(cr, pad, height / 2.0);
+    cairo_scale(cr, scale, scale);
+    cairo_move_to(cr, -logical.x, -logical.height / 2.0 - logical.y);
     pango_cairo_show_layout(cr, line);
     cairo_destroy(cr);
     g_object_unref(line);
