@@ -896,7 +896,7 @@ static std::string counters_line(const std::vector<std::string> &kinds, const st
 
 /* Sends the open window, if it had reactions: the event downstream (ahead
  * of the frame being processed), the message to the application. */
-static void close_window(GstReactions *self) {
+static void close_window(GstReactions *self, bool send = true) {
   GstReactionsPrivate *priv = self->priv;
   if (priv->window_index < 0) return;
   guint64 total = 0;
@@ -906,7 +906,10 @@ static void close_window(GstReactions *self) {
     for (size_t k = 0; k < priv->totals.size(); k++) priv->totals[k] += priv->window_counts[k];
   }
   priv->counters_text = counters_line(priv->frame.kinds, priv->totals);
-  if (total == 0) return;
+  if (total == 0 || !send) {
+    std::fill(priv->window_counts.begin(), priv->window_counts.end(), 0);
+    return;
+  }
   onair::TimedMetadata metadata;
   metadata.id = "reactions-" + std::to_string(priv->window_index);
   metadata.hls_class = REACTIONS_CLASS;
@@ -953,8 +956,9 @@ static gboolean gst_reactions_sink_event(GstBaseTransform *trans, GstEvent *even
     close_window(self);
     priv->window_index = -1;
   } else if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP) {
-    /* running time starts again: the open window is dropped, counted */
-    close_window(self);
+    /* running time starts again: the open window is dropped (its counts
+     * stay in the totals); downstream is flushing, nothing is sent */
+    close_window(self, false);
     priv->window_index = -1;
     priv->field.reset(priv->frame.seed);
   }
