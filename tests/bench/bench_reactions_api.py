@@ -18,6 +18,7 @@ gst-launch-1.0 is missing.
 Usage: bench_reactions_api.py [ONAIRD]
 """
 import json
+import resource
 import os
 import shutil
 import subprocess
@@ -38,6 +39,13 @@ viewer_burst = 100000
 address_rate = 1000000
 address_burst = 1000000
 """
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of a process so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main():
@@ -68,10 +76,15 @@ def main():
         tokens_file = os.path.join(work, "tokens.json")
         with open(tokens_file, "w") as f:
             json.dump(tokens, f)
+        daemon_cpu = cpu_seconds(daemon.process.pid)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
         load = subprocess.run(["node", os.path.join(HERE, "reactions_load.mjs"), daemon.base, card["id"], str(rate),
                                str(seconds), tokens_file], capture_output=True, text=True, timeout=seconds * 10 + 120)
         if load.returncode != 0:
             raise test_channels.Fatal(f"the load generator failed: {load.stderr[-2000:]}")
+        daemon_cpu = cpu_seconds(daemon.process.pid) - daemon_cpu
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        load_cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
         figures = json.loads(load.stdout.strip().splitlines()[-1])
         status, _, timeline = daemon.call("GET", f"/api/v1/videos/{card['video_id']}/reactions?bucket=3600")
         counted = sum(item["total"] for item in timeline.get("items", [])) if status == 200 else -1
@@ -80,6 +93,8 @@ def main():
         print(f"  sent {figures['sent']} at {figures['rate']:.0f}/s; answers {figures['statuses']}")
         print(f"  latency ms: p50 {figures['p50']:.2f}  p90 {figures['p90']:.2f}  p99 {figures['p99']:.2f}  "
               f"max {figures['max']:.2f}")
+        print(f"  CPU seconds: onaird (with its test card) {daemon_cpu:.1f}, load generator {load_cpu:.1f}, "
+              f"over {seconds:.0f} s on {os.cpu_count()} cores (shared)")
         print(f"  counted in the video's timeline: {counted} (202 answers: {accepted})")
         code = 0 if counted == accepted and accepted > 0 else 1
     except test_channels.Fatal as error:
