@@ -40,6 +40,9 @@ const char *const storage_keys[] = {"state_dir", "media_root", nullptr};
 const char *const database_keys[] = {"uri", "pool_size", "migrations_dir", nullptr};
 const char *const channels_keys[] = {"pipelines_dir", "rtmp_address", "rtmp_port", nullptr};
 const char *const playback_keys[] = {"url_ttl", "key_file", nullptr};
+const char *const reactions_keys[] = {"viewer_rate",   "viewer_burst", "address_rate",
+                                      "address_burst", "super_price",  nullptr};
+const char *const points_keys[] = {"seconds_per_point", "max_report_seconds", "max_points_per_hour", nullptr};
 
 /* Playback URLs live between a minute and a week. */
 constexpr int min_url_ttl = 60;
@@ -51,6 +54,8 @@ const char *const *keys_of(const char *group) {
   if (strcmp(group, "database") == 0) return database_keys;
   if (strcmp(group, "channels") == 0) return channels_keys;
   if (strcmp(group, "playback") == 0) return playback_keys;
+  if (strcmp(group, "reactions") == 0) return reactions_keys;
+  if (strcmp(group, "points") == 0) return points_keys;
   return nullptr;
 }
 
@@ -133,10 +138,41 @@ bool load_config_file(const std::string &path, Config *config, GError **error) {
   return read_int(f, "server", "port", &config->port, path, error) &&
          read_int(f, "database", "pool_size", &config->pool_size, path, error) &&
          read_int(f, "channels", "rtmp_port", &config->rtmp_port, path, error) &&
-         read_int(f, "playback", "url_ttl", &config->playback_url_ttl, path, error);
+         read_int(f, "playback", "url_ttl", &config->playback_url_ttl, path, error) &&
+         read_int(f, "reactions", "viewer_rate", &config->reactions_viewer_rate, path, error) &&
+         read_int(f, "reactions", "viewer_burst", &config->reactions_viewer_burst, path, error) &&
+         read_int(f, "reactions", "address_rate", &config->reactions_address_rate, path, error) &&
+         read_int(f, "reactions", "address_burst", &config->reactions_address_burst, path, error) &&
+         read_int(f, "reactions", "super_price", &config->super_reaction_price, path, error) &&
+         read_int(f, "points", "seconds_per_point", &config->seconds_per_point, path, error) &&
+         read_int(f, "points", "max_report_seconds", &config->max_report_seconds, path, error) &&
+         read_int(f, "points", "max_points_per_hour", &config->max_points_per_hour, path, error);
 }
 
 bool finish_config(Config *config, GError **error) {
+  struct Bounded {
+    const char *name;
+    int value;
+    int minimum;
+    int maximum;
+  };
+  const Bounded bounded[] = {
+      {"reactions.viewer_rate", config->reactions_viewer_rate, 1, 1000000},
+      {"reactions.viewer_burst", config->reactions_viewer_burst, 1, 1000000},
+      {"reactions.address_rate", config->reactions_address_rate, 1, 1000000},
+      {"reactions.address_burst", config->reactions_address_burst, 1, 1000000},
+      {"reactions.super_price", config->super_reaction_price, 1, 1000000},
+      {"points.seconds_per_point", config->seconds_per_point, 1, 86400},
+      {"points.max_report_seconds", config->max_report_seconds, 1, 86400},
+      {"points.max_points_per_hour", config->max_points_per_hour, 0, 1000000},
+  };
+  for (const Bounded &entry : bounded) {
+    if (entry.value < entry.minimum || entry.value > entry.maximum) {
+      g_set_error(error, ONAIR_CONFIG_ERROR, CONFIG_ERROR_VALUE, "%s %d is out of range (%d to %d)",
+                  entry.name, entry.value, entry.minimum, entry.maximum);
+      return false;
+    }
+  }
   if (config->port < 1 || config->port > 65535) {
     g_set_error(error, ONAIR_CONFIG_ERROR, CONFIG_ERROR_VALUE, "port %d is out of range (1 to 65535)",
                 config->port);

@@ -58,6 +58,21 @@ struct Config {
    * <state_dir>/playback.key. */
   std::string playback_key_file;
 
+  /* [reactions] POST /api/v1/channels/{id}/reactions: token buckets per
+   * viewer and per client address (reactions per second, burst), and the
+   * price of a super reaction in points. */
+  int reactions_viewer_rate = 10;
+  int reactions_viewer_burst = 20;
+  int reactions_address_rate = 200;
+  int reactions_address_burst = 400;
+  int super_reaction_price = 10;
+
+  /* [points] Watch time reported by players: seconds per point, the most
+   * seconds one report may carry, the most points earned in any hour. */
+  int seconds_per_point = 60;
+  int max_report_seconds = 300;
+  int max_points_per_hour = 60;
+
   /* Command line only: migrate, print the schema version and exit. */
   bool migrate_only = false;
 };
@@ -85,6 +100,18 @@ struct Config {
  *   [playback]
  *   url_ttl = 21600
  *   key_file = /var/lib/onaird/playback.key
+ *
+ *   [reactions]
+ *   viewer_rate = 10
+ *   viewer_burst = 20
+ *   address_rate = 200
+ *   address_burst = 400
+ *   super_price = 10
+ *
+ *   [points]
+ *   seconds_per_point = 60
+ *   max_report_seconds = 300
+ *   max_points_per_hour = 60
  *
  * Relative paths in the file are relative to the file; on the command line,
  * to the working directory. Unknown groups and keys are errors (a typo must

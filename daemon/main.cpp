@@ -164,6 +164,16 @@ int main(int argc, char **argv) {
     onair::channels::Supervisor supervisor(database, settings);
     onair::store::MediaLinks links(config.public_base_url, *signer, config.playback_url_ttl);
     onair::http::Api api(database, config.public_base_url, links, &supervisor);
+    onair::http::PointsSettings points;
+    points.viewer_rate = config.reactions_viewer_rate;
+    points.viewer_burst = config.reactions_viewer_burst;
+    points.address_rate = config.reactions_address_rate;
+    points.address_burst = config.reactions_address_burst;
+    points.super_price = config.super_reaction_price;
+    points.seconds_per_point = config.seconds_per_point;
+    points.max_report_seconds = config.max_report_seconds;
+    points.max_points_per_hour = config.max_points_per_hour;
+    api.configure_points(points);
     /* State changes: the log, and the event stream (channel.state). */
     supervisor.on_state = [&api](const std::string &id, const std::string &state, const std::string &previous,
                                  const std::string &error) {

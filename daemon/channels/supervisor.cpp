@@ -159,6 +159,10 @@ struct Supervisor::Runner {
   GstElement *flash = nullptr;
   std::map<guint64, std::string> flash_rows;
   std::map<std::string, guint64> flash_items;
+  /* Reactions waiting for the next hand-over: count per kind, and the kinds
+   * of super reactions in order. */
+  std::map<std::string, guint> reactions;
+  std::vector<std::string> super_reactions;
 };
 
 Supervisor::Supervisor(db::Database &database, Settings settings)
@@ -180,6 +184,7 @@ Supervisor::Supervisor(db::Database &database, Settings settings)
 Supervisor::~Supervisor() {
   shutdown();
   g_source_remove(stats_timer_);
+  if (reactions_timer_) g_source_remove(reactions_timer_);
 }
 
 std::string Supervisor::pipeline_path(const std::string &pipeline) const {
@@ -888,6 +893,54 @@ void Supervisor::remove_flashes(const std::string &channel_id, const std::vector
     g_signal_emit_by_name(element, "remove", found->second, &removed);
   }
   gst_object_unref(element);
+}
+
+void Supervisor::add_reaction(const std::string &channel_id, const std::string &kind, bool super) {
+  auto found = runners_.find(channel_id);
+  if (found == runners_.end() || !found->second->pipeline) return;
+  Runner &runner = *found->second;
+  if (super)
+    runner.super_reactions.push_back(kind);
+  else
+    runner.reactions[kind]++;
+  if (reactions_timer_) return;
+  reactions_timer_ = g_timeout_add_full(
+      G_PRIORITY_DEFAULT, reaction_interval_ms,
+      [](gpointer self) -> gboolean {
+        auto *supervisor = static_cast<Supervisor *>(self);
+        supervisor->reactions_timer_ = 0;
+        supervisor->flush_reactions();
+        return G_SOURCE_REMOVE;
+      },
+      this, nullptr);
+}
+
+void Supervisor::flush_reactions() {
+  for (auto &[id, runner] : runners_) {
+    if (runner->reactions.empty() && runner->super_reactions.empty()) continue;
+    std::map<std::string, guint> counts;
+    std::vector<std::string> supers;
+    counts.swap(runner->reactions);
+    supers.swap(runner->super_reactions);
+    if (!runner->pipeline || (runner->state != "live" && runner->state != "degraded")) continue;
+    /* By name only: before the element lands, `reactions` is an identity. */
+    GstElement *element = gst_bin_get_by_name(GST_BIN(runner->pipeline), "reactions");
+    if (!element) continue;
+    GstElementFactory *factory = gst_element_get_factory(element);
+    if (factory && strcmp(GST_OBJECT_NAME(factory), "reactions") == 0) {
+      for (const auto &[kind, count] : counts) {
+        gboolean accepted = FALSE;
+        g_signal_emit_by_name(element, "add", kind.c_str(), count, &accepted);
+        if (accepted) reactions_drawn_ += count;
+      }
+      for (const std::string &kind : supers) {
+        gboolean accepted = FALSE;
+        g_signal_emit_by_name(element, "add-super", kind.c_str(), &accepted);
+        if (accepted) reactions_drawn_++;
+      }
+    }
+    gst_object_unref(element);
+  }
 }
 
 void Supervisor::restore_flashes(Runner &runner) {

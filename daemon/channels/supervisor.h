@@ -173,6 +173,17 @@ class Supervisor {
   /* Takes flashes off the channel's picture (those it shows). */
   void remove_flashes(const std::string &channel_id, const std::vector<std::string> &flash_ids);
 
+  /* Viewer reactions for the channel's `reactions` element (`name=reactions`,
+   * used only when made by the reactions factory: the shipped pipelines hold
+   * an identity placeholder until the element lands). Calls are gathered and
+   * handed over every reaction_interval_ms: one add(kind, n) per kind, one
+   * add-super(kind) per super reaction. Nothing is kept for a channel that
+   * is not on air here. */
+  void add_reaction(const std::string &channel_id, const std::string &kind, bool super);
+  static constexpr guint reaction_interval_ms = 100;
+  /* Reactions handed to reactions elements since the daemon started (tests, metrics). */
+  uint64_t reactions_drawn() const { return reactions_drawn_; }
+
   /* Called on each state change: id, state, previous state, error. */
   std::function<void(const std::string &, const std::string &, const std::string &, const std::string &)>
       on_state;
@@ -201,6 +212,7 @@ class Supervisor {
   /* The channel's newsflash (a new reference) or why there is none. */
   GstElement *find_newsflash(const std::string &id, FlashResult *why) const;
   void restore_flashes(Runner &runner);
+  void flush_reactions();
   void record_flash(Runner &runner, GstMessage *message, bool start);
   std::string pipeline_path(const std::string &pipeline) const;
 
@@ -211,6 +223,9 @@ class Supervisor {
   store::NewsFlashStore news_flashes_;
   std::map<std::string, std::shared_ptr<Runner>> runners_;
   guint stats_timer_ = 0;
+  /* Pending while reactions wait to be handed over. */
+  guint reactions_timer_ = 0;
+  uint64_t reactions_drawn_ = 0;
 };
 
 }  // namespace onair::channels

@@ -80,6 +80,8 @@ Api::Api(db::Database &database, std::string public_base_url, store::MediaLinks 
       channels_(database),
       ad_breaks_(database),
       news_flashes_(database),
+      points_(database),
+      reactions_(database),
       links_(std::move(links)),
       supervisor_(supervisor),
       auth_(database),
@@ -106,6 +108,7 @@ Api::Api(db::Database &database, std::string public_base_url, store::MediaLinks 
   add_channel_routes();
   add_ad_break_routes();
   add_news_flash_routes();
+  add_points_routes();
   router_.add(
       "GET", "/api/v1/events", [this](Request &request) { events_.serve(request); }, viewer);
   router_.add("GET", "/metrics", [this](Request &request) { metrics_.serve(request); });

@@ -9,12 +9,15 @@
 #include "http/auth.h"
 #include "http/events.h"
 #include "http/metrics.h"
+#include "http/rate_limit.h"
 #include "http/router.h"
 #include "http/shared_reads.h"
 #include "store/ad_breaks.h"
 #include "store/channels.h"
 #include "store/comments.h"
 #include "store/news_flashes.h"
+#include "store/points.h"
+#include "store/reactions.h"
 #include "store/videos.h"
 
 #include <libsoup/soup.h>
@@ -25,6 +28,19 @@
 #include <unordered_map>
 
 namespace onair::http {
+
+/* Reactions and points (daemon/http/points_api.cpp); config.h's [reactions]
+ * and [points]. */
+struct PointsSettings {
+  double viewer_rate = 10;
+  double viewer_burst = 20;
+  double address_rate = 200;
+  double address_burst = 400;
+  int64_t super_price = 10;
+  int seconds_per_point = 60;
+  int max_report_seconds = 300;
+  int64_t max_points_per_hour = 60;
+};
 
 /* The REST API (/api/v1, schemas/openapi.yaml), /healthz and /metrics. Path ids are
  * checked first: a malformed UUID answers 400 naming the parameter, a
@@ -49,6 +65,8 @@ class Api {
    * `end_reason` empty unless ended. */
   void publish_flash_state(const std::string &channel_id, const std::string &flash_id,
                            const std::string &state, const std::string &end_reason);
+  /* Rate limits, prices and earn caps of reactions and points. */
+  void configure_points(const PointsSettings &settings);
   /* The comment pages' shared queries (tests). */
   const SharedReads &shared_reads() const { return shared_reads_; }
 
@@ -84,6 +102,16 @@ class Api {
   void get_news_flash(Request &request);
   void remove_news_flash(Request &request);
   void clear_news_flashes(Request &request);
+  void add_points_routes();
+  void create_reaction(Request &request);
+  void count_reaction(std::shared_ptr<Pending> pending, const std::string &channel_id,
+                      const std::string &video_id, const std::string &kind, bool super,
+                      std::optional<int64_t> balance);
+  void report_watch(Request &request);
+  void grant_points(Request &request);
+  void get_points(Request &request);
+  void get_ledger(Request &request);
+  void get_reaction_timeline(Request &request);
   /* The JSON of a comment page read for `key` (see list_comments). */
   std::shared_ptr<GBytes> comment_page_body(const std::string &key, store::Page<store::Comment> page,
                                             const std::string &path,
@@ -96,6 +124,11 @@ class Api {
   store::ChannelStore channels_;
   store::AdBreakStore ad_breaks_;
   store::NewsFlashStore news_flashes_;
+  store::PointStore points_;
+  store::ReactionStore reactions_;
+  PointsSettings points_settings_;
+  RateLimiter viewer_limits_{points_settings_.viewer_rate, points_settings_.viewer_burst};
+  RateLimiter address_limits_{points_settings_.address_rate, points_settings_.address_burst};
   store::MediaLinks links_;
   /* Runs the channels; nullptr: channels are stored, not run. */
   channels::Supervisor *supervisor_;

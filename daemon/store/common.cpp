@@ -53,6 +53,10 @@ constexpr ConstraintField constraint_fields[] = {
     {"news_flashes_dim_range", "dim"},
     {"news_flashes_dim_fullscreen", "dim"},
     {"news_flashes_duration_range", "duration"},
+    {"point_transactions_reason_length", "reason"},
+    {"reaction_counts_kind_length", "kind"},
+    {"point_transactions_channel_id_fkey", "channel_id"},
+    {"point_transactions_video_id_fkey", "video_id"},
 };
 
 }  // namespace

@@ -360,8 +360,53 @@ try {
   await call('DELETE', `${flashes}/01890000-0000-7000-8000-000000000000`, undefined, 404);
   await call('GET', '/api/v1/channels/01890000-0000-7000-8000-000000000000/news-flashes', undefined, 404);
   await call('DELETE', '/api/v1/channels/01890000-0000-7000-8000-000000000000/news-flashes', undefined, 404);
+  // Reactions and points on the running test card (a viewer token is a viewer).
+  const reactions = `/api/v1/channels/${cid}/reactions`;
+  const unknownId = '01890000-0000-7000-8000-000000000000';
+  const reactor = await call('POST', '/api/v1/tokens', { name: 'reactor', role: 'viewer' }, 201);
+  const grants = `/api/v1/viewers/${reactor?.id}/points/grants`;
+  await call('POST', reactions, { kind: '👍' }, 202, reactor?.token);
+  await call('POST', reactions, { kind: '🍕' }, 422, reactor?.token);
+  await call('POST', reactions, { kind: '👍', super: 'yes', colour: 1 }, 422, reactor?.token);
+  await call('POST', reactions, '{"kind": ', 400, reactor?.token);
+  await call('POST', reactions, { kind: '👍' }, 401, '');
+  await call('POST', `/api/v1/channels/${unknownId}/reactions`, { kind: '👍' }, 404, reactor?.token);
+  await call('POST', reactions, { kind: '🔥', super: true }, 409, reactor?.token);
+  await call('POST', grants, { amount: 25, reason: 'contract' }, 201);
+  await call('POST', grants, { amount: 25, reason: 'contract' }, 403, reactor?.token);
+  await call('POST', grants, { amount: 0, reason: '' }, 422);
+  await call('POST', `/api/v1/viewers/${unknownId}/points/grants`, { amount: 1, reason: 'x' }, 404);
+  await call('POST', '/api/v1/viewers/nope/points/grants', { amount: 1, reason: 'x' }, 400);
+  await call('POST', reactions, { kind: '🔥', super: true }, 202, reactor?.token);
+  await call('POST', '/api/v1/viewers/me/watch', { channel_id: cid, seconds: 120 }, 200, reactor?.token);
+  await call('POST', '/api/v1/viewers/me/watch', { channel_id: cid, seconds: 0 }, 422, reactor?.token);
+  await call('POST', '/api/v1/viewers/me/watch', { seconds: 60 }, 422, reactor?.token);
+  await call('POST', '/api/v1/viewers/me/watch', '{"seconds": ', 400, reactor?.token);
+  await call('POST', '/api/v1/viewers/me/watch', { channel_id: cid, seconds: 60 }, 401, '');
+  await call('GET', '/api/v1/viewers/me/points', undefined, 200, reactor?.token);
+  await call('GET', '/api/v1/viewers/me/points', undefined, 401, '');
+  const ledgerPage = await call('GET', '/api/v1/viewers/me/points/ledger?limit=1', undefined, 200, reactor?.token);
+  if (ledgerPage?.next) await call('GET', ledgerPage.next, undefined, 200, reactor?.token);
+  await call('GET', '/api/v1/viewers/me/points/ledger?limit=0', undefined, 400, reactor?.token);
+  await call('GET', '/api/v1/viewers/me/points/ledger', undefined, 401, '');
+  // The viewer's burst (default 20) spent: 429 with Retry-After.
+  for (let i = 0; i < 30; i++) {
+    const response = await fetch(base + reactions, { method: 'POST', headers: { authorization: `Bearer ${reactor?.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ kind: '😂' }) });
+    await response.arrayBuffer();
+    if (response.status === 429) break;
+  }
+  await call('POST', reactions, { kind: '😂' }, 429, reactor?.token);
+  const timelineOf = `/api/v1/videos/${live?.video_id}/reactions`;
+  const timelineBody = await call('GET', `${timelineOf}?bucket=120`, undefined, 200);
+  check(timelineBody && timelineBody.super_totals['🔥'] === 1, 'the timeline counts the super reaction', JSON.stringify(timelineBody));
+  await call('GET', timelineOf, undefined, 200, '');
+  await call('GET', `${timelineOf}?bucket=90`, undefined, 400);
+  await call('GET', `/api/v1/videos/${unknownId}/reactions`, undefined, 404);
+  await call('GET', '/api/v1/videos/nope/reactions', undefined, 400);
   await call('POST', `/api/v1/channels/${cid}/rotate-key`, undefined, 200);
   await call('POST', `/api/v1/channels/${cid}/stop`, undefined, 200);
+  await poll(`/api/v1/channels/${cid}`, (c) => c.state === 'stopped', 30);
+  await call('POST', reactions, { kind: '👍' }, 409);
   await call('POST', '/api/v1/channels/01890000-0000-7000-8000-000000000000/start', undefined, 404);
   await call('DELETE', `/api/v1/channels/${cid}`, undefined, 204);
   await call('DELETE', `/api/v1/channels/${cid}`, undefined, 404);
