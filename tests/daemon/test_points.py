@@ -8,6 +8,10 @@
 #     (403), a channel not on air (409); nothing counted or spent by them;
 #   - counting: N reactions posted → the video's timeline shows exactly N,
 #     per kind, in 60 s and 120 s buckets;
+#   - on the stream: the channel's reactions element gets them (the daemon
+#     calls its add signal): its windows, written as EXT-X-DATERANGE
+#     X-REACTIONS in the channel's HLS media playlist, sum to exactly the N
+#     posted, per kind;
 #   - super reactions: 50 concurrent spends against a balance covering 10:
 #     exactly 10 succeed, 40 answer 409; the balance is 0; the ledger (read
 #     page by page) sums to the balance; the timeline has 10 super ones;
@@ -20,18 +24,20 @@
 import concurrent.futures
 import json
 import os
+import re
 import shutil
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 from checks import note, tap, tap_finish  # noqa: E402
-from test_channels import (ONAIRD, Fatal, create, field_names, finish_daemon,  # noqa: E402
-                           scratch_daemon, state_is, wait_channel)
+from test_channels import (ONAIRD, Fatal, create, field_names, finish_daemon, local,  # noqa: E402
+                           media_playlists, scratch_daemon, state_is, wait_channel)
 
 CARD = {"width": 160, "height": 90, "ladder": "90p:100", "speed-preset": "ultrafast"}
 UNKNOWN = "01890000-0000-7000-8000-000000000000"
@@ -200,7 +206,7 @@ def test_counting(daemon, cid, video_id, token):
         status, _, answer = react(daemon, cid, token, kind, False if i % 2 else None)
         if status != 202:
             tap(False, "every reaction is accepted", f"{status} {answer}")
-            return
+            return None
         posted[kind] = posted.get(kind, 0) + 1
     tap(True, "42 reactions: 202 each")
     tap(answer.get("video_id") == video_id and answer.get("super") is False and answer.get("balance") is None,
@@ -219,6 +225,38 @@ def test_counting(daemon, cid, video_id, token):
     tap(status == 404, "timeline of an unknown video: 404", f"{status} {answer}")
     status, _, answer = request(daemon, "GET", "/api/v1/videos/nope/reactions")
     tap(status == 400, "timeline of a video id that is not a UUID: 400", f"{status} {answer}")
+    return posted
+
+
+def test_on_stream(daemon, card, posted):
+    """The reactions counted reached the channel's reactions element: its
+    windows' counts, as the DATERANGE tags of the HLS media playlist carry
+    them (X-REACTIONS, percent-encoded JSON), add up to what was posted.
+    Windows are collected by ID across polls, as old ones leave the live
+    window with their segments."""
+    master = local((card.get("playback") or {}).get("hls", ""))
+    windows = {}
+    totals = {}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and totals != posted:
+        for path in media_playlists(daemon, master) if master else []:
+            status, _, body = daemon.call("GET", path, token="")
+            if status != 200 or not isinstance(body, bytes):
+                continue
+            for tag in re.findall(r"#EXT-X-DATERANGE:(.*)", body.decode(errors="replace")):
+                if 'CLASS="com.onair.reactions"' not in tag:
+                    continue
+                id_ = re.search(r'ID="([^"]+)"', tag)
+                payload = re.search(r'X-REACTIONS="([^"]*)"', tag)
+                if id_ and payload:
+                    windows[id_.group(1)] = json.loads(urllib.parse.unquote(payload.group(1)))
+        totals = {}
+        for counts in windows.values():
+            for kind, n in counts.items():
+                totals[kind] = totals.get(kind, 0) + n
+        time.sleep(0.5)
+    tap(totals == posted, f"the stream's reaction windows ({len(windows)} DATERANGEs) sum to the reactions posted",
+        f"{totals} vs {posted}")
 
 
 def test_super_spends(daemon, cid, video_id, token, token_id):
@@ -325,7 +363,9 @@ def main():
         checker, checker_id = viewer(daemon, "checker")
         test_bad_input(daemon, cid, stopped["id"], checker, checker_id)
         counter, _ = viewer(daemon, "counter")
-        test_counting(daemon, cid, video_id, counter)
+        posted = test_counting(daemon, cid, video_id, counter)
+        if posted:
+            test_on_stream(daemon, card, posted)
         spender, spender_id = viewer(daemon, "spender")
         test_super_spends(daemon, cid, video_id, spender, spender_id)
         hasty, _ = viewer(daemon, "hasty")
