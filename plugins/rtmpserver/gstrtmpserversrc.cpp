@@ -1159,7 +1159,8 @@ void ConnectionLoop::step(GCancellable *interrupt, gint64 wait_us) {
     finished = !reason.empty();
     return;
   }
-  gssize n = g_socket_receive(socket, (gchar *)input.data(), input.size(), cancellable, &error);
+  /* readable: this does not wait (no cancellable to poll) */
+  gssize n = g_socket_receive(socket, (gchar *)input.data(), input.size(), NULL, &error);
   if (n <= 0) {
     reason = n == 0 ? "disconnected" : error->message;
     g_clear_error(&error);
