@@ -142,6 +142,7 @@
 
 #include "flashqueue.h"
 #include "flashrender.h"
+#include "overlayoutput.h"
 
 using onair::FlashEvent;
 using onair::FlashItem;
@@ -213,12 +214,7 @@ struct GstNewsFlashPrivate {
   /* streaming thread only */
   std::unique_ptr<onair::FlashRenderer> renderer;
   FrameSettings frame_settings;
-  bool caps_have_meta = false; /* the src caps carry meta:GstVideoOverlayComposition */
-  bool allocation_checked = false;
-  bool attach = false; /* attach the meta rather than blend */
-  /* downstream took caps with the meta but does not handle it (allocation
-   * query): plain caps are preferred until downstream reconfigures; any thread */
-  std::atomic<bool> meta_refused{false};
+  onair::OverlayOutput output; /* meta:GstVideoOverlayComposition or blending */
 };
 
 struct _GstNewsFlash {
@@ -1111,7 +1107,7 @@ static gboolean gst_news_flash_stop(GstBaseTransform *trans) {
   priv->now = GST_CLOCK_TIME_NONE;
   /* items on screen start again from their beginning on the next run */
   rewind_layers(priv);
-  priv->meta_refused = false;
+  priv->output.stop();
   return TRUE;
 }
 
@@ -1130,98 +1126,26 @@ static gboolean gst_news_flash_sink_event(GstBaseTransform *trans, GstEvent *eve
 
 /* A new downstream may take the overlay meta: offer it again. */
 static gboolean gst_news_flash_src_event(GstBaseTransform *trans, GstEvent *event) {
-  if (GST_EVENT_TYPE(event) == GST_EVENT_RECONFIGURE) GST_NEWS_FLASH(trans)->priv->meta_refused = false;
+  GST_NEWS_FLASH(trans)->priv->output.src_event(event);
   return GST_BASE_TRANSFORM_CLASS(parent_class)->src_event(trans, event);
 }
 
 /* Downstream is offered the caps with meta:GstVideoOverlayComposition first,
- * then as they come (the other way round once downstream has shown it does
- * not handle the meta); upstream sees them without it. */
+ * upstream sees them without it: see onair::OverlayOutput. */
 static GstCaps *gst_news_flash_transform_caps(GstBaseTransform *trans, GstPadDirection direction,
                                               GstCaps *caps, GstCaps *filter) {
-  GstNewsFlash *self = GST_NEWS_FLASH(trans);
-  bool meta_last = self->priv->meta_refused;
-  GstCaps *result = gst_caps_new_empty();
-  for (guint i = 0; i < gst_caps_get_size(caps); i++) {
-    GstStructure *s = gst_caps_get_structure(caps, i);
-    GstCapsFeatures *features = gst_caps_get_features(caps, i);
-    if (direction == GST_PAD_SINK) {
-      if (meta_last)
-        result =
-            gst_caps_merge_structure_full(result, gst_structure_copy(s), gst_caps_features_copy(features));
-      if (!gst_caps_features_is_any(features)) {
-        /* system memory is spelt by the meta feature alone */
-        GstCapsFeatures *with;
-        if (gst_caps_features_is_equal(features, GST_CAPS_FEATURES_MEMORY_SYSTEM_MEMORY)) {
-          with = gst_caps_features_new(GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION, NULL);
-        } else {
-          with = gst_caps_features_copy(features);
-          gst_caps_features_add(with, GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION);
-        }
-        result = gst_caps_merge_structure_full(result, gst_structure_copy(s), with);
-      }
-      if (!meta_last)
-        result =
-            gst_caps_merge_structure_full(result, gst_structure_copy(s), gst_caps_features_copy(features));
-    } else {
-      GstCapsFeatures *without = gst_caps_features_copy(features);
-      if (!gst_caps_features_is_any(without)) {
-        gst_caps_features_remove(without, GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION);
-        if (gst_caps_features_get_size(without) == 0)
-          gst_caps_features_add(without, GST_CAPS_FEATURE_MEMORY_SYSTEM_MEMORY);
-      }
-      result = gst_caps_merge_structure_full(result, gst_structure_copy(s), without);
-    }
-  }
-  if (filter) {
-    GstCaps *filtered = gst_caps_intersect_full(filter, result, GST_CAPS_INTERSECT_FIRST);
-    gst_caps_unref(result);
-    result = filtered;
-  }
-  GST_LOG_OBJECT(trans, "%s %" GST_PTR_FORMAT " -> %" GST_PTR_FORMAT,
-                 direction == GST_PAD_SINK ? "downstream" : "upstream", caps, result);
-  return result;
+  return GST_NEWS_FLASH(trans)->priv->output.transform_caps(trans, direction, caps, filter, GST_CAT_DEFAULT);
 }
 
 static gboolean gst_news_flash_set_info(GstVideoFilter *filter, GstCaps *incaps, GstVideoInfo *in_info,
                                         GstCaps *outcaps, GstVideoInfo *out_info) {
   GstNewsFlash *self = GST_NEWS_FLASH(filter);
   GstNewsFlashPrivate *priv = self->priv;
-  priv->caps_have_meta = gst_caps_features_contains(gst_caps_get_features(outcaps, 0),
-                                                    GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION);
-  priv->allocation_checked = false;
+  priv->output.set_caps(outcaps);
   std::lock_guard<std::mutex> lock(priv->state_lock);
   priv->width = GST_VIDEO_INFO_WIDTH(in_info);
   priv->height = GST_VIDEO_INFO_HEIGHT(in_info);
   return TRUE;
-}
-
-/* Attach the overlay meta only when the caps say downstream takes it and
- * downstream lists it in the allocation query (as textoverlay decides);
- * otherwise draw into the frame. In place, GstBaseTransform makes no
- * allocation query of its own, so ask once per caps. When downstream took
- * the caps with the meta but does not list it, renegotiate (from the next
- * frame) preferring the caps without it, as textoverlay does; if downstream
- * takes only the meta caps, they stay and the graphics are blended. */
-static void decide_attach(GstNewsFlash *self) {
-  GstNewsFlashPrivate *priv = self->priv;
-  priv->allocation_checked = true;
-  priv->attach = false;
-  if (!priv->caps_have_meta) return;
-  GstPad *srcpad = GST_BASE_TRANSFORM_SRC_PAD(self);
-  GstCaps *caps = gst_pad_get_current_caps(srcpad);
-  if (!caps) return;
-  GstQuery *query = gst_query_new_allocation(caps, FALSE);
-  if (gst_pad_peer_query(srcpad, query))
-    priv->attach = gst_query_find_allocation_meta(query, GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, NULL);
-  gst_query_unref(query);
-  gst_caps_unref(caps);
-  GST_INFO_OBJECT(self, "graphics %s", priv->attach ? "attached as overlay composition meta" : "blended");
-  if (!priv->attach && !priv->meta_refused) {
-    GST_INFO_OBJECT(self, "downstream does not handle the overlay meta: renegotiating without it");
-    priv->meta_refused = true;
-    gst_base_transform_reconfigure_src(GST_BASE_TRANSFORM(self));
-  }
 }
 
 /* Alpha of an item `now`: up from 0 at its start and down to 0 at its
@@ -1258,7 +1182,7 @@ static GstFlowReturn gst_news_flash_transform_frame_ip(GstVideoFilter *filter, G
   onair::FlashRenderer &renderer = *priv->renderer;
   /* a new size or style: every picture is drawn again, the tape re-measured */
   bool relayout = renderer.configure(width, height, settings.style);
-  if (!priv->allocation_checked) decide_attach(self);
+  priv->output.check_allocation(trans, "graphics", GST_CAT_DEFAULT);
 
   onair::CrawlTape::Geometry geometry;
   geometry.frame_width = width;
@@ -1344,29 +1268,12 @@ static GstFlowReturn gst_news_flash_transform_frame_ip(GstVideoFilter *filter, G
   }
   renderer.keep_only(ids);
   if (rects.empty()) return GST_FLOW_OK;
-  GstVideoOverlayComposition *composition = NULL;
-  auto add = [&](GstVideoOverlayRectangle *rect) {
-    if (!composition)
-      composition = gst_video_overlay_composition_new(rect);
+  if (dim > 0) {
+    if (priv->output.attach)
+      rects.insert(rects.begin(), renderer.dim(dim)); /* under the graphics in the composition */
     else
-      gst_video_overlay_composition_add_rectangle(composition, rect);
-    gst_video_overlay_rectangle_unref(rect);
-  };
-  if (priv->attach) {
-    /* over whatever an element upstream already put there */
-    GstVideoOverlayCompositionMeta *meta = gst_buffer_get_video_overlay_composition_meta(frame->buffer);
-    if (meta) {
-      composition = gst_video_overlay_composition_copy(meta->overlay);
-      gst_buffer_remove_video_overlay_composition_meta(frame->buffer, meta);
-    }
-    if (dim > 0) add(renderer.dim(dim));
-    for (GstVideoOverlayRectangle *rect : rects) add(rect);
-    gst_buffer_add_video_overlay_composition_meta(frame->buffer, composition);
-  } else {
-    if (dim > 0) onair::flash_dim_frame(frame, dim);
-    for (GstVideoOverlayRectangle *rect : rects) add(rect);
-    gst_video_overlay_composition_blend(composition, frame);
+      onair::flash_dim_frame(frame, dim);
   }
-  gst_video_overlay_composition_unref(composition);
+  priv->output.output(frame, rects);
   return GST_FLOW_OK;
 }

@@ -84,6 +84,7 @@
 #include <string>
 #include <vector>
 
+#include "overlayoutput.h"
 #include "reactionsanim.h"
 #include "timedmetadata.h"
 
@@ -410,10 +411,7 @@ struct GstReactionsPrivate {
   std::vector<guint64> totals;
   std::mutex totals_lock; /* totals are read by get-stats */
   std::string counters_text;
-  bool caps_have_meta = false;
-  bool allocation_checked = false;
-  bool attach = false;
-  std::atomic<bool> meta_refused{false};
+  onair::OverlayOutput output; /* meta:GstVideoOverlayComposition or blending */
 };
 
 struct _GstReactions {
@@ -878,7 +876,7 @@ static gboolean gst_reactions_start(GstBaseTransform *trans) {
 static gboolean gst_reactions_stop(GstBaseTransform *trans) {
   GstReactionsPrivate *priv = GST_REACTIONS(trans)->priv;
   priv->renderer.reset();
-  priv->meta_refused = false;
+  priv->output.stop();
   std::lock_guard<std::mutex> lock(priv->pending_lock);
   priv->started = false;
   return TRUE;
@@ -966,86 +964,21 @@ static gboolean gst_reactions_sink_event(GstBaseTransform *trans, GstEvent *even
 }
 
 static gboolean gst_reactions_src_event(GstBaseTransform *trans, GstEvent *event) {
-  if (GST_EVENT_TYPE(event) == GST_EVENT_RECONFIGURE) GST_REACTIONS(trans)->priv->meta_refused = false;
+  GST_REACTIONS(trans)->priv->output.src_event(event);
   return GST_BASE_TRANSFORM_CLASS(parent_class)->src_event(trans, event);
 }
 
-/* As newsflash: downstream is offered the caps with
- * meta:GstVideoOverlayComposition first (last once it has shown it does not
- * handle the meta); upstream sees them without it. */
+/* As newsflash: see onair::OverlayOutput. */
 static GstCaps *gst_reactions_transform_caps(GstBaseTransform *trans, GstPadDirection direction,
                                              GstCaps *caps, GstCaps *filter) {
-  GstReactions *self = GST_REACTIONS(trans);
-  bool meta_last = self->priv->meta_refused;
-  GstCaps *result = gst_caps_new_empty();
-  for (guint i = 0; i < gst_caps_get_size(caps); i++) {
-    GstStructure *s = gst_caps_get_structure(caps, i);
-    GstCapsFeatures *features = gst_caps_get_features(caps, i);
-    if (direction == GST_PAD_SINK) {
-      if (meta_last)
-        result =
-            gst_caps_merge_structure_full(result, gst_structure_copy(s), gst_caps_features_copy(features));
-      if (!gst_caps_features_is_any(features)) {
-        GstCapsFeatures *with;
-        if (gst_caps_features_is_equal(features, GST_CAPS_FEATURES_MEMORY_SYSTEM_MEMORY)) {
-          with = gst_caps_features_new(GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION, NULL);
-        } else {
-          with = gst_caps_features_copy(features);
-          gst_caps_features_add(with, GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION);
-        }
-        result = gst_caps_merge_structure_full(result, gst_structure_copy(s), with);
-      }
-      if (!meta_last)
-        result =
-            gst_caps_merge_structure_full(result, gst_structure_copy(s), gst_caps_features_copy(features));
-    } else {
-      GstCapsFeatures *without = gst_caps_features_copy(features);
-      if (!gst_caps_features_is_any(without)) {
-        gst_caps_features_remove(without, GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION);
-        if (gst_caps_features_get_size(without) == 0)
-          gst_caps_features_add(without, GST_CAPS_FEATURE_MEMORY_SYSTEM_MEMORY);
-      }
-      result = gst_caps_merge_structure_full(result, gst_structure_copy(s), without);
-    }
-  }
-  if (filter) {
-    GstCaps *filtered = gst_caps_intersect_full(filter, result, GST_CAPS_INTERSECT_FIRST);
-    gst_caps_unref(result);
-    result = filtered;
-  }
-  return result;
+  return GST_REACTIONS(trans)->priv->output.transform_caps(trans, direction, caps, filter, GST_CAT_DEFAULT);
 }
 
 static gboolean gst_reactions_set_info(GstVideoFilter *filter, GstCaps *, GstVideoInfo *, GstCaps *outcaps,
                                        GstVideoInfo *) {
   GstReactionsPrivate *priv = GST_REACTIONS(filter)->priv;
-  priv->caps_have_meta = gst_caps_features_contains(gst_caps_get_features(outcaps, 0),
-                                                    GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION);
-  priv->allocation_checked = false;
+  priv->output.set_caps(outcaps);
   return TRUE;
-}
-
-/* Attach the meta only when the caps carry it and downstream lists it in
- * the allocation query; otherwise renegotiate preferring plain caps and
- * blend (newsflash decides the same way). */
-static void decide_attach(GstReactions *self) {
-  GstReactionsPrivate *priv = self->priv;
-  priv->allocation_checked = true;
-  priv->attach = false;
-  if (!priv->caps_have_meta) return;
-  GstPad *srcpad = GST_BASE_TRANSFORM_SRC_PAD(self);
-  GstCaps *caps = gst_pad_get_current_caps(srcpad);
-  if (!caps) return;
-  GstQuery *query = gst_query_new_allocation(caps, FALSE);
-  if (gst_pad_peer_query(srcpad, query))
-    priv->attach = gst_query_find_allocation_meta(query, GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, NULL);
-  gst_query_unref(query);
-  gst_caps_unref(caps);
-  GST_INFO_OBJECT(self, "sprites %s", priv->attach ? "attached as overlay composition meta" : "blended");
-  if (!priv->attach && !priv->meta_refused) {
-    priv->meta_refused = true;
-    gst_base_transform_reconfigure_src(GST_BASE_TRANSFORM(self));
-  }
 }
 
 static GstFlowReturn gst_reactions_transform_frame_ip(GstVideoFilter *filter, GstVideoFrame *frame) {
@@ -1066,7 +999,7 @@ static GstFlowReturn gst_reactions_transform_frame_ip(GstVideoFilter *filter, Gs
     std::copy(std::begin(s.area), std::end(s.area), std::begin(priv->frame.area));
   }
   const Settings &settings = priv->frame;
-  if (!priv->allocation_checked) decide_attach(self);
+  priv->output.check_allocation(trans, "sprites", GST_CAT_DEFAULT);
   priv->frames++;
 
   GstClockTime now =
@@ -1121,27 +1054,6 @@ static GstFlowReturn gst_reactions_transform_frame_ip(GstVideoFilter *filter, Gs
   if (GstVideoOverlayRectangle *rect = renderer.sprites(placed, width, height)) rects.push_back(rect);
   priv->sprites_drawn = drawn;
   if (drawn > priv->max_sprites_drawn) priv->max_sprites_drawn = drawn;
-  if (rects.empty()) return GST_FLOW_OK;
-
-  GstVideoOverlayComposition *composition = NULL;
-  if (priv->attach) {
-    GstVideoOverlayCompositionMeta *meta = gst_buffer_get_video_overlay_composition_meta(frame->buffer);
-    if (meta) {
-      composition = gst_video_overlay_composition_copy(meta->overlay);
-      gst_buffer_remove_video_overlay_composition_meta(frame->buffer, meta);
-    }
-  }
-  for (GstVideoOverlayRectangle *rect : rects) {
-    if (!composition)
-      composition = gst_video_overlay_composition_new(rect);
-    else
-      gst_video_overlay_composition_add_rectangle(composition, rect);
-    gst_video_overlay_rectangle_unref(rect);
-  }
-  if (priv->attach)
-    gst_buffer_add_video_overlay_composition_meta(frame->buffer, composition);
-  else
-    gst_video_overlay_composition_blend(composition, frame);
-  gst_video_overlay_composition_unref(composition);
+  priv->output.output(frame, rects);
   return GST_FLOW_OK;
 }
