@@ -40,7 +40,6 @@
 // not given), ONAIR_ADBREAK_MODE.
 // Exit: 0 pass, 1 fail, 77 skip (no Chromium or npm packages).
 
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,6 +54,7 @@ import {
   run,
   runTest,
   sleep,
+  startJsonLines,
   startServer,
   summarizeRequests,
 } from './harness.mjs';
@@ -110,37 +110,10 @@ function startProducer(producer, dir, creative) {
     '--break-duration', String(BREAK_DURATION), '--break-id', String(BREAK_ID),
     '--gop', '1', '--playlist-length', '0',
   ];
-  log(`channel: ${producer} ${args.join(' ')}`);
-  const child = spawn(producer, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const state = { events: [], stderr: '', exit: null, started: Date.now() };
-  let pending = '';
-  child.stdout.on('data', (chunk) => {
-    pending += chunk;
-    let newline;
-    while ((newline = pending.indexOf('\n')) >= 0) {
-      const line = pending.slice(0, newline);
-      pending = pending.slice(newline + 1);
-      try {
-        const event = JSON.parse(line);
-        event.wall = (Date.now() - state.started) / 1000;
-        state.events.push(event);
-      } catch {
-        state.stderr += `(stdout) ${line}\n`;
-      }
-    }
-  });
-  child.stderr.on('data', (chunk) => (state.stderr += chunk));
-  state.done = new Promise((resolve) => {
-    child.on('error', (error) => {
-      state.exit = `cannot run: ${error.message}`;
-      resolve();
-    });
-    child.on('close', (code, signal) => {
-      state.exit = code ?? signal;
-      resolve();
-    });
-  });
-  cleanups.push(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
+  const state = startJsonLines(producer, args, (event, st) => {
+    event.wall = (Date.now() - st.started) / 1000;
+    st.events.push(event);
+  }, { events: [] });
   state.find = (name) => state.events.find((event) => event.event === name);
   return state;
 }

@@ -284,6 +284,46 @@ export async function launchChromium(playwright) {
 }
 
 // Playwright's messages carry a colored call log: the first line, plain.
+// A program that prints JSON lines (a live channel), run in the background:
+// each line parsed goes to onEvent; other output is kept in state.stderr.
+// state.done resolves when it exits (state.exit: its code or signal); it is
+// killed at clean-up if still running. `fields` start the state.
+export function startJsonLines(program, args, onEvent, fields = {}) {
+  log(`channel: ${program} ${args.join(' ')}`);
+  const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const state = { ...fields, stderr: '', exit: null, started: Date.now() };
+  let pending = '';
+  child.stdout.on('data', (chunk) => {
+    pending += chunk;
+    let newline;
+    while ((newline = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+      let event;
+      try {
+        event = JSON.parse(line);
+      } catch {
+        state.stderr += `(stdout) ${line}\n`;
+        continue;
+      }
+      onEvent(event, state);
+    }
+  });
+  child.stderr.on('data', (chunk) => (state.stderr += chunk));
+  state.done = new Promise((resolve) => {
+    child.on('error', (error) => {
+      state.exit = `cannot run: ${error.message}`;
+      resolve();
+    });
+    child.on('close', (code, signal) => {
+      state.exit = code ?? signal;
+      resolve();
+    });
+  });
+  cleanups.push(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
+  return state;
+}
+
 export function firstLine(error) {
   return error.message.replace(/\x1b\[[0-9;]*m/g, '').split('\n')[0];
 }

@@ -24,7 +24,6 @@
 //   GST_PLUGIN_PATH=build/plugins node tests/browser/reactions.mjs build/tests/browser/reactions_channel
 // Exit: 0 pass, 1 fail, 77 skip (no Chromium or npm packages).
 
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,6 +37,7 @@ import {
   playerPage,
   runTest,
   sleep,
+  startJsonLines,
   startServer,
   summarizeRequests,
 } from './harness.mjs';
@@ -60,36 +60,9 @@ function findProducer() {
 
 function startProducer(producer, dir) {
   const args = ['--output', dir, '--seconds', String(CHANNEL_SECONDS), '--playlist-length', '0'];
-  log(`channel: ${producer} ${args.join(' ')}`);
-  const child = spawn(producer, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const state = { windows: [], stderr: '', exit: null };
-  let pending = '';
-  child.stdout.on('data', (chunk) => {
-    pending += chunk;
-    let newline;
-    while ((newline = pending.indexOf('\n')) >= 0) {
-      const line = pending.slice(0, newline);
-      pending = pending.slice(newline + 1);
-      try {
-        const event = JSON.parse(line);
-        if (event.event === 'window') state.windows.push(event);
-      } catch {
-        state.stderr += `(stdout) ${line}\n`;
-      }
-    }
-  });
-  child.stderr.on('data', (chunk) => (state.stderr += chunk));
-  state.done = new Promise((resolve) => {
-    child.on('error', (error) => {
-      state.exit = `cannot run: ${error.message}`;
-      resolve();
-    });
-    child.on('close', (code, signal) => {
-      state.exit = code ?? signal;
-      resolve();
-    });
-  });
-  cleanups.push(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
+  const state = startJsonLines(producer, args, (event, st) => {
+    if (event.event === 'window') st.windows.push(event);
+  }, { windows: [] });
   return state;
 }
 
