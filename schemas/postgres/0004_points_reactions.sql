@@ -49,7 +49,10 @@ CREATE TABLE point_transactions (
   seconds integer,
   -- The admin token of a grant.
   granted_by uuid REFERENCES api_tokens (id) ON DELETE SET NULL,
-  created_at timestamptz NOT NULL DEFAULT now()
+  -- When the row was written, not when its transaction began: a change waits
+  -- for the balance row's lock first, so the ledger's order (newest first)
+  -- is the order the balance changed in, even for concurrent spends.
+  created_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 
 -- A viewer's ledger newest first (keyset on created_at, id), and the sum of
