@@ -143,11 +143,7 @@ void Api::list_ad_breaks(Request &request) {
   if (!valid_id(request, "id")) return;
   QueryFields query(request.query());
   int limit = int(query.integer("limit", 20, 1, 100));
-  std::optional<store::Cursor> after;
-  if (std::optional<std::string> text = query.text("after")) {
-    after = store::Cursor::decode(*text, "t");
-    if (!after) query.fail("after", "is not a cursor of this list");
-  }
+  std::optional<store::Cursor> after = query.cursor("after", "t");
   if (!query.finish()) return request.problem(query.problem());
   auto pending = request.defer();
   std::string path = "/api/v1/channels/" + request.param("id") + "/ad-breaks";

@@ -189,10 +189,7 @@ void Api::list_videos(Request &request) {
   filter.kind = query.one_of("kind", kinds);
   filter.tag = query.text("tag");
   filter.limit = query.integer("limit", 20, 1, 100);
-  if (std::optional<std::string> after = query.text("after")) {
-    filter.after = store::Cursor::decode(*after, "t");
-    if (!filter.after) query.fail("after", "is not a cursor of this list");
-  }
+  filter.after = query.cursor("after", "t");
   if (!query.finish()) return request.problem(query.problem());
   /* Without an operator token, the list is the public catalogue. */
   if (!request.has_role(store::Role::operator_)) {
@@ -289,10 +286,7 @@ void Api::list_comments(Request &request) {
   filter.order =
       order && *order == "media_time" ? store::CommentOrder::media_time : store::CommentOrder::newest;
   filter.limit = query.integer("limit", 50, 1, 200);
-  if (std::optional<std::string> after = query.text("after")) {
-    filter.after = store::Cursor::decode(*after, comments_.cursor_kind(filter.order));
-    if (!filter.after) query.fail("after", "is not a cursor of this list");
-  }
+  filter.after = query.cursor("after", comments_.cursor_kind(filter.order));
   if (!query.finish()) return request.problem(query.problem());
 
   /* Identical requests (the same video and query) that come together share

@@ -127,7 +127,7 @@ std::optional<int64_t> Fields::integer_or_null(const char *name, int64_t minimum
   return value;
 }
 
-std::optional<double> Fields::number(const char *name, double above, double maximum, bool required) {
+std::optional<double> Fields::any_number(const char *name, bool required) {
   JsonNode *node = member(name);
   if (!node) {
     if (required) errors_.push_back({name, "is required"});
@@ -138,7 +138,13 @@ std::optional<double> Fields::number(const char *name, double above, double maxi
     errors_.push_back({name, "must be a number"});
     return std::nullopt;
   }
-  double value = type == G_TYPE_INT64 ? double(json_node_get_int(node)) : json_node_get_double(node);
+  return type == G_TYPE_INT64 ? double(json_node_get_int(node)) : json_node_get_double(node);
+}
+
+std::optional<double> Fields::number(const char *name, double above, double maximum, bool required) {
+  std::optional<double> number = any_number(name, required);
+  if (!number) return std::nullopt;
+  double value = *number;
   if (!(value > above) || value > maximum) {
     gchar low[G_ASCII_DTOSTR_BUF_SIZE], high[G_ASCII_DTOSTR_BUF_SIZE];
     errors_.push_back({name, std::string("must be above ") + g_ascii_dtostr(low, sizeof low, above) +
@@ -149,17 +155,9 @@ std::optional<double> Fields::number(const char *name, double above, double maxi
 }
 
 std::optional<double> Fields::number_in(const char *name, double minimum, double maximum, bool required) {
-  JsonNode *node = member(name);
-  if (!node) {
-    if (required) errors_.push_back({name, "is required"});
-    return std::nullopt;
-  }
-  GType type = JSON_NODE_HOLDS_VALUE(node) ? json_node_get_value_type(node) : G_TYPE_INVALID;
-  if (type != G_TYPE_INT64 && type != G_TYPE_DOUBLE) {
-    errors_.push_back({name, "must be a number"});
-    return std::nullopt;
-  }
-  double value = type == G_TYPE_INT64 ? double(json_node_get_int(node)) : json_node_get_double(node);
+  std::optional<double> number = any_number(name, required);
+  if (!number) return std::nullopt;
+  double value = *number;
   if (!(value >= minimum) || value > maximum) {
     gchar low[G_ASCII_DTOSTR_BUF_SIZE], high[G_ASCII_DTOSTR_BUF_SIZE];
     errors_.push_back({name, std::string("must be from ") + g_ascii_dtostr(low, sizeof low, minimum) +
@@ -252,6 +250,14 @@ std::optional<std::string> QueryFields::uuid(const char *name) {
     return std::nullopt;
   }
   return value;
+}
+
+std::optional<store::Cursor> QueryFields::cursor(const char *name, const std::string &kind) {
+  std::optional<std::string> value = text(name);
+  if (!value) return std::nullopt;
+  std::optional<store::Cursor> cursor = store::Cursor::decode(*value, kind);
+  if (!cursor) fail(name, "is not a cursor of this list");
+  return cursor;
 }
 
 int64_t QueryFields::integer(const char *name, int64_t fallback, int64_t minimum, int64_t maximum) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "http/router.h"
+#include "store/common.h"
 
 #include <json-glib/json-glib.h>
 
@@ -58,6 +59,8 @@ class Fields {
 
  private:
   JsonNode *member(const char *name);
+  /* A JSON number (integer or not), before any range check. */
+  std::optional<double> any_number(const char *name, bool required);
   bool check_length(const char *name, const char *value, size_t min_length, size_t max_length);
 
   JsonObject *object_;
@@ -73,6 +76,8 @@ class QueryFields {
   std::optional<std::string> text(const char *name);
   std::optional<std::string> one_of(const char *name, std::initializer_list<const char *> values);
   std::optional<std::string> uuid(const char *name);
+  /* A keyset cursor of the list `kind` (store::Cursor). */
+  std::optional<store::Cursor> cursor(const char *name, const std::string &kind);
   int64_t integer(const char *name, int64_t fallback, int64_t minimum, int64_t maximum);
   void fail(const char *name, const std::string &message) { errors_.push_back({name, message}); }
 

@@ -264,11 +264,7 @@ void Api::get_points(Request &request) {
 void Api::get_ledger(Request &request) {
   QueryFields query(request.query());
   int limit = int(query.integer("limit", 50, 1, 100));
-  std::optional<store::Cursor> after;
-  if (std::optional<std::string> text = query.text("after")) {
-    after = store::Cursor::decode(*text, "t");
-    if (!after) query.fail("after", "is not a cursor of this list");
-  }
+  std::optional<store::Cursor> after = query.cursor("after", "t");
   if (!query.finish()) return request.problem(query.problem());
   auto pending = request.defer();
   std::map<std::string, std::string> params = request.query();
