@@ -4,6 +4,8 @@
  */
 #include "flashrender.h"
 
+#include "textcontext.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -22,19 +24,6 @@ constexpr int MAX_CRAWL_WIDTH = 32000;
 void set_source_argb(cairo_t *cr, guint32 argb, gdouble opacity) {
   cairo_set_source_rgba(cr, ((argb >> 16) & 0xff) / 255.0, ((argb >> 8) & 0xff) / 255.0,
                         (argb & 0xff) / 255.0, ((argb >> 24) & 0xff) / 255.0 * opacity);
-}
-
-/* A context whose layout does not depend on the screen or the machine's
- * font settings: 96 dpi, greyscale antialiasing, no hinting, so that text
- * moves by sub-pixel amounts and renders the same everywhere. */
-void set_context_options(PangoContext *context) {
-  pango_cairo_context_set_resolution(context, 96);
-  cairo_font_options_t *options = cairo_font_options_create();
-  cairo_font_options_set_antialias(options, CAIRO_ANTIALIAS_GRAY);
-  cairo_font_options_set_hint_style(options, CAIRO_HINT_STYLE_NONE);
-  cairo_font_options_set_hint_metrics(options, CAIRO_HINT_METRICS_OFF);
-  pango_cairo_context_set_font_options(context, options);
-  cairo_font_options_destroy(options);
 }
 
 /* Lays text out for one frame size and style; shared by the renderer and the

@@ -85,6 +85,7 @@
 #include <vector>
 
 #include "overlayoutput.h"
+#include "textcontext.h"
 #include "reactionsanim.h"
 #include "timedmetadata.h"
 
@@ -184,16 +185,6 @@ std::string counts_json(const std::vector<std::string> &kinds, const std::vector
   return out + "}";
 }
 
-void set_context_options(PangoContext *context) {
-  pango_cairo_context_set_resolution(context, 96);
-  cairo_font_options_t *options = cairo_font_options_create();
-  cairo_font_options_set_antialias(options, CAIRO_ANTIALIAS_GRAY);
-  cairo_font_options_set_hint_style(options, CAIRO_HINT_STYLE_NONE);
-  cairo_font_options_set_hint_metrics(options, CAIRO_HINT_METRICS_OFF);
-  pango_cairo_context_set_font_options(context, options);
-  cairo_font_options_destroy(options);
-}
-
 /* Pictures drawn once: each kind at the plain and the super size (cairo
  * surfaces) and the counters strip; per frame, the sprites are composed
  * with cairo into one picture spanning them, so the frame is blended once
@@ -203,7 +194,7 @@ class Renderer {
   Renderer() {
     font_map_ = pango_cairo_font_map_new();
     context_ = pango_font_map_create_context(font_map_);
-    set_context_options(context_);
+    onair::set_context_options(context_);
   }
   ~Renderer() {
     clear();
