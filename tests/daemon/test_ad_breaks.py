@@ -32,7 +32,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 from checks import note, tap, tap_finish  # noqa: E402
 from test_channels import (ONAIRD, Fatal, create, field_names, local, media_playlists,  # noqa: E402
-                           finish_daemon, scratch_daemon, state_is, wait_channel)
+                           finish_daemon, scratch_daemon, state_is, wait_channel, wait_row)
 
 # Two small rungs: markers must reach every rendition. Every segment is kept
 # (playlist-length=0) so that a break's tags stay in the playlist.
@@ -58,15 +58,8 @@ def segments(text):
 
 
 def wait_break(daemon, channel_id, break_id, accept, seconds):
-    deadline = time.monotonic() + seconds
-    while True:
-        status, _, row = daemon.call("GET", f"/api/v1/channels/{channel_id}/ad-breaks/{break_id}")
-        if status == 200 and accept(row):
-            return row, True
-        if time.monotonic() > deadline:
-            note(f"ad break {break_id}: last seen {status} {json.dumps(row)[:800]}")
-            return row, False
-        time.sleep(0.5)
+    return wait_row(daemon, f"/api/v1/channels/{channel_id}/ad-breaks/{break_id}", accept, seconds,
+                    f"ad break {break_id}")
 
 
 def post_break(daemon, channel_id, body, token=None):

@@ -153,6 +153,20 @@ class Daemon:
         return body
 
 
+def wait_row(daemon, path, accept, seconds, what):
+    """Polls GET path until it answers 200 with a row accept(row) holds; the
+    last row seen and whether it held."""
+    deadline = time.monotonic() + seconds
+    while True:
+        status, _, row = daemon.call("GET", path)
+        if status == 200 and accept(row):
+            return row, True
+        if time.monotonic() > deadline:
+            note(f"{what}: last seen {status} {json.dumps(row)[:800]}")
+            return row, False
+        time.sleep(0.5)
+
+
 def wait_channel(daemon, id, accept, seconds, what):
     """Polls the channel until accept(channel) holds; the last one seen and
     whether it held."""

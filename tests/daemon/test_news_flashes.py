@@ -37,7 +37,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 from checks import note, tap, tap_finish  # noqa: E402
 from test_channels import (ONAIRD, Fatal, create, field_names, local, media_playlists,  # noqa: E402
-                           finish_daemon, scratch_daemon, state_is, wait_channel)
+                           finish_daemon, scratch_daemon, state_is, wait_channel, wait_row)
 
 # One small rung, a static pattern: the only moving picture is the clock at
 # the bottom right, away from the lower third (bottom left).
@@ -90,15 +90,7 @@ def queue(daemon, channel_id):
 
 
 def wait_flash(daemon, channel_id, flash_id, accept, seconds):
-    deadline = time.monotonic() + seconds
-    while True:
-        status, _, row = daemon.call("GET", f"{flashes_path(channel_id)}/{flash_id}")
-        if status == 200 and accept(row):
-            return row, True
-        if time.monotonic() > deadline:
-            note(f"news flash {flash_id}: last seen {status} {json.dumps(row)[:800]}")
-            return row, False
-        time.sleep(0.5)
+    return wait_row(daemon, f"{flashes_path(channel_id)}/{flash_id}", accept, seconds, f"news flash {flash_id}")
 
 
 def video_playlist(daemon, channel):
