@@ -1401,9 +1401,12 @@ static GstFlowReturn mux_flush(Stream *stream) {
   return gst_pad_push_list(stream->proxy, list);
 }
 
+/* Forgets the buffers kept for the muxer and the flow of its last flush
+ * (a flush, the stream starting over). */
 static void mux_drop(Stream *stream) {
   if (stream->to_mux) gst_buffer_list_unref(stream->to_mux);
   stream->to_mux = nullptr;
+  stream->mux_flow = GST_FLOW_OK;
 }
 
 /* The muxers' latency is room in their input queue for a whole segment
@@ -1722,7 +1725,6 @@ static GstFlowReturn live_buffer(GstAbrSink *self, Stream *stream, GstBuffer *bu
   bool cut = false;
   std::vector<onair::Marker> markers; /* of the segment this buffer starts */
   std::vector<onair::Marker> splice;  /* reference video: its ad break's edges, for audio */
-  GstFlowReturn ret = GST_FLOW_OK;
   if (!stream->is_audio) {
     /* the held buffer's duration is known now */
     if (stream->held) {
@@ -1761,10 +1763,6 @@ static GstFlowReturn live_buffer(GstAbrSink *self, Stream *stream, GstBuffer *bu
         cut = has_video ? length >= 3 * std::max(target, 1.0) : length >= target * 0.97;
     }
     stream->pushed_end = dts + frame;
-  }
-  if (ret != GST_FLOW_OK) {
-    gst_buffer_unref(buffer);
-    return ret;
   }
 
   if (armed && (cut || !stream->generation_open)) {
@@ -1806,12 +1804,12 @@ static GstFlowReturn live_buffer(GstAbrSink *self, Stream *stream, GstBuffer *bu
   /* the video's cut is reached (to within a frame): the segment is complete
    * without waiting for the next buffer */
   GstClockTimeDiff frame = GST_CLOCK_TIME_IS_VALID(stream->last_duration) ? stream->last_duration : 0;
-  if (ret == GST_FLOW_OK && stream->cut_at >= 0 && stream->pushed_end + frame >= stream->cut_at) {
+  if (stream->cut_at >= 0 && stream->pushed_end + frame >= stream->cut_at) {
     stream->cut_at = -1;
     if (!cut_generation(self, stream, std::move(stream->cut_markers))) return GST_FLOW_ERROR;
     stream->cut_markers.clear();
   }
-  return ret;
+  return GST_FLOW_OK;
 }
 
 static void drop_backlog(Stream *stream) {
@@ -1864,7 +1862,6 @@ static gboolean live_event_apply(GstAbrSink *self, Stream *stream, GstEvent *eve
       if (stream->held) gst_buffer_unref(stream->held);
       stream->held = nullptr;
       mux_drop(stream);
-      stream->mux_flow = GST_FLOW_OK;
       stream->ended = false;
       break;
     case GST_EVENT_CUSTOM_DOWNSTREAM: {
@@ -1969,7 +1966,6 @@ static void drop_generations(GstAbrSink *self, Stream *stream) {
   if (stream->held) gst_buffer_unref(stream->held);
   stream->held = nullptr;
   mux_drop(stream);
-  stream->mux_flow = GST_FLOW_OK;
   stream->generation_open = false;
   stream->ended = false;
   stream->cut_at = -1;
