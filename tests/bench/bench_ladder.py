@@ -55,7 +55,7 @@ import threading
 import time
 import urllib.parse
 
-from benchutil import adopt, env_number, fmt, forget, kill, kill_children, log, print_table, ratio, run_main
+from benchutil import adopt, env_number, fmt, forget, kill, kill_children, log, print_table, ratio, reap, run_main
 
 # The ladder as abrladder's `ladder` property spells it: name, short side, kbit/s.
 LADDER = [("1080p", 1080, 5000), ("720p", 720, 2800), ("480p", 480, 1400), ("144p", 144, 200)]
@@ -186,14 +186,7 @@ def run_timed_together(jobs, workdir, env=None, timeout=None):
             timer.start()
         finished = []
         for proc, cmd, label, err_path in running:
-            while True:
-                try:
-                    _, status, usage = os.wait4(proc.pid, 0)
-                    break
-                except InterruptedError:
-                    continue
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            forget(proc)
+            usage = reap(proc)
             if proc.returncode != 0:
                 what = (f"timed out after {timeout:.0f} s" if timed_out.is_set()
                         else describe_status(proc.returncode))

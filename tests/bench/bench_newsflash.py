@@ -36,7 +36,7 @@ import statistics
 import subprocess
 import time
 
-from benchutil import Broken, adopt, env_number, fmt, forget, log, print_table, ratio, run_main, tail
+from benchutil import Broken, adopt, env_number, fmt, log, print_table, ratio, reap, run_main, tail
 
 PROGRAM = "bench_newsflash"
 CAPS = "video/x-raw,format=I420,width=1920,height=1080,framerate=30/1"
@@ -65,15 +65,8 @@ def timed(description, label, env, workdir):
     with open(err_path, "wb") as err:
         proc = adopt(subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
                                       env=env, start_new_session=True))
-    while True:
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-            break
-        except InterruptedError:
-            continue
+    usage = reap(proc)
     wall = time.monotonic() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    forget(proc)
     if proc.returncode != 0:
         raise Broken(f"{label} failed (exit {proc.returncode})", ["command: " + shlex.join(cmd)] + tail(err_path))
     return usage.ru_utime + usage.ru_stime, wall

@@ -70,6 +70,20 @@ def forget(proc):
         _children.discard(proc)
 
 
+def reap(proc):
+    """Waits for an adopted process; its resource usage (user and system CPU
+    of it and its waited-for children). Sets proc.returncode and forgets it."""
+    while True:
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+            break
+        except InterruptedError:
+            continue
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    forget(proc)
+    return usage
+
+
 def kill(proc, sig=signal.SIGKILL):
     """Signals the process's whole session."""
     try:
