@@ -51,8 +51,14 @@
  * reference video's media playlist (ID, CLASS, START-DATE the date of its
  * running time, DURATION, and its payload percent-encoded in its X-
  * attribute, e.g. `X-REACTIONS="{%22👍%22:12}"`), written with the next
- * segment and leaving the window with it, and an Event of an EventStream of
- * its scheme in the MPD (presentationTime in ms, the payload as text).
+ * segment and leaving the window with it, an Event of an EventStream of
+ * its scheme in the MPD (presentationTime in ms, the payload as text), and
+ * an ID3 tag (one TXXX frame: its CLASS as the description, the payload as
+ * the text) in an `emsg` box (version 1, scheme
+ * `https://aomedia.org/emsg/ID3`, presentation_time on the track's
+ * timeline) in front of the first segment of every video rendition that
+ * reaches its time: the CMAF form of the ID3 timed metadata players read
+ * from TS segments, which hls.js turns into metadata cues.
  *
  * ## Example launch line
  * |[
@@ -82,6 +88,7 @@
 #include <vector>
 
 #include "binchildren.h"
+#include "emsg.h"
 #include "fmp4.h"
 #include "mpd.h"
 #include "playlist.h"
@@ -260,6 +267,16 @@ struct Stream {
   uint64_t end_time = 0;              /* timescale units */
   double nominal_segment_seconds = 0; /* video: the longest of the last few segments */
   std::deque<double> recent_segment_seconds;
+  uint64_t next_id3 = 1; /* live video: serial of the next ID3 event its segments carry */
+};
+
+/* Timed metadata as an ID3 tag, carried in an emsg box by every video
+ * rendition (in front of its first segment that reaches its time). */
+struct Id3Event {
+  uint64_t serial = 0; /* from 1, in order; the emsg's id */
+  GstClockTime running_time = 0;
+  GstClockTime duration = GST_CLOCK_TIME_NONE;
+  std::vector<uint8_t> tag;
 };
 
 }  // namespace
@@ -291,6 +308,8 @@ struct GstAbrSinkPrivate {
   std::vector<onair::TimedMetadata> pending_metadata;
   std::deque<onair::MpdMetadataEvent> metadata_events;
   guint next_metadata_event = 1;
+  std::deque<Id3Event> id3_events; /* not yet carried by every video rendition */
+  uint64_t next_id3_serial = 1;
   int64_t wall_at_running_zero_ms = -1;
   bool finished = false;
   /* Messages are posted after state_lock is released: a bus sync handler
@@ -781,8 +800,52 @@ static void record_metadata(GstAbrSinkPrivate *priv, onair::TimedMetadata metada
     /* bounded even if the MPD is not written */
     if (priv->metadata_events.size() > 4096) priv->metadata_events.pop_front();
   }
+  Id3Event id3;
+  id3.serial = priv->next_id3_serial++;
+  id3.running_time = metadata.running_time;
+  id3.duration = metadata.duration;
+  id3.tag = onair::id3_user_text_tag(metadata.hls_class.empty() ? metadata.id : metadata.hls_class,
+                                     metadata.payload);
+  priv->id3_events.push_back(std::move(id3));
+  /* bounded even if a rendition stalls */
+  if (priv->id3_events.size() > 4096) priv->id3_events.pop_front();
   priv->pending_metadata.push_back(std::move(metadata));
   if (priv->pending_metadata.size() > 4096) priv->pending_metadata.erase(priv->pending_metadata.begin());
+}
+
+/* Live video: the emsg boxes (ID3 timed metadata) that go in front of a
+ * segment of `stream` ending at `end` (timescale units, decode time): every
+ * event starting before the segment's last frame is shown that this
+ * rendition has not carried yet. Events every video rendition carried are
+ * forgotten. Called with state_lock held. */
+static std::vector<uint8_t> take_emsg_boxes(GstAbrSinkPrivate *priv, Stream &stream, uint64_t end) {
+  std::vector<uint8_t> boxes;
+  if (stream.is_audio || stream.timescale == 0) return boxes;
+  /* running time where the segment's presentation ends */
+  double end_seconds = seconds(stream, end) - TIMELINE_ORIGIN_SECONDS + (double)stream.reorder_delay / GST_SECOND;
+  for (const Id3Event &event : priv->id3_events) {
+    if (event.serial < stream.next_id3) continue;
+    if ((double)event.running_time / GST_SECOND >= end_seconds) break;
+    onair::EventMessage message;
+    message.scheme_id_uri = onair::EMSG_ID3_SCHEME;
+    message.timescale = stream.timescale;
+    message.presentation_time =
+        gst_util_uint64_scale_round(event.running_time + TIMELINE_ORIGIN_SECONDS * GST_SECOND, stream.timescale,
+                                    GST_SECOND);
+    message.duration = GST_CLOCK_TIME_IS_VALID(event.duration)
+                           ? (uint32_t)gst_util_uint64_scale_round(event.duration, stream.timescale, GST_SECOND)
+                           : 0xFFFFFFFFu;
+    message.id = (uint32_t)event.serial;
+    message.message_data = event.tag;
+    std::vector<uint8_t> box = onair::render_emsg(message);
+    boxes.insert(boxes.end(), box.begin(), box.end());
+    stream.next_id3 = event.serial + 1;
+  }
+  uint64_t carried = UINT64_MAX;
+  for (auto &s : priv->streams)
+    if (!s->is_audio) carried = std::min(carried, s->next_id3);
+  while (!priv->id3_events.empty() && priv->id3_events.front().serial < carried) priv->id3_events.pop_front();
+  return boxes;
 }
 
 /* Closes the whole pending segment. */
@@ -831,7 +894,15 @@ static void close_segment(GstAbrSink *self, Stream &stream, size_t fragments) {
   guint64 sequence = stream.playlist->next_sequence();
   segment.uri = segment_uri(sequence);
   std::string path = dir + "/" + segment.uri;
-  if (!write_file(self, path, stream.pending.data(), bytes)) return;
+  std::vector<uint8_t> events;
+  if (live) events = take_emsg_boxes(priv, stream, stream.pending_start + duration);
+  if (events.empty()) {
+    if (!write_file(self, path, stream.pending.data(), bytes)) return;
+  } else {
+    events.insert(events.end(), stream.pending.begin(), stream.pending.begin() + bytes);
+    if (!write_file(self, path, events.data(), events.size())) return;
+    segment.bytes = events.size();
+  }
 
   stream.timeline.push_back(onair::MpdSegment{sequence, stream.pending_start, duration});
   if (&stream == reference_video(priv)) {
@@ -843,6 +914,7 @@ static void close_segment(GstAbrSink *self, Stream &stream, size_t fragments) {
   stream.nominal_segment_seconds =
       *std::max_element(stream.recent_segment_seconds.begin(), stream.recent_segment_seconds.end());
   double segment_seconds = segment.duration;
+  size_t segment_bytes = segment.bytes;
   if (live && &stream == reference_video(priv)) {
     /* the timed metadata seen so far: DATERANGEs dated from their running
      * time, written with this segment and leaving the playlist with it */
@@ -881,7 +953,7 @@ static void close_segment(GstAbrSink *self, Stream &stream, size_t fragments) {
     if (settings.hls) write_master(self);
     if (settings.dash && live) write_mpd(self, false);
   }
-  post_segment_message(self, stream, path, sequence, segment_seconds, bytes);
+  post_segment_message(self, stream, path, sequence, segment_seconds, segment_bytes);
 }
 
 static void ensure_playlist(GstAbrSinkPrivate *priv, Stream &stream) {
@@ -2204,6 +2276,8 @@ static GstStateChangeReturn gst_abr_sink_change_state(GstElement *element, GstSt
     priv->pending_metadata.clear();
     priv->metadata_events.clear();
     priv->next_metadata_event = 1;
+    priv->id3_events.clear();
+    priv->next_id3_serial = 1;
   }
 
   GstStateChangeReturn ret = GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
@@ -2228,6 +2302,7 @@ static GstStateChangeReturn gst_abr_sink_change_state(GstElement *element, GstSt
       s->have_first_dts = false;
       s->eos = false;
       s->name.clear();
+      s->next_id3 = 1;
     }
   }
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {

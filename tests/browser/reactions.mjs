@@ -1,7 +1,9 @@
 // Browser reactions test: hls.js in headless Chromium plays a live channel
-// with viewer reactions and fires each reactions window's DATERANGE as
-// metadata TextTrack cues (enableDateRangeMetadataCues) near the window's
-// media time, with the exact counts.
+// with viewer reactions and fires each reactions window, both as its
+// DATERANGE (enableDateRangeMetadataCues) and as the ID3 tag in the
+// segments' emsg boxes (enableEmsgMetadataCues, hls.js's default), as
+// metadata TextTrack cues near the window's media time, with the exact
+// counts.
 //
 // reactions_channel (built next to this file) runs, in real time,
 // videotestsrc ! reactions ! abrladder (180p, 1 s GOP) ! abrsink mode=live,
@@ -11,8 +13,11 @@
 //
 // hls.js makes one cue per DATERANGE attribute; the test keeps the
 // X-REACTIONS cues: the cue's id is the DATERANGE ID, its value.data the
-// payload. Pass, for every window hls.js made a cue of while playing (at
-// least 8 of them):
+// payload. From the ID3 tags it makes one cue per frame: the test keeps the
+// TXXX frames described "com.onair.reactions" (value.info), value.data the
+// payload, matched to the window starting nearest their startTime. Pass, for
+// each of the two kinds and every window hls.js made a cue of while playing
+// (at least 8 of them):
 // - its payload, decodeURIComponent'd, is the window's counts exactly;
 // - its startTime is the window's start on the media timeline (the first
 //   segment starts at running time ~0 at media time fragments[0].start):
@@ -93,8 +98,8 @@ const PAGE = playerPage('hls.js reactions', '/lib/hls.js', `
       for (const cue of track.cues) {
         if (seen.has(cue)) continue;
         seen.add(cue);
-        const entry = { id: cue.id, key: cue.value && cue.value.key, data: cue.value && String(cue.value.data),
-          enter: null, cue };
+        const entry = { id: cue.id, key: cue.value && cue.value.key, info: cue.value && cue.value.info,
+          data: cue.value && String(cue.value.data), enter: null, cue };
         report.cues.push(entry);
         cue.addEventListener('enter', () => { entry.enter = entry.enter ?? video.currentTime; });
       }
@@ -165,41 +170,50 @@ async function main() {
   if (state.started === null) failures.push('the video never started playing');
   if (!state.firstFragment || state.firstFragment.sn !== 0) failures.push('hls.js does not list segment 0');
   const origin = state.firstFragment ? state.firstFragment.start : 0; // running time ~0
-  const cues = state.cues.filter((cue) => cue.key === 'X-REACTIONS');
-  let checked = 0;
-  for (const cue of cues) {
-    const window = producer.windows.find((w) => w.id === cue.id);
-    if (!window) {
-      failures.push(`cue ${cue.id}: no such window reported by the element`);
-      continue;
+  const check = (label, cues, windowOf, decode) => {
+    let checked = 0;
+    const lates = [];
+    for (const cue of cues) {
+      const window = windowOf(cue);
+      if (!window) {
+        failures.push(`${label} cue ${cue.id} at ${fmt(cue.startTime)} s: no such window reported by the element`);
+        continue;
+      }
+      const at = origin + window.start;
+      let counts = null;
+      try {
+        counts = JSON.parse(decode(cue.data));
+      } catch (error) {
+        failures.push(`${label} cue ${window.id}: payload ${cue.data} does not decode`);
+      }
+      if (counts && JSON.stringify(counts) !== JSON.stringify(window.counts)) {
+        failures.push(`${label} cue ${window.id}: ${JSON.stringify(counts)}, the element counted ${JSON.stringify(window.counts)}`);
+      }
+      if (Math.abs(cue.startTime - at) > PLACEMENT) {
+        failures.push(`${label} cue ${window.id}: startTime ${fmt(cue.startTime)} s, the window starts at media time ${fmt(at)} s`);
+      }
+      if (cue.enter === null) continue; // before playback started or after it stopped
+      checked++;
+      lates.push(cue.enter - at);
+      if (Math.abs(cue.enter - at) > TOLERANCE) {
+        failures.push(`${label} cue ${window.id}: enter fired at ${fmt(cue.enter)} s, the window starts at media time ${fmt(at)} s`);
+      }
     }
-    const at = origin + window.start;
-    let counts = null;
-    try {
-      counts = JSON.parse(decodeURIComponent(cue.data));
-    } catch (error) {
-      failures.push(`cue ${cue.id}: payload ${cue.data} does not decode`);
-    }
-    if (counts && JSON.stringify(counts) !== JSON.stringify(window.counts)) {
-      failures.push(`cue ${cue.id}: ${JSON.stringify(counts)}, the element counted ${JSON.stringify(window.counts)}`);
-    }
-    if (Math.abs(cue.startTime - at) > PLACEMENT) {
-      failures.push(`cue ${cue.id}: startTime ${fmt(cue.startTime)} s, the window starts at media time ${fmt(at)} s`);
-    }
-    if (cue.enter === null) continue; // before playback started or after it stopped
-    checked++;
-    if (Math.abs(cue.enter - at) > TOLERANCE) {
-      failures.push(`cue ${cue.id}: enter fired at ${fmt(cue.enter)} s, the window starts at media time ${fmt(at)} s`);
-    }
-  }
-  const lates = cues.filter((c) => c.enter !== null).map((c) => c.enter - (origin + (producer.windows.find((w) => w.id === c.id) || { start: NaN }).start));
-  log(`${cues.length} X-REACTIONS cues of ${producer.windows.length} windows; ${checked} entered while playing; ` +
-    `enter - window media time: min ${fmt(Math.min(...lates))} s, max ${fmt(Math.max(...lates))} s`);
-  if (checked < MIN_CUES) failures.push(`only ${checked} reactions cues fired while playing (want ${MIN_CUES})`);
+    log(`${cues.length} ${label} cues of ${producer.windows.length} windows; ${checked} entered while playing; ` +
+      `enter - window media time: min ${fmt(Math.min(...lates))} s, max ${fmt(Math.max(...lates))} s`);
+    if (checked < MIN_CUES) failures.push(`only ${checked} ${label} cues fired while playing (want ${MIN_CUES})`);
+  };
+  check('DATERANGE X-REACTIONS', state.cues.filter((cue) => cue.key === 'X-REACTIONS'),
+    (cue) => producer.windows.find((w) => w.id === cue.id), decodeURIComponent);
+  // the window starting nearest the cue: windows are 0.5 s apart
+  const nearest = (cue) => producer.windows.reduce((best, w) =>
+    (!best || Math.abs(origin + w.start - cue.startTime) < Math.abs(origin + best.start - cue.startTime) ? w : best), null);
+  check('ID3 TXXX', state.cues.filter((cue) => cue.key === 'TXXX' && cue.info === 'com.onair.reactions'), nearest,
+    (data) => data);
   return failures;
 }
 
 await runTest(main, {
   overallMs: 240_000,
-  passMessage: `hls.js fired every reactions window as a metadata cue within ${TOLERANCE} s of its media time, counts exact`,
+  passMessage: `hls.js fired every reactions window as DATERANGE and ID3 metadata cues within ${TOLERANCE} s of its media time, counts exact`,
 });

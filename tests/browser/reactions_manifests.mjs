@@ -9,6 +9,14 @@
 // - in the MPD as an Event of the EventStream urn:onair:reactions:2026 with
 //   presentationTime (ms) the window's start, duration 500 and the counts as
 //   its text;
+// - in every video rendition's segments (180p and 144p) as an emsg box
+//   (codem-isoboxer reads it) of version 1, scheme https://aomedia.org/emsg/ID3,
+//   presentation_time the window's start on the track's timeline (10 s + running
+//   time, exact to a tick), event_duration 0.5 s, in front of the first moof of
+//   the segment the window starts in or of the next one (the window's event
+//   comes when it ends), each window exactly once per rendition, holding
+//   an ID3 tag (@svta/cml-id3 decodes it) whose one TXXX frame is
+//   "com.onair.reactions" with the window's counts, exactly;
 // and in a second run with playlist-length=2 the playlist holds only the
 // DATERANGEs of the windows its segments cover (they leave with them).
 //
@@ -26,11 +34,13 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const nodeDir = path.resolve(process.env.ONAIR_NODE_DIR || path.join(here, '..', 'node'));
 const require = createRequire(path.join(nodeDir, 'package.json'));
-let Parser;
+let Parser, ISOBoxer, getId3Frames;
 try {
   ({ Parser } = require('m3u8-parser'));
+  ISOBoxer = require('codem-isoboxer');
+  ({ getId3Frames } = await import(require.resolve('@svta/cml-id3')));
 } catch (error) {
-  console.log(`SKIP: m3u8-parser not found in ${nodeDir}: ${error.message}`);
+  console.log(`SKIP: npm packages not found in ${nodeDir}: ${error.message}`);
   process.exit(77);
 }
 
@@ -38,9 +48,9 @@ const producer = process.argv[2];
 const failures = [];
 const fail = (message) => failures.push(message);
 
-function runChannel(dir, seconds, playlistLength) {
+function runChannel(dir, seconds, playlistLength, ladder = '180p:300') {
   const result = spawnSync(producer, ['--output', dir, '--seconds', String(seconds), '--playlist-length',
-    String(playlistLength)], { encoding: 'utf8', timeout: 90_000 });
+    String(playlistLength), '--ladder', ladder], { encoding: 'utf8', timeout: 90_000 });
   if (result.status !== 0) throw new Error(`reactions_channel failed (${result.status ?? result.signal}):\n${result.stderr}`);
   return result.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line)).filter((e) => e.event === 'window');
 }
@@ -58,7 +68,7 @@ try {
   // 1: every window kept
   const dir = path.join(temp, 'all');
   fs.mkdirSync(dir);
-  const windows = runChannel(dir, 6, 0);
+  const windows = runChannel(dir, 6, 0, '180p:300,144p:150');
   if (windows.length < 10) fail(`only ${windows.length} windows reported`);
   const playlistFile = path.join(dir, '180p', 'index.m3u8');
   const text = fs.readFileSync(playlistFile, 'utf8');
@@ -120,6 +130,61 @@ try {
     }
   }
 
+  // the emsg boxes (ID3) of every video rendition
+  for (const rendition of ['180p', '144p']) {
+    const segDir = path.join(dir, rendition);
+    const files = fs.readdirSync(segDir).filter((f) => f.endsWith('.m4s')).sort();
+    const seen = new Map();
+    let segmentStarts = [];
+    for (const [index, file] of files.entries()) {
+      const bytes = fs.readFileSync(path.join(segDir, file));
+      const parsed = ISOBoxer.parseBuffer(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+      const types = parsed.boxes.map((b) => b.type);
+      const firstMoof = types.indexOf('moof');
+      parsed.boxes.forEach((box, at) => {
+        if (box.type === 'emsg' && at > firstMoof) fail(`${rendition}/${file}: an emsg after the first moof`);
+      });
+      const moof = parsed.boxes[firstMoof];
+      const tfdt = moof && moof.boxes.find((b) => b.type === 'traf').boxes.find((b) => b.type === 'tfdt');
+      segmentStarts.push(tfdt ? Number(tfdt.baseMediaDecodeTime) : NaN);
+      for (const emsg of parsed.boxes.filter((b) => b.type === 'emsg')) {
+        if (emsg.version !== 1) fail(`${rendition}/${file}: emsg version ${emsg.version}`);
+        if (emsg.scheme_id_uri !== 'https://aomedia.org/emsg/ID3') fail(`${rendition}/${file}: emsg scheme ${emsg.scheme_id_uri}`);
+        const start = Number(emsg.presentation_time) / emsg.timescale - 10;
+        const frames = getId3Frames(new Uint8Array(emsg.message_data));
+        if (frames.length !== 1 || frames[0].key !== 'TXXX' || frames[0].info !== 'com.onair.reactions') {
+          fail(`${rendition}/${file}: ID3 frames ${JSON.stringify(frames)}`);
+          continue;
+        }
+        if (seen.has(start)) fail(`${rendition}: two emsg for the window at ${start} s`);
+        seen.set(start, { index, timescale: emsg.timescale, duration: emsg.event_duration / emsg.timescale, counts: frames[0].data });
+      }
+    }
+    let checked = 0;
+    for (const window of windows) {
+      const entry = [...seen.entries()].find(([start]) => Math.abs(start - window.start) <= 1.5 / 90000);
+      if (!entry) {
+        fail(`${rendition}: no emsg for ${window.id} at ${window.start} s`);
+        continue;
+      }
+      const [, { index, timescale, duration, counts }] = entry;
+      if (Math.abs(duration - 0.5) > 1 / timescale) fail(`${rendition}: ${window.id} emsg duration ${duration}`);
+      if (JSON.stringify(JSON.parse(counts)) !== JSON.stringify(window.counts)) {
+        fail(`${rendition}: ${window.id} ID3 TXXX ${counts}, the element counted ${JSON.stringify(window.counts)}`);
+      }
+      // the segment the window starts in: the last one starting at or before it
+      const media = (window.start + 10) * timescale;
+      let home = 0;
+      while (home + 1 < segmentStarts.length && segmentStarts[home + 1] <= media + 1) home++;
+      if (index !== home && index !== home + 1) {
+        fail(`${rendition}: ${window.id} (${window.start} s) in segment ${index}, it starts in segment ${home}`);
+      }
+      checked++;
+    }
+    if (seen.size !== windows.length) fail(`${rendition}: ${seen.size} emsg for ${windows.length} windows`);
+    console.log(`${rendition}: ${checked} of ${windows.length} windows as ID3 (TXXX) in emsg, exact, in ${files.length} segments`);
+  }
+
   // 2: a short live window: the DATERANGEs leave with their segments
   const shortDir = path.join(temp, 'short');
   fs.mkdirSync(shortDir);
@@ -144,5 +209,5 @@ try {
 }
 
 for (const failure of failures) console.log(`FAIL: ${failure}`);
-if (failures.length === 0) console.log('PASS: reactions windows in the HLS DATERANGEs and the MPD EventStream, exact');
+if (failures.length === 0) console.log('PASS: reactions windows in the HLS DATERANGEs, the MPD EventStream and ID3 in emsg, exact');
 process.exit(failures.length ? 1 : 0);
