@@ -822,19 +822,20 @@ static std::vector<uint8_t> take_emsg_boxes(GstAbrSinkPrivate *priv, Stream &str
   std::vector<uint8_t> boxes;
   if (stream.is_audio || stream.timescale == 0) return boxes;
   /* running time where the segment's presentation ends */
-  double end_seconds = seconds(stream, end) - TIMELINE_ORIGIN_SECONDS + (double)stream.reorder_delay / GST_SECOND;
+  double end_seconds =
+      seconds(stream, end) - TIMELINE_ORIGIN_SECONDS + (double)stream.reorder_delay / GST_SECOND;
   for (const Id3Event &event : priv->id3_events) {
     if (event.serial < stream.next_id3) continue;
     if ((double)event.running_time / GST_SECOND >= end_seconds) break;
     onair::EventMessage message;
     message.scheme_id_uri = onair::EMSG_ID3_SCHEME;
     message.timescale = stream.timescale;
-    message.presentation_time =
-        gst_util_uint64_scale_round(event.running_time + TIMELINE_ORIGIN_SECONDS * GST_SECOND, stream.timescale,
-                                    GST_SECOND);
-    message.duration = GST_CLOCK_TIME_IS_VALID(event.duration)
-                           ? (uint32_t)gst_util_uint64_scale_round(event.duration, stream.timescale, GST_SECOND)
-                           : 0xFFFFFFFFu;
+    message.presentation_time = gst_util_uint64_scale_round(
+        event.running_time + TIMELINE_ORIGIN_SECONDS * GST_SECOND, stream.timescale, GST_SECOND);
+    message.duration =
+        GST_CLOCK_TIME_IS_VALID(event.duration)
+            ? (uint32_t)gst_util_uint64_scale_round(event.duration, stream.timescale, GST_SECOND)
+            : 0xFFFFFFFFu;
     message.id = (uint32_t)event.serial;
     message.message_data = event.tag;
     std::vector<uint8_t> box = onair::render_emsg(message);

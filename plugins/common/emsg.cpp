@@ -10,9 +10,9 @@
 namespace onair {
 
 std::vector<uint8_t> id3_user_text_tag(const std::string &description, const std::string &text) {
-  TagLib::ID3v2::UserTextIdentificationFrame frame(TagLib::String(description, TagLib::String::UTF8),
-                                                   TagLib::StringList(TagLib::String(text, TagLib::String::UTF8)),
-                                                   TagLib::String::UTF8);
+  TagLib::ID3v2::UserTextIdentificationFrame frame(
+      TagLib::String(description, TagLib::String::UTF8),
+      TagLib::StringList(TagLib::String(text, TagLib::String::UTF8)), TagLib::String::UTF8);
   TagLib::ByteVector frame_data = frame.render();
   TagLib::ID3v2::Header header;
   header.setMajorVersion(4);
