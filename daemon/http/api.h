@@ -104,9 +104,9 @@ class Api {
   void clear_news_flashes(Request &request);
   void add_points_routes();
   void create_reaction(Request &request);
-  void count_reaction(std::shared_ptr<Pending> pending, const std::string &channel_id,
-                      const std::string &video_id, const std::string &kind, bool super,
-                      std::optional<int64_t> balance);
+  void reaction_counted(std::shared_ptr<Pending> pending, const std::string &channel_id,
+                        const std::string &video_id, const std::string &kind, bool super,
+                        std::optional<int64_t> balance);
   void report_watch(Request &request);
   void grant_points(Request &request);
   void get_points(Request &request);

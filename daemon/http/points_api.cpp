@@ -10,9 +10,9 @@
  * this daemon: otherwise 409, nothing counted nor spent. Counting is batched
  * (store/reactions.cpp); once counted, the reaction is handed to the
  * channel's reactions element on the supervisor's next 100 ms tick. A super
- * reaction costs points, taken before it is counted; a balance too low
- * answers 409 and takes nothing. Reactions are rate-limited per viewer and
- * per client address (token buckets in memory: 429 with Retry-After).
+ * reaction costs points, taken in the statement that counts it (never one
+ * without the other); a balance too low answers 409 and takes nothing. Reactions are rate-limited per viewer
+ * and per client address (token buckets in memory: 429 with Retry-After).
  */
 #include "http/api.h"
 #include "http/fields.h"
@@ -134,47 +134,45 @@ void Api::create_reaction(Request &request) {
     return;
   }
   std::string video_id = *runtime->video_id;
-  if (!super) return count_reaction(pending, channel_id, video_id, *kind, false, std::nullopt);
+  if (!super) {
+    reactions_.count(channel_id, video_id, *kind,
+                     [this, pending, channel_id, video_id, kind](const db::Error &error) {
+                       if (error) return pending->problem(problem_from_db_error(error));
+                       reaction_counted(pending, channel_id, video_id, *kind, false, std::nullopt);
+                     });
+    return;
+  }
   /* Not cancelled if the client leaves: points spent are a reaction counted. */
   int64_t price = points_settings_.super_price;
-  points_.spend(viewer_id, price, *kind, channel_id, video_id,
-                [this, pending, channel_id, video_id, kind, price](
-                    const db::Error &error, std::optional<store::PointTransaction> spent) {
-                  if (error) return pending->problem(problem_from_db_error(error));
-                  if (!spent)
-                    return pending->problem(conflict("not enough points: a super reaction costs " +
-                                                     std::to_string(price) + " points; nothing was spent"));
-                  count_reaction(pending, channel_id, video_id, *kind, true, spent->balance_after);
-                });
+  points_.buy_super_reaction(
+      viewer_id, price, *kind, channel_id, video_id,
+      [this, pending, channel_id, video_id, kind, price](const db::Error &error,
+                                                         std::optional<store::PointTransaction> spent) {
+        if (error) return pending->problem(problem_from_db_error(error));
+        if (!spent)
+          return pending->problem(conflict("not enough points: a super reaction costs " +
+                                           std::to_string(price) + " points; nothing was spent"));
+        reaction_counted(pending, channel_id, video_id, *kind, true, spent->balance_after);
+      });
 }
 
-void Api::count_reaction(std::shared_ptr<Pending> pending, const std::string &channel_id,
-                         const std::string &video_id, const std::string &kind, bool super,
-                         std::optional<int64_t> balance) {
-  int64_t price = points_settings_.super_price;
-  reactions_.count(
-      channel_id, video_id, kind, super,
-      [this, pending, channel_id, video_id, kind, super, balance, price](const db::Error &error) {
-        if (error) {
-          if (super)
-            g_warning("a super reaction was paid but not counted (channel %s): %s", channel_id.c_str(),
-                      error.describe().c_str());
-          return pending->problem(problem_from_db_error(error));
-        }
-        if (supervisor_) supervisor_->add_reaction(channel_id, kind, super);
-        JsonBuilder *builder = json_builder_new();
-        json_builder_begin_object(builder);
-        add_string(builder, "channel_id", channel_id);
-        add_string(builder, "video_id", video_id);
-        add_string(builder, "kind", kind);
-        json_builder_set_member_name(builder, "super");
-        json_builder_add_boolean_value(builder, super);
-        add_optional_int(builder, "price", super ? std::optional<int64_t>(price) : std::nullopt);
-        add_optional_int(builder, "balance", balance);
-        json_builder_end_object(builder);
-        pending->json(202, json_builder_get_root(builder));
-        g_object_unref(builder);
-      });
+void Api::reaction_counted(std::shared_ptr<Pending> pending, const std::string &channel_id,
+                           const std::string &video_id, const std::string &kind, bool super,
+                           std::optional<int64_t> balance) {
+  if (supervisor_) supervisor_->add_reaction(channel_id, kind, super);
+  JsonBuilder *builder = json_builder_new();
+  json_builder_begin_object(builder);
+  add_string(builder, "channel_id", channel_id);
+  add_string(builder, "video_id", video_id);
+  add_string(builder, "kind", kind);
+  json_builder_set_member_name(builder, "super");
+  json_builder_add_boolean_value(builder, super);
+  add_optional_int(builder, "price",
+                   super ? std::optional<int64_t>(points_settings_.super_price) : std::nullopt);
+  add_optional_int(builder, "balance", balance);
+  json_builder_end_object(builder);
+  pending->json(202, json_builder_get_root(builder));
+  g_object_unref(builder);
 }
 
 void Api::report_watch(Request &request) {

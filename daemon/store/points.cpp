@@ -19,8 +19,11 @@ using db::Statement;
 
 /* The UPDATE takes the balance row's lock; a concurrent spend waits for it
  * and re-checks `balance >= price` on the row the first one left, so the
- * balance never pays twice. No row (no balance, or too low): nothing spent. */
-constexpr Statement spend_points{"points_spend", R"(
+ * balance never pays twice. No row (no balance, or too low): nothing spent.
+ * The reaction paid for is counted by the same statement, so points are
+ * never taken for a reaction that was not counted, nor the other way round
+ * (an unknown video fails the whole statement). */
+constexpr Statement buy_super_reaction_statement{"points_buy_super_reaction", R"(
   WITH paid AS (
     UPDATE point_balances SET balance = balance - $2::bigint, updated_at = now()
     WHERE viewer_id = $1::uuid AND balance >= $2::bigint
@@ -28,7 +31,12 @@ constexpr Statement spend_points{"points_spend", R"(
   t AS (
     INSERT INTO point_transactions (viewer_id, kind, amount, balance_after, reason, channel_id, video_id)
     SELECT $1::uuid, 'spend', -$2::bigint, paid.balance, $3, $4::uuid, $5::uuid FROM paid
-    RETURNING *)
+    RETURNING *),
+  counted AS (
+    INSERT INTO reaction_counts AS r (video_id, minute, kind, channel_id, count, super_count)
+    SELECT $5::uuid, date_trunc('minute', now()), $3, $4::uuid, 1, 1 FROM paid
+    ON CONFLICT (video_id, minute, kind) DO UPDATE SET count = r.count + 1, super_count = r.super_count + 1
+    RETURNING 1)
   SELECT )" TRANSACTION_COLUMNS R"( FROM t)"};
 
 constexpr Statement grant_points{"points_grant", R"(
@@ -86,10 +94,10 @@ db::QueryCallback one(std::function<void(const db::Error &, std::optional<PointT
 
 }  // namespace
 
-db::Ticket PointStore::spend(const std::string &viewer_id, int64_t price, const std::string &kind,
-                             const std::string &channel_id, const std::optional<std::string> &video_id,
-                             SpendDone done) {
-  return database_.query(spend_points, {viewer_id, long(price), kind, channel_id, video_id},
+db::Ticket PointStore::buy_super_reaction(const std::string &viewer_id, int64_t price,
+                                          const std::string &kind, const std::string &channel_id,
+                                          const std::string &video_id, SpendDone done) {
+  return database_.query(buy_super_reaction_statement, {viewer_id, long(price), kind, channel_id, video_id},
                          one(std::move(done)));
 }
 

@@ -66,9 +66,12 @@ class PointStore {
 
   explicit PointStore(db::Database &database) : database_(database) {}
 
-  /* Takes `price` points for a super reaction of `kind` on the channel. */
-  db::Ticket spend(const std::string &viewer_id, int64_t price, const std::string &kind,
-                   const std::string &channel_id, const std::optional<std::string> &video_id, SpendDone done);
+  /* Takes `price` points for a super reaction of `kind` on the channel and
+   * counts that reaction in the video's timeline, in one statement: both or
+   * neither (a video that does not exist fails with a foreign key
+   * violation, nothing spent). */
+  db::Ticket buy_super_reaction(const std::string &viewer_id, int64_t price, const std::string &kind,
+                                const std::string &channel_id, const std::string &video_id, SpendDone done);
   /* Gives points (an admin's grant). A viewer (token) that does not exist
    * fails with a foreign key violation (SQLSTATE 23503). */
   db::Ticket grant(const std::string &viewer_id, int64_t amount, const std::string &reason,

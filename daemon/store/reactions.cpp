@@ -16,14 +16,13 @@ using db::Statement;
  * batches lock the counters in one order (no deadlock). */
 constexpr Statement count_reactions{"reactions_count_batch", R"(
   WITH input AS (
-    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::boolean[])
-                  WITH ORDINALITY AS t(channel_id, video_id, kind, super, ord)),
+    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[])
+                  WITH ORDINALITY AS t(channel_id, video_id, kind, ord)),
   counted AS (
-    INSERT INTO reaction_counts AS r (video_id, minute, kind, channel_id, count, super_count)
-    SELECT video_id, date_trunc('minute', now()), kind, channel_id, count(*), count(*) FILTER (WHERE super)
+    INSERT INTO reaction_counts AS r (video_id, minute, kind, channel_id, count)
+    SELECT video_id, date_trunc('minute', now()), kind, channel_id, count(*)
     FROM input GROUP BY video_id, kind, channel_id ORDER BY video_id, kind
-    ON CONFLICT (video_id, minute, kind) DO UPDATE
-      SET count = r.count + EXCLUDED.count, super_count = r.super_count + EXCLUDED.super_count
+    ON CONFLICT (video_id, minute, kind) DO UPDATE SET count = r.count + EXCLUDED.count
     RETURNING 1)
   SELECT ord FROM input)"};
 
@@ -42,14 +41,13 @@ constexpr Statement reaction_timeline{"reactions_timeline", R"(
 }  // namespace
 
 ReactionStore::ReactionStore(db::Database &database)
-    : database_(database), inserter_(database, count_reactions, 4) {}
+    : database_(database), inserter_(database, count_reactions, 3) {}
 
 db::Ticket ReactionStore::count(const std::string &channel_id, const std::string &video_id,
-                                const std::string &kind, bool super, CountDone done) {
-  return inserter_.insert({channel_id, video_id, kind, super},
-                          [done = std::move(done)](const db::Result &result) {
-                            done(result.ok() ? db::Error() : result.error());
-                          });
+                                const std::string &kind, CountDone done) {
+  return inserter_.insert({channel_id, video_id, kind}, [done = std::move(done)](const db::Result &result) {
+    done(result.ok() ? db::Error() : result.error());
+  });
 }
 
 db::Ticket ReactionStore::timeline(const std::string &video_id, int bucket_s, TimelineDone done) {

@@ -42,9 +42,10 @@ class ReactionStore {
   explicit ReactionStore(db::Database &database);
 
   /* Counts one reaction on the channel's broadcast `video_id`; `done` after
-   * its batch committed. */
+   * its batch committed. (A super reaction is counted with its payment:
+   * PointStore::buy_super_reaction.) */
   db::Ticket count(const std::string &channel_id, const std::string &video_id, const std::string &kind,
-                   bool super, CountDone done);
+                   CountDone done);
   /* The video's counts in buckets of `bucket_s` seconds (a multiple of 60), oldest first. */
   db::Ticket timeline(const std::string &video_id, int bucket_s, TimelineDone done);
 

@@ -16,16 +16,27 @@
 #     exactly 10 succeed, 40 answer 409; the balance is 0; the ledger (read
 #     page by page) sums to the balance; the timeline has 10 super ones;
 #   - rate limit: a burst beyond the viewer's bucket answers 429 with
-#     Retry-After, and a request after that wait is accepted;
+#     Retry-After, and a request after that wait is accepted; three viewers
+#     reacting from one client address (each test sends from an address of
+#     its own in 127/8) get 429 once the address's bucket is empty, though
+#     each is far under its own, a new viewer from that address too, and
+#     the same viewer from another address does not;
+#   - both or neither: a super reaction that cannot be counted takes no
+#     points: PostgreSQL refuses the count (a trigger this test adds to the
+#     daemon's database), or the broadcast's video was deleted;
 #   - earnings: seconds below a point wait, the hourly cap holds over many
 #     reports, and reports beyond it earn nothing.
 # Prints TAP. SPDX-License-Identifier: LGPL-2.1-or-later
 
 import concurrent.futures
+import functools
+import glob
+import http.client
 import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import time
 import urllib.error
@@ -44,11 +55,12 @@ UNKNOWN = "01890000-0000-7000-8000-000000000000"
 KINDS = ["👍", "❤️", "😂", "😮", "😢", "👏", "🔥"]
 # The limits of this test's daemon (onaird.conf below).
 VIEWER_RATE, VIEWER_BURST, PRICE, PER_HOUR = 5, 60, 10, 60
+ADDRESS_RATE, ADDRESS_BURST = 5, 100
 CONFIG = f"""[reactions]
 viewer_rate = {VIEWER_RATE}
 viewer_burst = {VIEWER_BURST}
-address_rate = 100000
-address_burst = 100000
+address_rate = {ADDRESS_RATE}
+address_burst = {ADDRESS_BURST}
 super_price = {PRICE}
 
 [points]
@@ -58,8 +70,20 @@ max_points_per_hour = {PER_HOUR}
 """
 
 
-def request(daemon, method, path, body=None, token=None):
-    """(status, headers, parsed body); `body` bytes are sent as they are."""
+class _FromAddress(urllib.request.HTTPHandler):
+    """Connects from a given loopback address (any of 127/8 on Linux)."""
+
+    def __init__(self, address):
+        super().__init__()
+        self.address = address
+
+    def http_open(self, req):
+        return self.do_open(functools.partial(http.client.HTTPConnection, source_address=(self.address, 0)), req)
+
+
+def request(daemon, method, path, body=None, token=None, source=None):
+    """(status, headers, parsed body); `body` bytes are sent as they are;
+    `source`: the client address to connect from."""
     data = None
     if body is not None:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -68,8 +92,9 @@ def request(daemon, method, path, body=None, token=None):
         call.add_header("Content-Type", "application/json")
     if token:
         call.add_header("Authorization", "Bearer " + token)
+    opener = urllib.request.build_opener(_FromAddress(source)) if source else urllib.request.build_opener()
     try:
-        with urllib.request.urlopen(call, timeout=60) as response:
+        with opener.open(call, timeout=60) as response:
             status, headers, raw = response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
         status, headers, raw = error.code, error.headers, error.read()
@@ -87,11 +112,11 @@ def viewer(daemon, name):
     return body["token"], body["id"]
 
 
-def react(daemon, cid, token, kind="👍", super_=None):
+def react(daemon, cid, token, kind="👍", super_=None, source=None):
     body = {"kind": kind}
     if super_ is not None:
         body["super"] = super_
-    return request(daemon, "POST", f"/api/v1/channels/{cid}/reactions", body, token)
+    return request(daemon, "POST", f"/api/v1/channels/{cid}/reactions", body, token, source)
 
 
 def timeline(daemon, video_id, bucket=60):
@@ -203,7 +228,7 @@ def test_counting(daemon, cid, video_id, token):
     posted = {}
     for i in range(42):
         kind = KINDS[i % len(KINDS)] if i % 3 else "🔥"
-        status, _, answer = react(daemon, cid, token, kind, False if i % 2 else None)
+        status, _, answer = react(daemon, cid, token, kind, False if i % 2 else None, source="127.0.0.2")
         if status != 202:
             tap(False, "every reaction is accepted", f"{status} {answer}")
             return None
@@ -266,7 +291,8 @@ def test_super_spends(daemon, cid, video_id, token, token_id):
         and granted.get("kind") == "grant", f"an admin grants {10 * PRICE} points: 201", f"{status} {granted}")
     before = timeline(daemon, video_id)["super_totals"]
     with concurrent.futures.ThreadPoolExecutor(50) as pool:
-        answers = list(pool.map(lambda i: react(daemon, cid, token, KINDS[i % 7], True), range(50)))
+        answers = list(pool.map(lambda i: react(daemon, cid, token, KINDS[i % 7], True, "127.0.0.3"),
+                                range(50)))
     statuses = [status for status, _, _ in answers]
     tap(statuses.count(202) == 10 and statuses.count(409) == 40,
         "50 concurrent super reactions against a balance for 10: exactly 10 accepted, 40 refused (409)",
@@ -282,7 +308,7 @@ def test_super_spends(daemon, cid, video_id, token, token_id):
         "the spends are newest first, each of the price", rows[:3])
     after = timeline(daemon, video_id)["super_totals"]
     tap(sum(after.values()) - sum(before.values()) == 10, "the timeline counts 10 super reactions", after)
-    status, _, answer = react(daemon, cid, token, "🔥", True)
+    status, _, answer = react(daemon, cid, token, "🔥", True, "127.0.0.3")
     tap(status == 409 and points(daemon, token).get("balance") == 0, "a super reaction with no points: 409",
         f"{status} {answer}")
 
@@ -290,7 +316,7 @@ def test_super_spends(daemon, cid, video_id, token, token_id):
 def test_rate_limit(daemon, cid, token):
     statuses, retry = [], None
     for _ in range(VIEWER_BURST + 30):
-        status, headers, _ = react(daemon, cid, token)
+        status, headers, _ = react(daemon, cid, token, source="127.0.0.4")
         statuses.append(status)
         if status == 429:
             retry = headers.get("Retry-After")
@@ -299,8 +325,76 @@ def test_rate_limit(daemon, cid, token):
         f"a burst beyond {VIEWER_BURST}: 429 after {len(statuses) - 1} accepted", statuses[-3:])
     tap(retry is not None and retry.isdigit() and int(retry) >= 1, f"429 carries Retry-After ({retry})")
     time.sleep(int(retry or 1) + 0.2)
-    status, _, answer = react(daemon, cid, token)
+    status, _, answer = react(daemon, cid, token, source="127.0.0.4")
     tap(status == 202, "after Retry-After, a reaction is accepted again", f"{status} {answer}")
+
+
+def test_address_limit(daemon, cid, tokens, newcomer):
+    source, other = "127.0.0.5", "127.0.0.6"
+    statuses, retry = [], None
+    for i in range(ADDRESS_BURST + 40):
+        status, headers, _ = react(daemon, cid, tokens[i % len(tokens)], source=source)
+        statuses.append(status)
+        if status == 429:
+            retry = headers.get("Retry-After")
+            break
+    accepted = len(statuses) - 1
+    # each viewer took about a third of the address's burst: far under its own
+    tap(statuses[-1] == 429 and ADDRESS_BURST <= accepted < ADDRESS_BURST + 20 and all(s == 202 for s in statuses[:-1]),
+        f"{len(tokens)} viewers from one address: 429 after {accepted} accepted (address burst {ADDRESS_BURST}, "
+        f"{accepted // len(tokens)} or so each of a viewer burst of {VIEWER_BURST})", statuses[-3:])
+    tap(retry is not None and retry.isdigit() and int(retry) >= 1, f"the address's 429 carries Retry-After ({retry})")
+    status, _, answer = react(daemon, cid, newcomer, source=source)
+    tap(status == 429, "a viewer new to that address is refused too (429)", f"{status} {answer}")
+    status, _, answer = react(daemon, cid, newcomer, source=other)
+    tap(status == 202, "the same viewer from another address is accepted", f"{status} {answer}")
+
+
+def daemon_sql(daemon, sql):
+    """Runs `sql` in the daemon's embedded database (psql as postgres, on the
+    cluster's private socket)."""
+    sockets = glob.glob(os.path.join(daemon.state, "pg", "run", ".s.PGSQL.*"))
+    if not sockets:
+        raise Fatal("the embedded PostgreSQL's socket is not in <state>/pg/run")
+    directory, name = os.path.split(sockets[0])
+    result = subprocess.run(["runuser", "-u", "postgres", "--", "psql", "-v", "ON_ERROR_STOP=1", "-qAt",
+                             f"host={directory} port={name.rsplit('.', 1)[1]} dbname=onair user=onair", "-c", sql],
+                            capture_output=True, text=True, timeout=60)
+    if result.returncode != 0:
+        raise Fatal(f"psql: {result.stderr}")
+    return result.stdout
+
+
+def test_paid_and_counted(daemon, cid, video_id, token):
+    """A super reaction is paid and counted in one statement: when it cannot
+    be counted, nothing is spent."""
+    before = points(daemon, token)
+    rows = len(ledger(daemon, token, 100))
+    daemon_sql(daemon, """
+        CREATE FUNCTION test_refuse_count() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'the test refuses this count'; END $$;
+        CREATE TRIGGER test_refuse_count BEFORE INSERT OR UPDATE ON reaction_counts
+          FOR EACH ROW WHEN (NEW.kind = '😮') EXECUTE FUNCTION test_refuse_count();""")
+    status, _, answer = react(daemon, cid, token, "😮", True, "127.0.0.7")
+    after = points(daemon, token)
+    tap(status >= 500, f"a super reaction PostgreSQL will not count: refused ({status})", answer)
+    tap(before["balance"] >= PRICE and after["balance"] == before["balance"] and len(ledger(daemon, token, 100)) == rows,
+        f"no points taken for it: balance {before['balance']} → {after['balance']}, ledger unchanged", after)
+    status, _, answer = react(daemon, cid, token, "🔥", True, "127.0.0.7")
+    tap(status == 202 and points(daemon, token)["balance"] == before["balance"] - PRICE,
+        "another kind is still paid and counted", f"{status} {answer}")
+    daemon_sql(daemon, "DROP TRIGGER test_refuse_count ON reaction_counts; DROP FUNCTION test_refuse_count();")
+    before = points(daemon, token)
+    rows = len(ledger(daemon, token, 100))
+    status, _, answer = daemon.call("DELETE", f"/api/v1/videos/{video_id}")
+    if not tap(status == 204, "the live broadcast's video deleted: 204", f"{status} {answer}"):
+        return
+    status, _, answer = react(daemon, cid, token, "🔥", True, "127.0.0.7")
+    after = points(daemon, token)
+    tap(400 <= status < 500 and status != 429, f"a super reaction on the deleted broadcast: refused ({status})",
+        answer)
+    tap(before["balance"] >= PRICE and after["balance"] == before["balance"] and len(ledger(daemon, token, 100)) == rows,
+        f"no points taken for it: balance {before['balance']} → {after['balance']}, ledger unchanged", after)
 
 
 def test_earnings(daemon, cid, token):
@@ -370,8 +464,11 @@ def main():
         test_super_spends(daemon, cid, video_id, spender, spender_id)
         hasty, _ = viewer(daemon, "hasty")
         test_rate_limit(daemon, cid, hasty)
+        crowd = [viewer(daemon, f"crowd {i}")[0] for i in range(3)]
+        test_address_limit(daemon, cid, crowd, viewer(daemon, "newcomer")[0])
         earner, _ = viewer(daemon, "earner")
         test_earnings(daemon, cid, earner)
+        test_paid_and_counted(daemon, cid, video_id, earner)
         tap(daemon.channel(cid).get("state") == "live", "the channel is still live")
     except Fatal as error:
         tap(False, "the test ran to its end", str(error))
