@@ -197,6 +197,34 @@ int main(int argc, char **argv) {
       api.publish_flash_state(channel_id, flash_id, state, end_reason);
     };
     api.metrics().set_channel_states([&supervisor] { return supervisor.count_by_state(); });
+    /* Per running channel, refreshed every second: what an operator graphs
+     * with rate() (frames per second, drops, the reactions overlay's CPU per
+     * frame). Counters start again at 0 when a channel's pipeline restarts. */
+    using ChannelValue = std::function<std::optional<double>(const onair::channels::Stats &)>;
+    auto channel_family = [&api, &supervisor](const char *name, const char *help, ChannelValue value) {
+      api.metrics().registry().collected(name, help, "counter", {"channel"}, [&supervisor, value] {
+        std::vector<onair::http::metrics::Sample> samples;
+        for (const auto &[id, stats] : supervisor.stats_by_channel())
+          if (std::optional<double> v = value(stats)) samples.push_back({{id}, *v});
+        return samples;
+      });
+    };
+    channel_family("onair_channel_frames_total", "Frames that entered the channel's ladder.",
+                   [](const onair::channels::Stats &s) { return double(s.frames); });
+    channel_family("onair_channel_dropped_frames_total",
+                   "Frames the channel dropped to keep its output rate.",
+                   [](const onair::channels::Stats &s) { return double(s.dropped_frames); });
+    channel_family("onair_reactions_frames_total", "Frames the channel's reactions element processed.",
+                   [](const onair::channels::Stats &s) -> std::optional<double> {
+                     if (!s.reactions_frames) return std::nullopt;
+                     return double(*s.reactions_frames);
+                   });
+    channel_family("onair_reactions_processing_seconds_total",
+                   "CPU seconds the channel's reactions element spent on its frames.",
+                   [](const onair::channels::Stats &s) -> std::optional<double> {
+                     if (!s.reactions_processing_ns) return std::nullopt;
+                     return double(*s.reactions_processing_ns) / 1e9;
+                   });
     onair::http::MediaServer media(config.media_root, *signer);
     onair::http::PlaybackOptions playback_options;
     playback_options.media_root = config.media_root;

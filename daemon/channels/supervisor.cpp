@@ -371,6 +371,13 @@ std::map<std::string, int> Supervisor::count_by_state() const {
   return counts;
 }
 
+std::map<std::string, Stats> Supervisor::stats_by_channel() const {
+  std::map<std::string, Stats> stats;
+  for (const auto &[id, runner] : runners_)
+    if (runner->pipeline) stats[id] = runner->stats;
+  return stats;
+}
+
 void Supervisor::set_state(Runner &runner, const std::string &state, const std::string &error) {
   std::string previous = runner.state;
   if (!error.empty()) runner.error = error;
@@ -1039,6 +1046,21 @@ void Supervisor::refresh_stats(Runner &runner) {
     gst_structure_free(stats);
   }
   unref_all(sources);
+  runner.stats.reactions_frames.reset();
+  runner.stats.reactions_processing_ns.reset();
+  std::vector<GstElement *> reactions = elements_of(runner.pipeline, "reactions");
+  for (GstElement *element : reactions) {
+    GstStructure *stats = nullptr;
+    g_signal_emit_by_name(element, "get-stats", &stats);
+    if (!stats) continue;
+    guint64 frames = 0, processing = 0;
+    gst_structure_get_uint64(stats, "frames", &frames);
+    gst_structure_get_uint64(stats, "processing-time", &processing);
+    runner.stats.reactions_frames = runner.stats.reactions_frames.value_or(0) + frames;
+    runner.stats.reactions_processing_ns = runner.stats.reactions_processing_ns.value_or(0) + processing;
+    gst_structure_free(stats);
+  }
+  unref_all(reactions);
 }
 
 void Supervisor::fail(const std::shared_ptr<Runner> &runner, const std::string &error) {

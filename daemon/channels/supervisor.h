@@ -56,6 +56,10 @@ struct Stats {
   uint64_t segments = 0;
   /* Restarts since the channel was started. */
   uint64_t restarts = 0;
+  /* A pipeline with a reactions element: the frames it processed and the
+   * CPU time it spent on them (its get-stats), since the pipeline started. */
+  std::optional<uint64_t> reactions_frames;
+  std::optional<uint64_t> reactions_processing_ns;
 };
 
 /* The supervisor's view of one channel. */
@@ -142,6 +146,8 @@ class Supervisor {
   std::optional<Runtime> runtime(const std::string &id) const;
   /* Channels run here, by state. */
   std::map<std::string, int> count_by_state() const;
+  /* The stats of every channel with a pipeline, by channel id (for /metrics). */
+  std::map<std::string, Stats> stats_by_channel() const;
 
   /* Checks a pipeline name and a parameters object (an object of strings,
    * numbers and booleans) against the pipeline file, as if the channel

@@ -360,6 +360,17 @@ def test_events_and_metrics(daemon, card):
     live = [line for line in text.splitlines() if line.startswith('onair_channels{state="live"}')]
     tap(status == 200 and live and float(live[0].split()[-1]) >= 1,
         f"/metrics counts the live channels ({live})", text[:500])
+    # per channel: the test card's frames, and its reactions element's frames
+    # and CPU time (refreshed every second)
+    values = {}
+    for name in ("onair_channel_frames_total", "onair_reactions_frames_total",
+                 "onair_reactions_processing_seconds_total", "onair_channel_dropped_frames_total"):
+        lines = [line for line in text.splitlines() if line.startswith(f'{name}{{channel="{card["id"]}"}}')]
+        values[name] = float(lines[0].split()[-1]) if lines else None
+    tap(values["onair_channel_frames_total"] and values["onair_reactions_frames_total"]
+        and values["onair_reactions_processing_seconds_total"] and values["onair_channel_dropped_frames_total"] is not None
+        and 0 < values["onair_reactions_processing_seconds_total"] / values["onair_reactions_frames_total"] < 1,
+        f"/metrics has the card's frames and its reactions element's CPU per frame ({values})", text[-1500:])
 
 
 def test_broken(daemon, card):

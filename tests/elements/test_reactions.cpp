@@ -57,6 +57,7 @@ struct Run {
   std::vector<gboolean> add_results;
   guint64 frames_out = 0;
   guint64 max_sprites_drawn = 0;
+  guint64 stats_frames = 0, processing_time = 0;
   std::string totals;
   bool had_meta = false;
 };
@@ -138,6 +139,8 @@ static Run run(const Schedule &schedule, guint frames, bool meta, const char *pr
   g_signal_emit_by_name(h->element, "get-stats", &stats);
   fail_unless(stats != NULL);
   gst_structure_get_uint64(stats, "max-sprites-drawn", &result.max_sprites_drawn);
+  gst_structure_get_uint64(stats, "frames", &result.stats_frames);
+  gst_structure_get_uint64(stats, "processing-time", &result.processing_time);
   result.totals = gst_structure_get_string(stats, "totals");
   gst_structure_free(stats);
   result.add_results = data.results;
@@ -157,6 +160,11 @@ static const Schedule SCHEDULE = {
 GST_START_TEST(test_windows_have_exact_counts) {
   Run r = run(SCHEDULE, 60, false);
   fail_unless_equals_int(r.frames_out, 60);
+  /* the element's own CPU time is accounted: more than nothing (it blends
+   * sprites into 60 frames), less than the whole run took */
+  fail_unless_equals_int(r.stats_frames, 60);
+  fail_unless(r.processing_time > 0 && r.processing_time < 60 * GST_SECOND,
+              "processing-time %" G_GUINT64_FORMAT, r.processing_time);
   fail_unless_equals_int(r.events.size(), 4);
   fail_unless_equals_string(r.events[0].id.c_str(), "reactions-0");
   fail_unless_equals_uint64(r.events[0].running_time, 0);
