@@ -6,6 +6,7 @@
 // Usage: node reactions_load.mjs BASE CHANNEL_ID RATE SECONDS TOKENS_JSON_FILE
 // SPDX-License-Identifier: LGPL-2.1-or-later
 import fs from 'node:fs';
+import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 
 const [base, cid, rateText, secondsText, tokensFile] = process.argv.slice(2);
@@ -21,21 +22,35 @@ const inflight = [];
 let sent = 0;
 const start = performance.now();
 
+// node:http with a keep-alive pool: several times lighter on the CPU than
+// fetch(), which matters on a 2-core machine shared with the daemon.
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+const target = new URL(url);
+
 function send(i) {
   const scheduled = start + (i * 1000) / rate;
-  return fetch(url, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${tokens[i % tokens.length]}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ kind: kinds[i % kinds.length] }),
-  })
-    .then(async (response) => {
-      await response.arrayBuffer();
-      statuses[response.status] = (statuses[response.status] || 0) + 1;
-      latencies.push(performance.now() - scheduled);
-    })
-    .catch(() => {
-      statuses.error = (statuses.error || 0) + 1;
+  const body = JSON.stringify({ kind: kinds[i % kinds.length] });
+  return new Promise((resolve) => {
+    const req = http.request({
+      agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST',
+      headers: {
+        authorization: `Bearer ${tokens[i % tokens.length]}`, 'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+      },
+    }, (response) => {
+      response.resume();
+      response.on('end', () => {
+        statuses[response.statusCode] = (statuses[response.statusCode] || 0) + 1;
+        latencies.push(performance.now() - scheduled);
+        resolve();
+      });
     });
+    req.on('error', () => {
+      statuses.error = (statuses.error || 0) + 1;
+      resolve();
+    });
+    req.end(body);
+  });
 }
 
 await new Promise((resolve) => {
@@ -49,6 +64,7 @@ await new Promise((resolve) => {
 });
 const sendingSeconds = (performance.now() - start) / 1000;
 await Promise.all(inflight);
+agent.destroy();
 latencies.sort((a, b) => a - b);
 const at = (q) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] : null);
 console.log(JSON.stringify({
