@@ -145,6 +145,7 @@ struct Supervisor::Runner {
   /* Each run is a new broadcast, written to its own directory. */
   std::optional<std::string> video_id;
   std::set<std::string> renditions;
+  std::vector<std::string> reaction_kinds; /* of this run's reactions element */
   std::shared_ptr<Counters> counters = std::make_shared<Counters>();
   uint64_t last_frames = 0;
   gint64 last_stats_us = 0;
@@ -362,6 +363,7 @@ std::optional<Runtime> Supervisor::runtime(const std::string &id) const {
   runtime.video_id = runner.video_id;
   runtime.stats = runner.stats;
   runtime.restart_at_us = runner.restart_at_us;
+  runtime.reaction_kinds = runner.reaction_kinds;
   return runtime;
 }
 
@@ -491,6 +493,24 @@ void Supervisor::launch(const std::shared_ptr<Runner> &runner) {
   std::vector<GstElement *> inputs = elements_of(pipeline, "liveinput");
   runner->on_slate = !inputs.empty();
   unref_all(inputs);
+
+  /* The reactions the API takes for this channel are the ones its element counts. */
+  runner->reaction_kinds.clear();
+  if (GstElement *reactions = gst_bin_get_by_name(GST_BIN(pipeline), "reactions")) {
+    GstElementFactory *factory = gst_element_get_factory(reactions);
+    if (factory && strcmp(GST_OBJECT_NAME(factory), "reactions") == 0) {
+      gchar *kinds = nullptr;
+      g_object_get(reactions, "kinds", &kinds, nullptr);
+      gchar **split = g_strsplit(kinds ? kinds : "", ",", -1);
+      for (gchar **kind = split; *kind; kind++) {
+        g_strstrip(*kind);
+        if (**kind) runner->reaction_kinds.emplace_back(*kind);
+      }
+      g_strfreev(split);
+      g_free(kinds);
+    }
+    gst_object_unref(reactions);
+  }
 
   std::vector<GstElement *> ladders = elements_of(pipeline, "abrladder");
   if (!ladders.empty()) {

@@ -70,6 +70,9 @@ struct Runtime {
   Stats stats;
   /* When the next restart is due (monotonic µs), 0 if none is. */
   gint64 restart_at_us = 0;
+  /* The kinds its reactions element (named "reactions") counts, from its
+   * `kinds` property; empty when its pipeline has none. */
+  std::vector<std::string> reaction_kinds;
 };
 
 /* A parameter value at fault, for a 422 naming parameters.<name>. */

@@ -7,20 +7,23 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 namespace onair::http {
 
 namespace {
 
-std::string describe_choices(std::initializer_list<const char *> values) {
+template <typename Choices>
+std::string describe_choices(const Choices &values) {
   std::string out;
-  for (const char *value : values) out += std::string(out.empty() ? "" : ", ") + value;
+  for (const auto &value : values) out += std::string(out.empty() ? "" : ", ") + std::string(value);
   return "one of " + out;
 }
 
-bool is_one_of(const char *value, std::initializer_list<const char *> values) {
-  for (const char *candidate : values)
-    if (strcmp(value, candidate) == 0) return true;
+template <typename Choices>
+bool is_one_of(const char *value, const Choices &values) {
+  for (const auto &candidate : values)
+    if (std::string_view(candidate) == value) return true;
   return false;
 }
 
@@ -87,6 +90,11 @@ std::optional<std::string> Fields::string(const char *name, size_t min_length, s
 }
 
 std::optional<std::string> Fields::one_of(const char *name, std::initializer_list<const char *> values,
+                                          bool required) {
+  return one_of(name, std::vector<std::string>(values.begin(), values.end()), required);
+}
+
+std::optional<std::string> Fields::one_of(const char *name, const std::vector<std::string> &values,
                                           bool required) {
   JsonNode *node = member(name);
   if (!node) {

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <string>
+#include <vector>
 #include <set>
 #include <string>
 #include <vector>
@@ -30,6 +32,7 @@ class Fields {
   std::optional<std::string> string(const char *name, size_t min_length, size_t max_length, bool required);
   std::optional<std::string> one_of(const char *name, std::initializer_list<const char *> values,
                                     bool required);
+  std::optional<std::string> one_of(const char *name, const std::vector<std::string> &values, bool required);
   /* A UUID or null; absent and null both give nullopt. */
   std::optional<std::string> uuid_or_null(const char *name);
   /* An integer >= minimum, or null; absent and null both give nullopt. */

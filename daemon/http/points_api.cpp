@@ -11,8 +11,10 @@
  * (store/reactions.cpp); once counted, the reaction is handed to the
  * channel's reactions element on the supervisor's next 100 ms tick. A super
  * reaction costs points, taken in the statement that counts it (never one
- * without the other); a balance too low answers 409 and takes nothing. Reactions are rate-limited per viewer
- * and per client address (token buckets in memory: 429 with Retry-After).
+ * without the other); a balance too low answers 409 and takes nothing.
+ * Reactions are rate-limited per viewer and per client address (token
+ * buckets in memory: 429 with Retry-After). The kinds taken are those the
+ * channel's reactions element counts.
  */
 #include "http/api.h"
 #include "http/fields.h"
@@ -22,8 +24,9 @@ namespace onair::http {
 
 namespace {
 
-/* The reactions element's default `kinds`. */
-const std::initializer_list<const char *> reaction_kinds = {"👍", "❤️", "😂", "😮", "😢", "👏", "🔥"};
+/* The reactions element's default `kinds`: the kinds taken for a channel
+ * whose pipeline has no reactions element (counted, not drawn). */
+const std::vector<std::string> default_reaction_kinds = {"👍", "❤️", "😂", "😮", "😢", "👏", "🔥"};
 constexpr int64_t max_grant = 1000000;
 constexpr size_t max_reason = 200;
 /* A day of reactions in one bucket at most. */
@@ -103,8 +106,13 @@ void Api::create_reaction(Request &request) {
   if (!valid_id(request, "id")) return;
   JsonNode *body = request.json_body();
   if (!body) return;
+  std::string channel_id = request.param("id");
+  std::optional<channels::Runtime> runtime = supervisor_ ? supervisor_->runtime(channel_id) : std::nullopt;
+  /* the kinds the channel's reactions element counts */
+  const std::vector<std::string> &kinds =
+      runtime && !runtime->reaction_kinds.empty() ? runtime->reaction_kinds : default_reaction_kinds;
   Fields fields(body);
-  std::optional<std::string> kind = fields.one_of("kind", reaction_kinds, true);
+  std::optional<std::string> kind = fields.one_of("kind", kinds, true);
   bool super = fields.boolean("super").value_or(false);
   bool ok = fields.finish();
   json_node_unref(body);
@@ -119,8 +127,6 @@ void Api::create_reaction(Request &request) {
   }
   if (wait) return request.problem({429, {}, "too many reactions; retry later", {}, wait});
 
-  std::string channel_id = request.param("id");
-  std::optional<channels::Runtime> runtime = supervisor_ ? supervisor_->runtime(channel_id) : std::nullopt;
   bool on_air = runtime && (runtime->state == "live" || runtime->state == "degraded") && runtime->video_id;
   auto pending = request.defer();
   if (!on_air) {

@@ -21,6 +21,9 @@
 #     its own in 127/8) get 429 once the address's bucket is empty, though
 #     each is far under its own, a new viewer from that address too, and
 #     the same viewer from another address does not;
+#   - a channel whose pipeline counts other kinds (test-card
+#     reaction-kinds=🎉,👍): the API takes 🎉, refuses 🔥 (422 naming kind,
+#     listing 🎉 and 👍), and its stream's DATERANGEs count the 🎉 posted;
 #   - both or neither: a super reaction that cannot be counted takes no
 #     points: PostgreSQL refuses the count (a trigger this test adds to the
 #     daemon's database), or the broadcast's video was deleted;
@@ -253,12 +256,12 @@ def test_counting(daemon, cid, video_id, token):
     return posted
 
 
-def test_on_stream(daemon, card, posted):
-    """The reactions counted reached the channel's reactions element: its
-    windows' counts, as the DATERANGE tags of the HLS media playlist carry
-    them (X-REACTIONS, percent-encoded JSON), add up to what was posted.
-    Windows are collected by ID across polls, as old ones leave the live
-    window with their segments."""
+def stream_totals(daemon, card, posted):
+    """The counts of the channel's reaction windows, as the DATERANGE tags of
+    its HLS media playlists carry them (X-REACTIONS, percent-encoded JSON),
+    summed per kind, polled for up to 30 s until they are `posted`; and the
+    number of windows. Windows are collected by ID across polls, as old ones
+    leave the live window with their segments."""
     master = local((card.get("playback") or {}).get("hls", ""))
     windows = {}
     totals = {}
@@ -280,7 +283,13 @@ def test_on_stream(daemon, card, posted):
             for kind, n in counts.items():
                 totals[kind] = totals.get(kind, 0) + n
         time.sleep(0.5)
-    tap(totals == posted, f"the stream's reaction windows ({len(windows)} DATERANGEs) sum to the reactions posted",
+    return totals, len(windows)
+
+
+def test_on_stream(daemon, card, posted):
+    """The reactions counted reached the channel's reactions element."""
+    totals, windows = stream_totals(daemon, card, posted)
+    tap(totals == posted, f"the stream's reaction windows ({windows} DATERANGEs) sum to the reactions posted",
         f"{totals} vs {posted}")
 
 
@@ -348,6 +357,27 @@ def test_address_limit(daemon, cid, tokens, newcomer):
     tap(status == 429, "a viewer new to that address is refused too (429)", f"{status} {answer}")
     status, _, answer = react(daemon, cid, newcomer, source=other)
     tap(status == 202, "the same viewer from another address is accepted", f"{status} {answer}")
+
+
+def test_channel_kinds(daemon, token):
+    params = dict(CARD, **{"reaction-kinds": "🎉,👍"})
+    status, _, card = create(daemon, "party card", "test-card", params)
+    if not tap(status == 201, "a test card with reaction-kinds 🎉,👍: 201", f"{status} {card}"):
+        return
+    card, live = wait_channel(daemon, card["id"], state_is("live"), 120, "party card live")
+    if not tap(live, "the party card is live", json.dumps(card)[:500]):
+        return
+    status, _, answer = react(daemon, card["id"], token, "🔥", source="127.0.0.8")
+    tap(status == 422 and "kind" in field_names(answer) and "🎉" in json.dumps(answer, ensure_ascii=False),
+        "🔥 on it: 422 naming kind and its kinds", f"{status} {answer}")
+    accepted = 0
+    for _ in range(5):
+        status, _, answer = react(daemon, card["id"], token, "🎉", source="127.0.0.8")
+        accepted += status == 202
+    tap(accepted == 5, "🎉 on it: 202 five times", f"{status} {answer}")
+    totals, windows = stream_totals(daemon, card, {"🎉": 5})
+    tap(totals == {"🎉": 5}, f"its stream's reaction windows ({windows} DATERANGEs) count the 5 🎉", totals)
+    daemon.call("POST", f"/api/v1/channels/{card['id']}/stop")
 
 
 def daemon_sql(daemon, sql):
@@ -469,6 +499,7 @@ def main():
         earner, _ = viewer(daemon, "earner")
         test_earnings(daemon, cid, earner)
         test_paid_and_counted(daemon, cid, video_id, earner)
+        test_channel_kinds(daemon, checker)
         tap(daemon.channel(cid).get("state") == "live", "the channel is still live")
     except Fatal as error:
         tap(False, "the test ran to its end", str(error))
