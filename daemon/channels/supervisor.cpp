@@ -53,6 +53,18 @@ pipeline::Values values_of(JsonNode *parameters, std::vector<ParameterError> *er
   return values;
 }
 
+/* The channel's reactions element: named "reactions" and made by that
+ * factory (a pipeline may still have an identity of that name); a new
+ * reference, or nullptr. */
+GstElement *reactions_element(GstElement *pipeline) {
+  GstElement *element = gst_bin_get_by_name(GST_BIN(pipeline), "reactions");
+  if (!element) return nullptr;
+  GstElementFactory *factory = gst_element_get_factory(element);
+  if (factory && strcmp(GST_OBJECT_NAME(factory), "reactions") == 0) return element;
+  gst_object_unref(element);
+  return nullptr;
+}
+
 /* The pipeline's elements made by `factory`, below every bin. */
 std::vector<GstElement *> elements_of(GstElement *pipeline, const char *factory) {
   std::vector<GstElement *> found;
@@ -496,19 +508,16 @@ void Supervisor::launch(const std::shared_ptr<Runner> &runner) {
 
   /* The reactions the API takes for this channel are the ones its element counts. */
   runner->reaction_kinds.clear();
-  if (GstElement *reactions = gst_bin_get_by_name(GST_BIN(pipeline), "reactions")) {
-    GstElementFactory *factory = gst_element_get_factory(reactions);
-    if (factory && strcmp(GST_OBJECT_NAME(factory), "reactions") == 0) {
-      gchar *kinds = nullptr;
-      g_object_get(reactions, "kinds", &kinds, nullptr);
-      gchar **split = g_strsplit(kinds ? kinds : "", ",", -1);
-      for (gchar **kind = split; *kind; kind++) {
-        g_strstrip(*kind);
-        if (**kind) runner->reaction_kinds.emplace_back(*kind);
-      }
-      g_strfreev(split);
-      g_free(kinds);
+  if (GstElement *reactions = reactions_element(pipeline)) {
+    gchar *kinds = nullptr;
+    g_object_get(reactions, "kinds", &kinds, nullptr);
+    gchar **split = g_strsplit(kinds ? kinds : "", ",", -1);
+    for (gchar **kind = split; *kind; kind++) {
+      g_strstrip(*kind);
+      if (**kind) runner->reaction_kinds.emplace_back(*kind);
     }
+    g_strfreev(split);
+    g_free(kinds);
     gst_object_unref(reactions);
   }
 
@@ -950,21 +959,17 @@ void Supervisor::flush_reactions() {
     counts.swap(runner->reactions);
     supers.swap(runner->super_reactions);
     if (!runner->pipeline || (runner->state != "live" && runner->state != "degraded")) continue;
-    /* By name only: before the element lands, `reactions` is an identity. */
-    GstElement *element = gst_bin_get_by_name(GST_BIN(runner->pipeline), "reactions");
+    GstElement *element = reactions_element(runner->pipeline);
     if (!element) continue;
-    GstElementFactory *factory = gst_element_get_factory(element);
-    if (factory && strcmp(GST_OBJECT_NAME(factory), "reactions") == 0) {
-      for (const auto &[kind, count] : counts) {
-        gboolean accepted = FALSE;
-        g_signal_emit_by_name(element, "add", kind.c_str(), count, &accepted);
-        if (accepted) reactions_drawn_ += count;
-      }
-      for (const std::string &kind : supers) {
-        gboolean accepted = FALSE;
-        g_signal_emit_by_name(element, "add-super", kind.c_str(), &accepted);
-        if (accepted) reactions_drawn_++;
-      }
+    for (const auto &[kind, count] : counts) {
+      gboolean accepted = FALSE;
+      g_signal_emit_by_name(element, "add", kind.c_str(), count, &accepted);
+      if (accepted) reactions_drawn_ += count;
+    }
+    for (const std::string &kind : supers) {
+      gboolean accepted = FALSE;
+      g_signal_emit_by_name(element, "add-super", kind.c_str(), &accepted);
+      if (accepted) reactions_drawn_++;
     }
     gst_object_unref(element);
   }
@@ -1130,6 +1135,7 @@ void Supervisor::teardown(Runner &runner, const std::string &video_status) {
     gst_object_unref(runner.pipeline);
     runner.pipeline = nullptr;
   }
+  runner.reaction_kinds.clear();
   /* Publish checks of the old run still queued are refused. */
   runner.alive->store(false);
   runner.alive = std::make_shared<std::atomic<bool>>(true);

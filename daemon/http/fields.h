@@ -12,8 +12,6 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
-#include <string>
-#include <vector>
 #include <set>
 #include <string>
 #include <vector>

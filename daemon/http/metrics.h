@@ -135,7 +135,9 @@ using ChannelStates = std::function<std::map<std::string, int>()>;
  *   pattern or "unmatched", status 499 when the client left before the answer;
  * - onair_db_query_duration_seconds, onair_db_queries_total{result},
  *   onair_db_available, onair_db_pool_connections{state};
- * - onair_channels{state}; onair_events_clients, onair_events_published_total;
+ * - onair_channels{state}; per running channel (main.cpp) onair_channel_frames_total,
+ *   onair_channel_dropped_frames_total, onair_reactions_frames_total,
+ *   onair_reactions_processing_seconds_total; onair_events_clients, onair_events_published_total;
  * - process_start_time_seconds. */
 class Metrics {
  public:

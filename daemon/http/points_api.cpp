@@ -89,6 +89,15 @@ JsonNode *timeline_json(const store::ReactionTimeline &timeline, int64_t bucket_
   return root;
 }
 
+/* A reaction counted in a broadcast (video) deleted since the channel went
+ * on air fails its foreign key: the client sent no video, so not a 422. */
+Problem reaction_problem(const db::Error &error) {
+  if (error.sqlstate == "23503")
+    return conflict(
+        "the channel's current broadcast is gone (its video was deleted); nothing was counted or spent");
+  return problem_from_db_error(error);
+}
+
 std::string client_address(SoupServerMessage *message) {
   const char *host = soup_server_message_get_remote_host(message);
   return host ? host : "unknown";
@@ -143,7 +152,7 @@ void Api::create_reaction(Request &request) {
   if (!super) {
     reactions_.count(channel_id, video_id, *kind,
                      [this, pending, channel_id, video_id, kind](const db::Error &error) {
-                       if (error) return pending->problem(problem_from_db_error(error));
+                       if (error) return pending->problem(reaction_problem(error));
                        reaction_counted(pending, channel_id, video_id, *kind, false, std::nullopt);
                      });
     return;
@@ -154,7 +163,7 @@ void Api::create_reaction(Request &request) {
       viewer_id, price, *kind, channel_id, video_id,
       [this, pending, channel_id, video_id, kind, price](const db::Error &error,
                                                          std::optional<store::PointTransaction> spent) {
-        if (error) return pending->problem(problem_from_db_error(error));
+        if (error) return pending->problem(reaction_problem(error));
         if (!spent)
           return pending->problem(conflict("not enough points: a super reaction costs " +
                                            std::to_string(price) + " points; nothing was spent"));

@@ -310,6 +310,7 @@ struct GstAbrSinkPrivate {
   guint next_metadata_event = 1;
   std::deque<Id3Event> id3_events; /* not yet carried by every video rendition */
   uint64_t next_id3_serial = 1;
+  std::deque<std::string> id3_recent; /* ids of the last events recorded */
   int64_t wall_at_running_zero_ms = -1;
   bool finished = false;
   /* Messages are posted after state_lock is released: a bus sync handler
@@ -800,6 +801,19 @@ static void record_metadata(GstAbrSinkPrivate *priv, onair::TimedMetadata metada
     /* bounded even if the MPD is not written */
     if (priv->metadata_events.size() > 4096) priv->metadata_events.pop_front();
   }
+  priv->pending_metadata.push_back(std::move(metadata));
+  if (priv->pending_metadata.size() > 4096) priv->pending_metadata.erase(priv->pending_metadata.begin());
+}
+
+/* Live, any video rendition: an onair-timed-metadata event becomes an ID3
+ * event the first time a rendition sees it (each sees it, in the same
+ * order), so that a rendition that ends before the reference video sees
+ * its last events still carries them. Called with state_lock held. */
+static void record_id3(GstAbrSinkPrivate *priv, const onair::TimedMetadata &metadata) {
+  if (std::find(priv->id3_recent.begin(), priv->id3_recent.end(), metadata.id) != priv->id3_recent.end())
+    return;
+  priv->id3_recent.push_back(metadata.id);
+  if (priv->id3_recent.size() > 256) priv->id3_recent.pop_front();
   Id3Event id3;
   id3.serial = priv->next_id3_serial++;
   id3.running_time = metadata.running_time;
@@ -809,44 +823,58 @@ static void record_metadata(GstAbrSinkPrivate *priv, onair::TimedMetadata metada
   priv->id3_events.push_back(std::move(id3));
   /* bounded even if a rendition stalls */
   if (priv->id3_events.size() > 4096) priv->id3_events.pop_front();
-  priv->pending_metadata.push_back(std::move(metadata));
-  if (priv->pending_metadata.size() > 4096) priv->pending_metadata.erase(priv->pending_metadata.begin());
 }
 
 /* Live video: the emsg boxes (ID3 timed metadata) that go in front of a
- * segment of `stream` ending at `end` (timescale units, decode time): every
- * event starting before the segment's last frame is shown that this
- * rendition has not carried yet. Events every video rendition carried are
- * forgotten. Called with state_lock held. */
-static std::vector<uint8_t> take_emsg_boxes(GstAbrSinkPrivate *priv, Stream &stream, uint64_t end) {
+ * segment of `stream` covering [start, end) (timescale units, decode time):
+ * every event this rendition has not carried yet that starts before the
+ * segment's last frame is shown, except stale ones (ended a segment's
+ * length before it starts: a rendition that stalled does not bring them all
+ * at once). Returns them and, in `*next`, the rendition's next event once
+ * the segment is written (commit_emsg). Called with state_lock held. */
+static std::vector<uint8_t> emsg_boxes(GstAbrSinkPrivate *priv, const Stream &stream, uint64_t start,
+                                       uint64_t end, uint64_t *next) {
   std::vector<uint8_t> boxes;
+  *next = stream.next_id3;
   if (stream.is_audio || stream.timescale == 0) return boxes;
-  /* running time where the segment's presentation ends */
-  double end_seconds =
-      seconds(stream, end) - TIMELINE_ORIGIN_SECONDS + (double)stream.reorder_delay / GST_SECOND;
+  /* on the track's timeline, in its ticks: presentation = decode + reorder delay */
+  auto ticks = [&](GstClockTime running) {
+    return gst_util_uint64_scale_round(running + TIMELINE_ORIGIN_SECONDS * GST_SECOND, stream.timescale,
+                                       GST_SECOND);
+  };
+  uint64_t delay = gst_util_uint64_scale_round(stream.reorder_delay, stream.timescale, GST_SECOND);
+  uint64_t shown_end = end + delay, shown_start = start + delay;
+  uint64_t stale_before = shown_start > (end - start) ? shown_start - (end - start) : 0;
   for (const Id3Event &event : priv->id3_events) {
-    if (event.serial < stream.next_id3) continue;
-    if ((double)event.running_time / GST_SECOND >= end_seconds) break;
+    if (event.serial < *next) continue;
+    uint64_t at = ticks(event.running_time);
+    if (at >= shown_end) break;
+    *next = event.serial + 1;
+    uint64_t length = GST_CLOCK_TIME_IS_VALID(event.duration)
+                          ? gst_util_uint64_scale_round(event.duration, stream.timescale, GST_SECOND)
+                          : 0;
+    if (at + length < stale_before) continue;
     onair::EventMessage message;
     message.scheme_id_uri = onair::EMSG_ID3_SCHEME;
     message.timescale = stream.timescale;
-    message.presentation_time = gst_util_uint64_scale_round(
-        event.running_time + TIMELINE_ORIGIN_SECONDS * GST_SECOND, stream.timescale, GST_SECOND);
-    message.duration =
-        GST_CLOCK_TIME_IS_VALID(event.duration)
-            ? (uint32_t)gst_util_uint64_scale_round(event.duration, stream.timescale, GST_SECOND)
-            : 0xFFFFFFFFu;
+    message.presentation_time = at;
+    message.duration = GST_CLOCK_TIME_IS_VALID(event.duration) ? (uint32_t)length : 0xFFFFFFFFu;
     message.id = (uint32_t)event.serial;
     message.message_data = event.tag;
     std::vector<uint8_t> box = onair::render_emsg(message);
     boxes.insert(boxes.end(), box.begin(), box.end());
-    stream.next_id3 = event.serial + 1;
   }
+  return boxes;
+}
+
+/* The segment was written: the rendition has carried the events before
+ * `next`; events every video rendition carried are forgotten. */
+static void commit_emsg(GstAbrSinkPrivate *priv, Stream &stream, uint64_t next) {
+  stream.next_id3 = next;
   uint64_t carried = UINT64_MAX;
   for (auto &s : priv->streams)
     if (!s->is_audio) carried = std::min(carried, s->next_id3);
   while (!priv->id3_events.empty() && priv->id3_events.front().serial < carried) priv->id3_events.pop_front();
-  return boxes;
 }
 
 /* Closes the whole pending segment. */
@@ -895,8 +923,10 @@ static void close_segment(GstAbrSink *self, Stream &stream, size_t fragments) {
   guint64 sequence = stream.playlist->next_sequence();
   segment.uri = segment_uri(sequence);
   std::string path = dir + "/" + segment.uri;
+  uint64_t next_id3 = stream.next_id3;
   std::vector<uint8_t> events;
-  if (live) events = take_emsg_boxes(priv, stream, stream.pending_start + duration);
+  if (live)
+    events = emsg_boxes(priv, stream, stream.pending_start, stream.pending_start + duration, &next_id3);
   if (events.empty()) {
     if (!write_file(self, path, stream.pending.data(), bytes)) return;
   } else {
@@ -904,6 +934,7 @@ static void close_segment(GstAbrSink *self, Stream &stream, size_t fragments) {
     if (!write_file(self, path, events.data(), events.size())) return;
     segment.bytes = events.size();
   }
+  if (live) commit_emsg(priv, stream, next_id3);
 
   stream.timeline.push_back(onair::MpdSegment{sequence, stream.pending_start, duration});
   if (&stream == reference_video(priv)) {
@@ -1944,8 +1975,10 @@ static gboolean live_event_apply(GstAbrSink *self, Stream *stream, GstEvent *eve
          * the muxers never see it */
         {
           std::lock_guard<std::mutex> lock(self->priv->state_lock);
-          if (reference_video(self->priv) == stream && GST_CLOCK_TIME_IS_VALID(metadata.running_time))
-            record_metadata(self->priv, std::move(metadata));
+          if (!stream->is_audio && GST_CLOCK_TIME_IS_VALID(metadata.running_time)) {
+            record_id3(self->priv, metadata);
+            if (reference_video(self->priv) == stream) record_metadata(self->priv, std::move(metadata));
+          }
         }
         gst_event_unref(event);
         return TRUE;
@@ -2279,6 +2312,7 @@ static GstStateChangeReturn gst_abr_sink_change_state(GstElement *element, GstSt
     priv->next_metadata_event = 1;
     priv->id3_events.clear();
     priv->next_id3_serial = 1;
+    priv->id3_recent.clear();
   }
 
   GstStateChangeReturn ret = GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);

@@ -164,7 +164,7 @@ def main():
         print(f"  sent {figures['sent']} at {figures['rate']:.0f}/s; answers {figures['statuses']}")
         print(f"  API latency ms: p50 {figures['p50']:.2f}  p90 {figures['p90']:.2f}  p99 {figures['p99']:.2f}  "
               f"max {figures['max']:.2f}")
-        for label, w in (("quiet", quiet), ("1,000/s", loaded)):
+        for label, w in (("quiet", quiet), (f"{rate:.0f}/s", loaded)):
             print(f"  {label:8s} {w['seconds']:.2f} s: reactions element {w['element_ms']:.3f} ms CPU/frame; "
                   f"frames into the ladder {w['frames']:.0f} of {w['expected']:.1f} due, missing {w['missing']}, "
                   f"dropped {w['dropped']:.0f}")
