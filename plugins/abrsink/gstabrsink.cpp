@@ -268,6 +268,7 @@ struct Stream {
   double nominal_segment_seconds = 0; /* video: the longest of the last few segments */
   std::deque<double> recent_segment_seconds;
   uint64_t next_id3 = 1; /* live video: serial of the next ID3 event its segments carry */
+  size_t last_segment_bytes = 0;
 };
 
 /* Timed metadata as an ID3 tag, carried in an emsg box by every video
@@ -947,6 +948,7 @@ static void close_segment(GstAbrSink *self, Stream &stream, size_t fragments) {
       *std::max_element(stream.recent_segment_seconds.begin(), stream.recent_segment_seconds.end());
   double segment_seconds = segment.duration;
   size_t segment_bytes = segment.bytes;
+  stream.last_segment_bytes = bytes;
   if (live && &stream == reference_video(priv)) {
     /* the timed metadata seen so far: DATERANGEs dated from their running
      * time, written with this segment and leaving the playlist with it */
@@ -1397,7 +1399,11 @@ static void generation_fragment(Generation *g, onair::Fmp4Fragment fragment) {
     g->start = fragment.decode_time;
   }
   g->fragments.emplace_back(g->data.size(), fragment.decode_time);
-  g->data.insert(g->data.end(), fragment.data.begin(), fragment.data.end());
+  /* live: one fragment per segment, taken as it is */
+  if (g->data.empty())
+    g->data = std::move(fragment.data);
+  else
+    g->data.insert(g->data.end(), fragment.data.begin(), fragment.data.end());
   g->duration = fragment.decode_time + fragment.duration - g->start;
 }
 
@@ -1561,6 +1567,9 @@ static bool start_generation(GstAbrSink *self, Stream *stream, std::vector<onair
   Generation *raw = g.get();
   g->splitter.on_init = [raw](std::vector<uint8_t> init) { generation_init(raw, std::move(init)); };
   g->splitter.on_fragment = [raw](onair::Fmp4Fragment f) { generation_fragment(raw, std::move(f)); };
+  /* room for a segment like the last, so that the muxer's output is not
+   * copied again each time the buffer grows */
+  g->splitter.reserve(stream->last_segment_bytes + stream->last_segment_bytes / 4);
 
   gst_bin_add_many(GST_BIN(self), mux, appsink, NULL);
   g->mux_sink = gst_element_request_pad_simple(mux, stream->is_audio ? "audio_%u" : "video_%u");

@@ -34,6 +34,9 @@ class Fmp4Splitter {
   /* Returns false (and sets error()) when the stream is not a fragmented MP4. */
   bool push(const uint8_t *data, size_t size);
   const std::string &error() const { return error_; }
+  /* Room for `bytes` of input not yet cut (a whole fragment's worth avoids
+   * growing the buffer, and copying it, while a fragment comes in). */
+  void reserve(size_t bytes) { pending_.reserve(bytes); }
 
   /* Every fragment's baseMediaDecodeTime gets `offset` added (its tfdt is
    * rewritten as version 1): muxers start their own timeline at zero, this
