@@ -102,10 +102,42 @@ bool Fmp4Splitter::push(const uint8_t *data, size_t size) {
       return false;
     }
     if (pending_.size() - pos < box_size) break;
+    if (type == fourcc("mdat") && have_moof_ && moof_pos_ + moof_raw_size_ == pos) {
+      /* The fragment is the moof (rebased) and this mdat, as they lie in
+       * the input: taken from it, not copied, when they are all there is */
+      size_t end = pos + size_t(box_size);
+      std::vector<uint8_t> data;
+      bool whole = moof_pos_ == 0 && end == pending_.size();
+      if (whole)
+        data = std::move(pending_);
+      else
+        data.assign(pending_.begin() + moof_pos_, pending_.begin() + end);
+      const std::vector<uint8_t> &moof = fragment_.data;
+      if (moof.size() == moof_raw_size_) {
+        std::copy(moof.begin(), moof.end(), data.begin());
+      } else {
+        data.erase(data.begin(), data.begin() + moof_raw_size_);
+        data.insert(data.begin(), moof.begin(), moof.end());
+      }
+      fragment_.data = std::move(data);
+      have_moof_ = false;
+      if (on_fragment) on_fragment(std::move(fragment_));
+      fragment_ = Fmp4Fragment();
+      if (whole) {
+        pending_.clear();
+        return true;
+      }
+      pos = end;
+      continue;
+    }
+    if (type == fourcc("moof")) moof_pos_ = pos;
     if (!handle_box(type, p, size_t(box_size))) return false;
     pos += box_size;
   }
-  pending_.erase(pending_.begin(), pending_.begin() + pos);
+  /* a moof waits in the input for its mdat */
+  size_t keep_from = have_moof_ && moof_pos_ < pos ? moof_pos_ : pos;
+  pending_.erase(pending_.begin(), pending_.begin() + keep_from);
+  if (have_moof_) moof_pos_ -= std::min(moof_pos_, keep_from);
   return true;
 }
 
@@ -123,6 +155,7 @@ bool Fmp4Splitter::handle_box(uint32_t type, const uint8_t *box, size_t size) {
         return false;
       }
       fragment_.data.assign(box, box + size);
+      moof_raw_size_ = size;
       if (decode_time_offset_ != 0) {
         if (!rebase_moof(&fragment_.data)) {
           error_ = "cannot rebase the movie fragment's decode time";

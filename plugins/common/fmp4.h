@@ -54,6 +54,10 @@ class Fmp4Splitter {
   std::vector<uint8_t> init_;
   Fmp4Fragment fragment_;
   bool have_moof_ = false;
+  /* The moof waiting for its mdat: where it starts in pending_, and its
+   * size there (its rebased copy in fragment_.data may be longer). */
+  size_t moof_pos_ = 0;
+  size_t moof_raw_size_ = 0;
   bool init_done_ = false;
   uint32_t timescale_ = 0;
   uint32_t trex_default_duration_ = 0;

@@ -81,6 +81,26 @@ GST_START_TEST(test_split_on_keyframes) {
     fail_unless(memcmp(f.data.data() + 4, "moof", 4) == 0);
     expected_start += f.duration;
   }
+
+  /* the same fragments, byte for byte, however the input is cut: all at
+   * once, and moof and mdat pushed one by one (each fragment then taken
+   * from the input buffer as it is) */
+  for (int way = 0; way < 2; way++) {
+    Fmp4Splitter again;
+    Collected other;
+    collect(again, &other);
+    if (way == 0) {
+      fail_unless(again.push(bytes.data(), bytes.size()));
+    } else {
+      fail_unless(again.push(out.init.data(), out.init.size()));
+      for (const Fmp4Fragment &f : out.fragments) fail_unless(again.push(f.data.data(), f.data.size()));
+    }
+    fail_unless_equals_int(other.fragments.size(), out.fragments.size());
+    for (size_t i = 0; i < out.fragments.size(); i++) {
+      fail_unless(other.fragments[i].data == out.fragments[i].data, "fragment %zu differs (way %d)", i, way);
+      fail_unless_equals_uint64(other.fragments[i].decode_time, out.fragments[i].decode_time);
+    }
+  }
 }
 GST_END_TEST;
 
