@@ -87,7 +87,9 @@ bool Fmp4Splitter::push(const uint8_t *data, size_t size) {
   if (!error_.empty()) return false;
   pending_.insert(pending_.end(), data, data + size);
 
-  size_t pos = 0;
+  /* boxes before `scanned_` were handled by an earlier push (kept because
+   * a moof before them waits for its mdat) */
+  size_t pos = scanned_;
   while (pending_.size() - pos >= 8) {
     const uint8_t *p = pending_.data() + pos;
     uint64_t box_size = (uint64_t(p[0]) << 24) | (uint64_t(p[1]) << 16) | (uint64_t(p[2]) << 8) | p[3];
@@ -102,7 +104,7 @@ bool Fmp4Splitter::push(const uint8_t *data, size_t size) {
       return false;
     }
     if (pending_.size() - pos < box_size) break;
-    if (type == fourcc("mdat") && have_moof_ && moof_pos_ + moof_raw_size_ == pos) {
+    if (type == fourcc("mdat") && have_moof_ && moof_kept_ && moof_pos_ + moof_raw_size_ == pos) {
       /* The fragment is the moof (rebased) and this mdat, as they lie in
        * the input: taken from it, not copied, when they are all there is */
       size_t end = pos + size_t(box_size);
@@ -125,19 +127,23 @@ bool Fmp4Splitter::push(const uint8_t *data, size_t size) {
       fragment_ = Fmp4Fragment();
       if (whole) {
         pending_.clear();
+        scanned_ = 0;
         return true;
       }
       pos = end;
       continue;
     }
-    if (type == fourcc("moof")) moof_pos_ = pos;
+    /* a moof is kept in the input only while its mdat may follow it there */
+    moof_kept_ = type == fourcc("moof");
+    if (moof_kept_) moof_pos_ = pos;
     if (!handle_box(type, p, size_t(box_size))) return false;
     pos += box_size;
   }
   /* a moof waits in the input for its mdat */
-  size_t keep_from = have_moof_ && moof_pos_ < pos ? moof_pos_ : pos;
+  size_t keep_from = have_moof_ && moof_kept_ && moof_pos_ < pos ? moof_pos_ : pos;
   pending_.erase(pending_.begin(), pending_.begin() + keep_from);
-  if (have_moof_) moof_pos_ -= std::min(moof_pos_, keep_from);
+  if (have_moof_ && moof_kept_) moof_pos_ -= keep_from;
+  scanned_ = pos - keep_from;
   return true;
 }
 

@@ -58,6 +58,8 @@ class Fmp4Splitter {
    * size there (its rebased copy in fragment_.data may be longer). */
   size_t moof_pos_ = 0;
   size_t moof_raw_size_ = 0;
+  size_t scanned_ = 0;     /* bytes at the start of pending_ already handled */
+  bool moof_kept_ = false; /* the last box handled was a moof, kept in pending_ */
   bool init_done_ = false;
   uint32_t timescale_ = 0;
   uint32_t trex_default_duration_ = 0;
