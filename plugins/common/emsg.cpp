@@ -4,6 +4,8 @@
  */
 #include "emsg.h"
 
+#include "bytes.h"
+
 #include <taglib/id3v2header.h>
 #include <taglib/textidentificationframe.h>
 
@@ -24,15 +26,6 @@ std::vector<uint8_t> id3_user_text_tag(const std::string &description, const std
 
 namespace {
 
-void put32(std::vector<uint8_t> &out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back((uint8_t)(v >> shift));
-}
-
-void put64(std::vector<uint8_t> &out, uint64_t v) {
-  put32(out, (uint32_t)(v >> 32));
-  put32(out, (uint32_t)v);
-}
-
 void put_string(std::vector<uint8_t> &out, const std::string &s) {
   out.insert(out.end(), s.begin(), s.end());
   out.push_back(0);
@@ -42,18 +35,17 @@ void put_string(std::vector<uint8_t> &out, const std::string &s) {
 
 std::vector<uint8_t> render_emsg(const EventMessage &message) {
   std::vector<uint8_t> box;
-  put32(box, 0); /* size, below */
+  append_u32(box, 0); /* size, below */
   box.insert(box.end(), {'e', 'm', 's', 'g'});
-  put32(box, 1u << 24); /* version 1, flags 0 */
-  put32(box, message.timescale);
-  put64(box, message.presentation_time);
-  put32(box, message.duration);
-  put32(box, message.id);
+  append_u32(box, 1u << 24); /* version 1, flags 0 */
+  append_u32(box, message.timescale);
+  append_u64(box, message.presentation_time);
+  append_u32(box, message.duration);
+  append_u32(box, message.id);
   put_string(box, message.scheme_id_uri);
   put_string(box, message.value);
   box.insert(box.end(), message.message_data.begin(), message.message_data.end());
-  uint32_t size = (uint32_t)box.size();
-  for (int i = 0; i < 4; i++) box[i] = (uint8_t)(size >> (24 - 8 * i));
+  put_u32(box.data(), uint32_t(box.size()));
   return box;
 }
 

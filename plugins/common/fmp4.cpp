@@ -4,6 +4,8 @@
  */
 #include "fmp4.h"
 
+#include "bytes.h"
+
 #include <cstring>
 
 namespace onair {
@@ -92,12 +94,11 @@ bool Fmp4Splitter::push(const uint8_t *data, size_t size) {
   size_t pos = scanned_;
   while (pending_.size() - pos >= 8) {
     const uint8_t *p = pending_.data() + pos;
-    uint64_t box_size = (uint64_t(p[0]) << 24) | (uint64_t(p[1]) << 16) | (uint64_t(p[2]) << 8) | p[3];
-    uint32_t type = (uint32_t(p[4]) << 24) | (uint32_t(p[5]) << 16) | (uint32_t(p[6]) << 8) | p[7];
+    uint64_t box_size = get_u32(p);
+    uint32_t type = get_u32(p + 4);
     if (box_size == 1) {
       if (pending_.size() - pos < 16) break;
-      box_size = 0;
-      for (int i = 0; i < 8; i++) box_size = (box_size << 8) | p[8 + i];
+      box_size = get_u64(p + 8);
     }
     if (box_size < 8) {
       error_ = "invalid MP4 box size (size 0 boxes cannot be streamed)";
@@ -279,20 +280,6 @@ bool Fmp4Splitter::parse_moof(const uint8_t *payload, size_t size, Fmp4Fragment 
   });
 }
 
-namespace {
-
-void put_u32(uint8_t *p, uint32_t v) {
-  p[0] = uint8_t(v >> 24);
-  p[1] = uint8_t(v >> 16);
-  p[2] = uint8_t(v >> 8);
-  p[3] = uint8_t(v);
-}
-uint32_t get_u32(const uint8_t *p) {
-  return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
-}
-
-}  // namespace
-
 /* Rewrites the tfdt of a one-track moof as version 1 with the offset added.
  * A version 0 tfdt grows by 4 bytes: the traf and moof sizes and the trun
  * data offset (relative to the moof) grow with it. */
@@ -322,15 +309,11 @@ bool Fmp4Splitter::rebase_moof(std::vector<uint8_t> *moof) {
   if (!tfdt) return false;
   uint8_t version = m[tfdt + 8];
   if (version == 1) {
-    uint64_t value = 0;
-    for (int i = 0; i < 8; i++) value = (value << 8) | m[tfdt + 12 + i];
-    value = uint64_t(int64_t(value) + decode_time_offset_);
-    for (int i = 7; i >= 0; i--, value >>= 8) m[tfdt + 12 + i] = uint8_t(value);
+    put_u64(m.data() + tfdt + 12, uint64_t(int64_t(get_u64(m.data() + tfdt + 12)) + decode_time_offset_));
     return true;
   }
-  uint64_t value = uint64_t(int64_t(get_u32(m.data() + tfdt + 12)) + decode_time_offset_);
   uint8_t wide[8];
-  for (int i = 7; i >= 0; i--, value >>= 8) wide[i] = uint8_t(value);
+  put_u64(wide, uint64_t(int64_t(get_u32(m.data() + tfdt + 12)) + decode_time_offset_));
   m[tfdt + 8] = 1;
   put_u32(m.data() + tfdt, 20);
   m.erase(m.begin() + tfdt + 12, m.begin() + tfdt + 16);
