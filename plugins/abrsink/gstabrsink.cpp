@@ -79,6 +79,7 @@
 #include <glib/gstdio.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <deque>
 #include <memory>
@@ -268,7 +269,9 @@ struct Stream {
   double nominal_segment_seconds = 0; /* video: the longest of the last few segments */
   std::deque<double> recent_segment_seconds;
   uint64_t next_id3 = 1; /* live video: serial of the next ID3 event its segments carry */
-  size_t last_segment_bytes = 0;
+  /* written with state_lock held (close_segment), read by the streaming
+   * thread when it starts a muxer */
+  std::atomic<size_t> last_segment_bytes{0};
 };
 
 /* Timed metadata as an ID3 tag, carried in an emsg box by every video
@@ -948,7 +951,7 @@ static void close_segment(GstAbrSink *self, Stream &stream, size_t fragments) {
       *std::max_element(stream.recent_segment_seconds.begin(), stream.recent_segment_seconds.end());
   double segment_seconds = segment.duration;
   size_t segment_bytes = segment.bytes;
-  stream.last_segment_bytes = bytes;
+  stream.last_segment_bytes.store(bytes, std::memory_order_relaxed);
   if (live && &stream == reference_video(priv)) {
     /* the timed metadata seen so far: DATERANGEs dated from their running
      * time, written with this segment and leaving the playlist with it */
@@ -1569,7 +1572,8 @@ static bool start_generation(GstAbrSink *self, Stream *stream, std::vector<onair
   g->splitter.on_fragment = [raw](onair::Fmp4Fragment f) { generation_fragment(raw, std::move(f)); };
   /* room for a segment like the last, so that the muxer's output is not
    * copied again each time the buffer grows */
-  g->splitter.reserve(stream->last_segment_bytes + stream->last_segment_bytes / 4);
+  size_t last_bytes = stream->last_segment_bytes.load(std::memory_order_relaxed);
+  g->splitter.reserve(last_bytes + last_bytes / 4);
 
   gst_bin_add_many(GST_BIN(self), mux, appsink, NULL);
   g->mux_sink = gst_element_request_pad_simple(mux, stream->is_audio ? "audio_%u" : "video_%u");

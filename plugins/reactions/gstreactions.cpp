@@ -891,14 +891,15 @@ static std::string counters_line(const std::vector<std::string> &kinds, const st
   return out;
 }
 
-/* Sends the open window, if it had reactions: the event downstream (ahead
- * of the frame being processed), the message to the application. */
+/* CPU time of the calling thread, for processing-time. */
 static guint64 thread_cpu_ns() {
   struct timespec now;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
   return (guint64)now.tv_sec * 1000000000u + (guint64)now.tv_nsec;
 }
 
+/* Sends the open window, if it had reactions: the event downstream (ahead
+ * of the frame being processed), the message to the application. */
 static void close_window(GstReactions *self, bool send = true) {
   GstReactionsPrivate *priv = self->priv;
   if (priv->window_index < 0) return;
