@@ -1071,21 +1071,22 @@ void Supervisor::refresh_stats(Runner &runner) {
     gst_structure_free(stats);
   }
   unref_all(sources);
+  /* the element the reactions go to (flush_reactions) */
   runner.stats.reactions_frames.reset();
   runner.stats.reactions_processing_ns.reset();
-  std::vector<GstElement *> reactions = elements_of(runner.pipeline, "reactions");
-  for (GstElement *element : reactions) {
+  if (GstElement *element = reactions_element(runner.pipeline)) {
     GstStructure *stats = nullptr;
     g_signal_emit_by_name(element, "get-stats", &stats);
-    if (!stats) continue;
-    guint64 frames = 0, processing = 0;
-    gst_structure_get_uint64(stats, "frames", &frames);
-    gst_structure_get_uint64(stats, "processing-time", &processing);
-    runner.stats.reactions_frames = runner.stats.reactions_frames.value_or(0) + frames;
-    runner.stats.reactions_processing_ns = runner.stats.reactions_processing_ns.value_or(0) + processing;
-    gst_structure_free(stats);
+    if (stats) {
+      guint64 frames = 0, processing = 0;
+      gst_structure_get_uint64(stats, "frames", &frames);
+      gst_structure_get_uint64(stats, "processing-time", &processing);
+      runner.stats.reactions_frames = frames;
+      runner.stats.reactions_processing_ns = processing;
+      gst_structure_free(stats);
+    }
+    gst_object_unref(element);
   }
-  unref_all(reactions);
 }
 
 void Supervisor::fail(const std::shared_ptr<Runner> &runner, const std::string &error) {

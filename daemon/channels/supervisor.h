@@ -56,7 +56,8 @@ struct Stats {
   uint64_t segments = 0;
   /* Restarts since the channel was started. */
   uint64_t restarts = 0;
-  /* A pipeline with a reactions element: the frames it processed and the
+  /* A pipeline with a reactions element (named "reactions", the one the
+   * daemon hands reactions to): the frames it processed and the
    * CPU time it spent on them (its get-stats), since the pipeline started. */
   std::optional<uint64_t> reactions_frames;
   std::optional<uint64_t> reactions_processing_ns;

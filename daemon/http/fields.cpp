@@ -91,11 +91,16 @@ std::optional<std::string> Fields::string(const char *name, size_t min_length, s
 
 std::optional<std::string> Fields::one_of(const char *name, std::initializer_list<const char *> values,
                                           bool required) {
-  return one_of(name, std::vector<std::string>(values.begin(), values.end()), required);
+  return one_of_choices(name, values, required);
 }
 
 std::optional<std::string> Fields::one_of(const char *name, const std::vector<std::string> &values,
                                           bool required) {
+  return one_of_choices(name, values, required);
+}
+
+template <typename Choices>
+std::optional<std::string> Fields::one_of_choices(const char *name, const Choices &values, bool required) {
   JsonNode *node = member(name);
   if (!node) {
     if (required) errors_.push_back({name, "is required"});

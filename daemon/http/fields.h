@@ -63,6 +63,9 @@ class Fields {
   /* A JSON number (integer or not), before any range check. */
   std::optional<double> any_number(const char *name, bool required);
   bool check_length(const char *name, const char *value, size_t min_length, size_t max_length);
+  /* Both one_of: a fixed list or a list known at run time (fields.cpp). */
+  template <typename Choices>
+  std::optional<std::string> one_of_choices(const char *name, const Choices &values, bool required);
 
   JsonObject *object_;
   std::set<std::string> seen_;
