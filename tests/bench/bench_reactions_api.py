@@ -46,7 +46,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 if len(sys.argv) > 1:
     os.environ["ONAIRD"] = sys.argv[1]
 import test_channels  # noqa: E402
-from benchutil import system_busy  # noqa: E402
+from benchutil import proc_cpu, system_busy  # noqa: E402
 from test_channels import create, finish_daemon, scratch_daemon, state_is, wait_channel  # noqa: E402
 
 FPS = 30
@@ -58,13 +58,6 @@ viewer_burst = 100000
 address_rate = 1000000
 address_burst = 1000000
 """
-
-
-def cpu_seconds(pid):
-    """User + system CPU seconds of a process so far."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def read_metrics(daemon, cid):
@@ -140,18 +133,18 @@ def main():
             json.dump(tokens, f)
         time.sleep(3)  # settle
         quiet_start = reading(daemon, card["id"])
-        quiet_cpu, quiet_busy = cpu_seconds(daemon.process.pid), system_busy()
+        quiet_cpu, quiet_busy = proc_cpu(daemon.process.pid), system_busy()
         time.sleep(seconds)
         quiet = window(quiet_start, reading(daemon, card["id"]))
-        quiet_cpu, quiet_busy = cpu_seconds(daemon.process.pid) - quiet_cpu, system_busy() - quiet_busy
+        quiet_cpu, quiet_busy = proc_cpu(daemon.process.pid) - quiet_cpu, system_busy() - quiet_busy
         loaded_start = reading(daemon, card["id"])
-        daemon_cpu, busy = cpu_seconds(daemon.process.pid), system_busy()
+        daemon_cpu, busy = proc_cpu(daemon.process.pid), system_busy()
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         load = subprocess.run(["node", os.path.join(HERE, "reactions_load.mjs"), daemon.base, card["id"], str(rate),
                                str(seconds), tokens_file], capture_output=True, text=True, timeout=seconds * 10 + 120)
         if load.returncode != 0:
             raise test_channels.Fatal(f"the load generator failed: {load.stderr[-2000:]}")
-        daemon_cpu, busy = cpu_seconds(daemon.process.pid) - daemon_cpu, system_busy() - busy
+        daemon_cpu, busy = proc_cpu(daemon.process.pid) - daemon_cpu, system_busy() - busy
         loaded = window(loaded_start, reading(daemon, card["id"]))
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         load_cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime

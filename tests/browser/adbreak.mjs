@@ -41,11 +41,9 @@
 // Exit: 0 pass, 1 fail, 77 skip (no Chromium or npm packages).
 
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
 import {
-  cleanups,
   findRequirements,
   firstLine,
   launchChromium,
@@ -53,6 +51,7 @@ import {
   playerPage,
   run,
   runTest,
+  scratchDir,
   sleep,
   startJsonLines,
   startServer,
@@ -309,8 +308,7 @@ async function watch(page, producer) {
 async function main() {
   const requirements = findRequirements(['hls.js']);
   const producerPath = findProducer();
-  const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'onair-adbreak-'));
-  cleanups.push(() => fs.rmSync(tempDir, { recursive: true, force: true }));
+  const tempDir = scratchDir('onair-adbreak-');
   const mediaDir = path.join(tempDir, 'out');
   fs.mkdirSync(mediaDir);
   const creative = path.join(tempDir, 'green.mp4');

@@ -253,10 +253,16 @@ ${body}
 `;
 }
 
+// A new directory under the system's temporary one, removed at clean-up.
+export function scratchDir(prefix) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 // Headless Chromium, closed at clean-up.
 export async function launchChromium(playwright) {
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'onair-chromium-'));
-  cleanups.push(() => fs.rmSync(userDataDir, { recursive: true, force: true }));
+  const userDataDir = scratchDir('onair-chromium-');
   // Playwright gives Chromium a temporary profile; a temporary HOME keeps the
   // rest of what it writes (caches, crash reports) out of the real one too.
   const browser = await withTimeout(

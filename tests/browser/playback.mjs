@@ -16,11 +16,9 @@
 // Exit: 0 pass, 1 fail, 77 skip (no Chromium or npm packages).
 
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
 import {
-  cleanups,
   findRequirements,
   firstLine,
   launchChromium,
@@ -29,6 +27,7 @@ import {
   playerPage,
   run,
   runTest,
+  scratchDir,
   startServer,
   summarizeRequests,
 } from './harness.mjs';
@@ -195,8 +194,7 @@ async function main() {
     mediaDir = path.resolve(existingDir);
     log(`playing existing output ${mediaDir}`);
   } else {
-    const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'onair-browser-'));
-    cleanups.push(() => fs.rmSync(tempDir, { recursive: true, force: true }));
+    const tempDir = scratchDir('onair-browser-');
     mediaDir = path.join(tempDir, 'out');
     fs.mkdirSync(mediaDir);
     await produceVod(mediaDir);

@@ -30,17 +30,16 @@
 // Exit: 0 pass, 1 fail, 77 skip (no Chromium or npm packages).
 
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
 import {
-  cleanups,
   findRequirements,
   firstLine,
   launchChromium,
   log,
   playerPage,
   runTest,
+  scratchDir,
   sleep,
   startJsonLines,
   startServer,
@@ -130,8 +129,7 @@ const fmt = (value) => (typeof value === 'number' && Number.isFinite(value) ? va
 async function main() {
   const requirements = findRequirements(['hls.js']);
   const producerPath = findProducer();
-  const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'onair-reactions-'));
-  cleanups.push(() => fs.rmSync(tempDir, { recursive: true, force: true }));
+  const tempDir = scratchDir('onair-reactions-');
   const mediaDir = path.join(tempDir, 'out');
   fs.mkdirSync(mediaDir);
   const server = await startServer(mediaDir, {
