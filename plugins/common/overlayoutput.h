@@ -11,6 +11,20 @@
 #include <atomic>
 #include <vector>
 
+/* The raw formats the graphics filters take: 8-bit ones, which blending
+ * handles and newsflash's fullscreen dim scales in place. Their sink pad
+ * takes them as they are (ONAIR_OVERLAY_SINK_CAPS); their source pad offers
+ * them with meta:GstVideoOverlayComposition first, then without
+ * (ONAIR_OVERLAY_SRC_CAPS). */
+#define ONAIR_OVERLAY_FORMATS                                                                                \
+  "{ I420, YV12, NV12, NV21, Y42B, Y444, Y41B, NV16, NV61, NV24, A420, YUY2, UYVY, YVYU, VYUY, AYUV, v308, " \
+  "IYU2, BGRx, RGBx, xRGB, xBGR, BGRA, RGBA, ARGB, ABGR, RGB, BGR, GRAY8 }"
+#define ONAIR_OVERLAY_SINK_CAPS GST_VIDEO_CAPS_MAKE(ONAIR_OVERLAY_FORMATS)
+#define ONAIR_OVERLAY_SRC_CAPS                                                           \
+  GST_VIDEO_CAPS_MAKE_WITH_FEATURES(GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION, \
+                                    ONAIR_OVERLAY_FORMATS)                               \
+  ";" GST_VIDEO_CAPS_MAKE(ONAIR_OVERLAY_FORMATS)
+
 namespace onair {
 
 /* The overlay output shared by the in-place graphics filters (newsflash,

@@ -261,18 +261,10 @@ static const char *const STYLE_KEYS[] = {"font-desc",         "text-color",     
                                          "crawl-speed",       "fullscreen-dim", "lower-third-position",
                                          "lower-third-slide", "crawl-separator"};
 
-/* 8-bit formats, which the fullscreen dim scales in place */
-#define NEWS_FLASH_FORMATS                                                                                   \
-  "{ I420, YV12, NV12, NV21, Y42B, Y444, Y41B, NV16, NV61, NV24, A420, YUY2, UYVY, YVYU, VYUY, AYUV, v308, " \
-  "IYU2, BGRx, RGBx, xRGB, xBGR, BGRA, RGBA, ARGB, ABGR, RGB, BGR, GRAY8 }"
-
-static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
-    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(NEWS_FLASH_FORMATS)));
+static GstStaticPadTemplate sink_template =
+    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(ONAIR_OVERLAY_SINK_CAPS));
 static GstStaticPadTemplate src_template =
-    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS,
-                            GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE_WITH_FEATURES(
-                                GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION,
-                                NEWS_FLASH_FORMATS) ";" GST_VIDEO_CAPS_MAKE(NEWS_FLASH_FORMATS)));
+    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(ONAIR_OVERLAY_SRC_CAPS));
 
 #define gst_news_flash_parent_class parent_class
 G_DEFINE_TYPE(GstNewsFlash, gst_news_flash, GST_TYPE_VIDEO_FILTER);

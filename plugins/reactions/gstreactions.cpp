@@ -441,17 +441,10 @@ enum {
 
 static guint signals[LAST_SIGNAL];
 
-#define REACTIONS_FORMATS                                                                                    \
-  "{ I420, YV12, NV12, NV21, Y42B, Y444, Y41B, NV16, NV61, NV24, A420, YUY2, UYVY, YVYU, VYUY, AYUV, v308, " \
-  "IYU2, BGRx, RGBx, xRGB, xBGR, BGRA, RGBA, ARGB, ABGR, RGB, BGR, GRAY8 }"
-
-static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
-    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(REACTIONS_FORMATS)));
+static GstStaticPadTemplate sink_template =
+    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(ONAIR_OVERLAY_SINK_CAPS));
 static GstStaticPadTemplate src_template =
-    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS,
-                            GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE_WITH_FEATURES(
-                                GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION,
-                                REACTIONS_FORMATS) ";" GST_VIDEO_CAPS_MAKE(REACTIONS_FORMATS)));
+    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(ONAIR_OVERLAY_SRC_CAPS));
 
 #define gst_reactions_parent_class parent_class
 G_DEFINE_TYPE(GstReactions, gst_reactions, GST_TYPE_VIDEO_FILTER);
