@@ -272,6 +272,9 @@ struct Stream {
   /* written with state_lock held (close_segment), read by the streaming
    * thread when it starts a muxer */
   std::atomic<size_t> last_segment_bytes{0};
+  /* live: the memory of a segment written, for a later muxer's splitter
+   * (start_with), under state_lock */
+  std::vector<uint8_t> spare_buffer;
 };
 
 /* Timed metadata as an ID3 tag, carried in an emsg box by every video
@@ -1427,6 +1430,7 @@ static void write_ended_generations(GstAbrSink *self, Stream &stream) {
                        ", %" G_GUINT64_FORMAT " ticks at %u/s",
                        stream.name.c_str(), g->number, g->fragments.size(), g->start, g->duration,
                        stream.timescale);
+      std::vector<uint8_t> written = std::move(stream.pending);
       stream.pending = std::move(g->data);
       stream.pending_fragments = std::move(g->fragments);
       stream.pending_start = g->start;
@@ -1434,6 +1438,9 @@ static void write_ended_generations(GstAbrSink *self, Stream &stream) {
       stream.pending_valid = true;
       stream.end_time = g->start + g->duration;
       close_segment(self, stream);
+      /* the previous segment's memory, for the next muxer but one (the
+       * next has started already) */
+      if (written.capacity() > stream.spare_buffer.capacity()) stream.spare_buffer = std::move(written);
     }
     if (g->final) {
       stream.eos = true;
@@ -1571,7 +1578,14 @@ static bool start_generation(GstAbrSink *self, Stream *stream, std::vector<onair
   g->splitter.on_init = [raw](std::vector<uint8_t> init) { generation_init(raw, std::move(init)); };
   g->splitter.on_fragment = [raw](onair::Fmp4Fragment f) { generation_fragment(raw, std::move(f)); };
   /* room for a segment like the last, so that the muxer's output is not
-   * copied again each time the buffer grows */
+   * copied again each time the buffer grows: the memory of a segment
+   * written earlier, when there is one */
+  std::vector<uint8_t> buffer;
+  {
+    std::lock_guard<std::mutex> lock(self->priv->state_lock);
+    buffer = std::move(stream->spare_buffer);
+  }
+  g->splitter.start_with(std::move(buffer));
   size_t last_bytes = stream->last_segment_bytes.load(std::memory_order_relaxed);
   g->splitter.reserve(last_bytes + last_bytes / 4);
 

@@ -37,6 +37,15 @@ class Fmp4Splitter {
   /* Room for `bytes` of input not yet cut (a whole fragment's worth avoids
    * growing the buffer, and copying it, while a fragment comes in). */
   void reserve(size_t bytes) { pending_.reserve(bytes); }
+  /* Before the first push: `buffer`'s memory (emptied) holds the input, as
+   * a whole fragment's data then does; a buffer that held an earlier
+   * fragment has its pages in place already, where new memory would fault
+   * them in again. */
+  void start_with(std::vector<uint8_t> buffer) {
+    if (!pending_.empty() || buffer.capacity() <= pending_.capacity()) return;
+    buffer.clear();
+    pending_ = std::move(buffer);
+  }
 
   /* Every fragment's baseMediaDecodeTime gets `offset` added (its tfdt is
    * rewritten as version 1): muxers start their own timeline at zero, this

@@ -84,11 +84,20 @@ GST_START_TEST(test_split_on_keyframes) {
 
   /* the same fragments, byte for byte, however the input is cut: all at
    * once, and moof and mdat pushed one by one (each fragment then taken
-   * from the input buffer as it is) */
-  for (int way = 0; way < 2; way++) {
+   * from the input buffer as it is); and with the input going into the
+   * memory of an earlier fragment (start_with), which the first fragment
+   * then is */
+  for (int way = 0; way < 3; way++) {
     Fmp4Splitter again;
     Collected other;
     collect(again, &other);
+    size_t given = 0; /* a capacity no growth of the splitter's own gives */
+    if (way == 2) {
+      std::vector<uint8_t> used = bytes; /* full of other bytes */
+      used.reserve(bytes.size() * 3 + 7);
+      given = used.capacity();
+      again.start_with(std::move(used));
+    }
     if (way == 0) {
       fail_unless(again.push(bytes.data(), bytes.size()));
     } else {
@@ -100,6 +109,10 @@ GST_START_TEST(test_split_on_keyframes) {
       fail_unless(other.fragments[i].data == out.fragments[i].data, "fragment %zu differs (way %d)", i, way);
       fail_unless_equals_uint64(other.fragments[i].decode_time, out.fragments[i].decode_time);
     }
+    if (given)
+      fail_unless(other.fragments[0].data.capacity() == given,
+                  "the given memory was not used: %zu bytes, not %zu", other.fragments[0].data.capacity(),
+                  given);
   }
 }
 GST_END_TEST;
