@@ -61,10 +61,8 @@ template <typename Visit>
 bool for_each_box(const uint8_t *data, size_t size, Visit visit) {
   size_t pos = 0;
   while (size - pos >= 8) {
-    uint64_t box_size = (uint64_t(data[pos]) << 24) | (uint64_t(data[pos + 1]) << 16) |
-                        (uint64_t(data[pos + 2]) << 8) | data[pos + 3];
-    uint32_t type = (uint32_t(data[pos + 4]) << 24) | (uint32_t(data[pos + 5]) << 16) |
-                    (uint32_t(data[pos + 6]) << 8) | data[pos + 7];
+    uint64_t box_size = get_u32(data + pos);
+    uint32_t type = get_u32(data + pos + 4);
     size_t header = 8;
     if (box_size == 1) {
       if (size - pos < 16) return false;
@@ -242,7 +240,7 @@ bool Fmp4Splitter::parse_moof(const uint8_t *payload, size_t size, Fmp4Fragment 
       uint8_t version;
       uint8_t f[3];
       if (!r.u8(&version) || !r.u8(&f[0]) || !r.u8(&f[1]) || !r.u8(&f[2])) return false;
-      uint32_t flags = (uint32_t(f[0]) << 16) | (uint32_t(f[1]) << 8) | f[2];
+      uint32_t flags = get_u24(f);
       uint32_t v32;
       if (type == fourcc("tfhd")) {
         if (!r.skip(4)) return false;

@@ -83,6 +83,7 @@
 #include <thread>
 #include <vector>
 
+#include "bytes.h"
 #include "rtmpamf0.h"
 #include "rtmpchunk.h"
 #include "rtmphandshake.h"
@@ -855,14 +856,14 @@ static GstBuffer *make_flv_tag(uint8_t type, int64_t timestamp_ms, std::span<con
   uint32_t length = uint32_t(payload.size());
   uint32_t ts = uint32_t(timestamp_ms);
   p[0] = type;
-  p[1] = uint8_t(length >> 16), p[2] = uint8_t(length >> 8), p[3] = uint8_t(length);
-  p[4] = uint8_t(ts >> 16), p[5] = uint8_t(ts >> 8), p[6] = uint8_t(ts), p[7] = uint8_t(ts >> 24);
-  p[8] = p[9] = p[10] = 0;
+  onair::put_u24(p + 1, length);
+  /* the timestamp's low 24 bits, then its high 8 ("TimestampExtended") */
+  onair::put_u24(p + 4, ts);
+  p[7] = uint8_t(ts >> 24);
+  onair::put_u24(p + 8, 0); /* stream id */
   if (!payload.empty()) memcpy(p + 11, payload.data(), payload.size());
   uint32_t previous = uint32_t(11 + payload.size());
-  uint8_t *tail = p + 11 + payload.size();
-  tail[0] = uint8_t(previous >> 24), tail[1] = uint8_t(previous >> 16), tail[2] = uint8_t(previous >> 8),
-  tail[3] = uint8_t(previous);
+  onair::put_u32(p + 11 + payload.size(), previous);
   gst_buffer_unmap(buffer, &map);
   GST_BUFFER_PTS(buffer) = GST_BUFFER_DTS(buffer) = timestamp_ms * GST_MSECOND;
   return buffer;

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <iterator>
 
+#include "bytes.h"
+
 namespace onair::rtmp {
 
 namespace {
@@ -42,25 +44,15 @@ uint64_t double_bits(double value) {
   return bits;
 }
 
-void put_u16(std::vector<uint8_t> *out, uint16_t v) {
-  out->push_back(uint8_t(v >> 8));
-  out->push_back(uint8_t(v));
-}
-
-void put_u32(std::vector<uint8_t> *out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(uint8_t(v >> shift));
-}
-
 void put_double(std::vector<uint8_t> *out, double value) {
-  uint64_t bits = double_bits(value);
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(uint8_t(bits >> shift));
+  append_u64(*out, double_bits(value));
 }
 
 /* UTF-8 string without marker: U16 length (longer keys are cut, which no
  * real key ever is) */
 void put_short_string(std::vector<uint8_t> *out, std::string_view s) {
   size_t n = std::min<size_t>(s.size(), 0xFFFF);
-  put_u16(out, uint16_t(n));
+  append_u16(*out, uint16_t(n));
   out->insert(out->end(), s.begin(), s.begin() + n);
 }
 
@@ -69,7 +61,7 @@ void put_properties(std::vector<uint8_t> *out, const std::vector<Amf0Property> &
     put_short_string(out, p.key);
     amf0_encode(p.value, out);
   }
-  put_u16(out, 0);
+  append_u16(*out, 0);
   out->push_back(kObjectEndMarker);
 }
 
@@ -206,21 +198,19 @@ class Decoder {
   }
   bool u16(uint16_t *v, const char *what) {
     if (remaining() < 2) return truncated(what, 2);
-    *v = uint16_t((data_[pos_] << 8) | data_[pos_ + 1]);
+    *v = get_u16(data_.data() + pos_);
     pos_ += 2;
     return true;
   }
   bool u32(uint32_t *v, const char *what) {
     if (remaining() < 4) return truncated(what, 4);
-    *v = (uint32_t(data_[pos_]) << 24) | (uint32_t(data_[pos_ + 1]) << 16) |
-         (uint32_t(data_[pos_ + 2]) << 8) | data_[pos_ + 3];
+    *v = get_u32(data_.data() + pos_);
     pos_ += 4;
     return true;
   }
   bool f64(double *v, const char *what) {
     if (remaining() < 8) return truncated(what, 8);
-    uint64_t bits = 0;
-    for (int i = 0; i < 8; i++) bits = (bits << 8) | data_[pos_ + i];
+    uint64_t bits = get_u64(data_.data() + pos_);
     pos_ += 8;
     std::memcpy(v, &bits, sizeof bits);
     return true;
@@ -539,7 +529,7 @@ void amf0_encode(const Amf0Value &value, std::vector<uint8_t> *out) {
       const std::string s = value.as_string();
       if (s.size() > 0xFFFF) {
         out->push_back(kLongStringMarker);
-        put_u32(out, uint32_t(std::min<size_t>(s.size(), 0xFFFFFFFF)));
+        append_u32(*out, uint32_t(std::min<size_t>(s.size(), 0xFFFFFFFF)));
         out->insert(out->end(), s.begin(), s.begin() + std::min<size_t>(s.size(), 0xFFFFFFFF));
       } else {
         out->push_back(kStringMarker);
@@ -553,7 +543,7 @@ void amf0_encode(const Amf0Value &value, std::vector<uint8_t> *out) {
       break;
     case Amf0Type::EcmaArray:
       out->push_back(kEcmaArrayMarker);
-      put_u32(out, uint32_t(value.properties().size()));
+      append_u32(*out, uint32_t(value.properties().size()));
       put_properties(out, value.properties());
       break;
     case Amf0Type::Null:
@@ -564,13 +554,13 @@ void amf0_encode(const Amf0Value &value, std::vector<uint8_t> *out) {
       break;
     case Amf0Type::StrictArray:
       out->push_back(kStrictArrayMarker);
-      put_u32(out, uint32_t(value.elements().size()));
+      append_u32(*out, uint32_t(value.elements().size()));
       for (const Amf0Value &e : value.elements()) amf0_encode(e, out);
       break;
     case Amf0Type::Date:
       out->push_back(kDateMarker);
       put_double(out, value.date_milliseconds());
-      put_u16(out, uint16_t(value.date_timezone()));
+      append_u16(*out, uint16_t(value.date_timezone()));
       break;
   }
 }

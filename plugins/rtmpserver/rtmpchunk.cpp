@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "bytes.h"
 #include "rtmpmessages.h"
 
 namespace onair::rtmp {
@@ -16,33 +17,6 @@ namespace {
 /* message header size by fmt (spec section 5.3.1.2) */
 constexpr size_t kMessageHeaderSize[4] = {11, 7, 3, 0};
 constexpr uint32_t kExtendedTimestampMarker = 0xFFFFFF;
-
-uint32_t read_u24(const uint8_t *p) {
-  return (uint32_t(p[0]) << 16) | (uint32_t(p[1]) << 8) | p[2];
-}
-
-uint32_t read_u32(const uint8_t *p) {
-  return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
-}
-
-/* "Message stream ID is stored in little-endian format." */
-uint32_t read_u32_le(const uint8_t *p) {
-  return (uint32_t(p[3]) << 24) | (uint32_t(p[2]) << 16) | (uint32_t(p[1]) << 8) | p[0];
-}
-
-void put_u24(std::vector<uint8_t> *out, uint32_t v) {
-  out->push_back(uint8_t(v >> 16));
-  out->push_back(uint8_t(v >> 8));
-  out->push_back(uint8_t(v));
-}
-
-void put_u32(std::vector<uint8_t> *out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(uint8_t(v >> shift));
-}
-
-void put_u32_le(std::vector<uint8_t> *out, uint32_t v) {
-  for (int shift = 0; shift <= 24; shift += 8) out->push_back(uint8_t(v >> shift));
-}
 
 size_t basic_header_size(uint8_t first_byte) {
   switch (first_byte & 0x3F) {
@@ -169,7 +143,7 @@ size_t ChunkReader::header_bytes_needed() const {
   if (header_size_ < total) return total;
   bool extended;
   if (fmt < 3) {
-    extended = read_u24(header_ + basic) == kExtendedTimestampMarker;
+    extended = get_u24(header_ + basic) == kExtendedTimestampMarker;
   } else {
     auto it = streams_.find(basic_header_chunk_stream_id(header_));
     extended = it != streams_.end() && it->second.has_header && it->second.extended_timestamp;
@@ -209,7 +183,7 @@ bool ChunkReader::consume(std::span<const uint8_t> data, std::vector<Message> *m
     size_t basic = basic_header_size(header_[0]);
     if (header_[0] >> 6 == 3 && header_size_ == basic + 4) {
       auto it = streams_.find(basic_header_chunk_stream_id(header_));
-      if (it != streams_.end() && read_u32(header_ + basic) != it->second.timestamp_field) {
+      if (it != streams_.end() && get_u32(header_ + basic) != it->second.timestamp_field) {
         std::memcpy(replay, header_ + basic, 4);
         replay_size = 4;
         header_size_ = basic;
@@ -249,20 +223,20 @@ bool ChunkReader::parse_header(std::vector<Message> *messages) {
 
   switch (fmt) {
     case 0:
-      stream.timestamp_field = extended ? read_u32(extended_field) : read_u24(fields);
+      stream.timestamp_field = extended ? get_u32(extended_field) : get_u24(fields);
       stream.timestamp = stream.timestamp_field;
-      stream.length = read_u24(fields + 3);
+      stream.length = get_u24(fields + 3);
       stream.type = MessageType(fields[6]);
-      stream.stream_id = read_u32_le(fields + 7);
+      stream.stream_id = get_u32_le(fields + 7); /* "stored in little-endian format" */
       stream.extended_timestamp = extended;
       stream.has_header = true;
       break;
     case 1:
     case 2:
-      stream.timestamp_field = extended ? read_u32(extended_field) : read_u24(fields);
+      stream.timestamp_field = extended ? get_u32(extended_field) : get_u24(fields);
       stream.timestamp += stream.timestamp_field; /* unsigned: wraps at 2^32 */
       if (fmt == 1) {
-        stream.length = read_u24(fields + 3);
+        stream.length = get_u24(fields + 3);
         stream.type = MessageType(fields[6]);
       }
       stream.extended_timestamp = extended;
@@ -392,12 +366,12 @@ bool ChunkWriter::write(const Message &message, std::vector<uint8_t> *out) {
     bool first = offset == 0;
     put_basic_header(out, first ? 0 : 3, chunk_stream_id);
     if (first) {
-      put_u24(out, extended ? kExtendedTimestampMarker : message.timestamp);
-      put_u24(out, uint32_t(size));
+      append_u24(*out, extended ? kExtendedTimestampMarker : message.timestamp);
+      append_u24(*out, uint32_t(size));
       out->push_back(uint8_t(message.type));
-      put_u32_le(out, message.stream_id);
+      append_u32_le(*out, message.stream_id);
     }
-    if (extended) put_u32(out, message.timestamp);
+    if (extended) append_u32(*out, message.timestamp);
     size_t n = std::min<size_t>(chunk_size_, size - offset);
     out->insert(out->end(), message.payload.begin() + offset, message.payload.begin() + offset + n);
     offset += n;

@@ -8,17 +8,11 @@
 
 #include <glib.h>
 
+#include "bytes.h"
+
 namespace onair::rtmp {
 
 namespace {
-
-void put_u32(std::vector<uint8_t> *out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(uint8_t(v >> shift));
-}
-
-uint32_t read_u32(const uint8_t *p) {
-  return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
-}
 
 /* A first byte that is not an RTMP version usually means another protocol
  * was pointed at the port: say which, so the user can fix the URL. */
@@ -60,14 +54,14 @@ HandshakeStatus ServerHandshake::feed(std::span<const uint8_t> data, std::vector
         c1_.insert(c1_.end(), data.begin() + pos, data.begin() + pos + n);
         pos += n;
         if (c1_.size() < kHandshakePacketSize) break;
-        client_time_ = read_u32(c1_.data());
-        client_version_ = read_u32(c1_.data() + 4);
+        client_time_ = get_u32(c1_.data());
+        client_version_ = get_u32(c1_.data() + 4);
 
         reply->reserve(reply->size() + 1 + 2 * kHandshakePacketSize);
-        reply->push_back(kRtmpVersion); /* S0 */
-        put_u32(reply, server_time_);   /* S1 */
-        put_u32(reply, 0);
-        for (size_t i = 8; i < kHandshakePacketSize; i += 4) put_u32(reply, g_random_int());
+        reply->push_back(kRtmpVersion);   /* S0 */
+        append_u32(*reply, server_time_); /* S1 */
+        append_u32(*reply, 0);
+        for (size_t i = 8; i < kHandshakePacketSize; i += 4) append_u32(*reply, g_random_int());
         reply->insert(reply->end(), c1_.begin(), c1_.end()); /* S2 */
         phase_ = Phase::ReadC2;
         break;

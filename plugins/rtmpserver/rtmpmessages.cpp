@@ -8,22 +8,11 @@
 
 #include <glib.h>
 
+#include "bytes.h"
+
 namespace onair::rtmp {
 
 namespace {
-
-void put_u16(std::vector<uint8_t> *out, uint16_t v) {
-  out->push_back(uint8_t(v >> 8));
-  out->push_back(uint8_t(v));
-}
-
-void put_u32(std::vector<uint8_t> *out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(uint8_t(v >> shift));
-}
-
-uint32_t read_u32(const uint8_t *p) {
-  return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
-}
 
 Message control_message(MessageType type, std::vector<uint8_t> payload) {
   Message message;
@@ -36,7 +25,7 @@ Message control_message(MessageType type, std::vector<uint8_t> payload) {
 
 Message u32_message(MessageType type, uint32_t value) {
   std::vector<uint8_t> payload;
-  put_u32(&payload, value);
+  append_u32(payload, value);
   return control_message(type, std::move(payload));
 }
 
@@ -61,7 +50,7 @@ bool check_payload(const Message &message, MessageType type, size_t minimum, std
 
 bool parse_u32_message(const Message &message, MessageType type, uint32_t *value, std::string *error) {
   if (!check_payload(message, type, 4, error)) return false;
-  *value = read_u32(message.payload.data());
+  *value = get_u32(message.payload.data());
   return true;
 }
 
@@ -133,7 +122,7 @@ Message make_window_ack_size(uint32_t window_size) {
 
 Message make_set_peer_bandwidth(uint32_t window_size, PeerBandwidthLimit limit) {
   std::vector<uint8_t> payload;
-  put_u32(&payload, window_size);
+  append_u32(payload, window_size);
   payload.push_back(uint8_t(limit));
   return control_message(MessageType::SetPeerBandwidth, std::move(payload));
 }
@@ -168,16 +157,16 @@ bool parse_set_peer_bandwidth(const Message &message, PeerBandwidth *bandwidth, 
     *error = "invalid limit type " + std::to_string(limit) + " in Set Peer Bandwidth";
     return false;
   }
-  bandwidth->window_size = read_u32(message.payload.data());
+  bandwidth->window_size = get_u32(message.payload.data());
   bandwidth->limit = PeerBandwidthLimit(limit);
   return true;
 }
 
 Message make_user_control(const UserControl &control) {
   std::vector<uint8_t> payload;
-  put_u16(&payload, uint16_t(control.event));
-  put_u32(&payload, control.value);
-  if (control.event == UserControlEvent::SetBufferLength) put_u32(&payload, control.buffer_length);
+  append_u16(payload, uint16_t(control.event));
+  append_u32(payload, control.value);
+  if (control.event == UserControlEvent::SetBufferLength) append_u32(payload, control.buffer_length);
   return control_message(MessageType::UserControl, std::move(payload));
 }
 
@@ -192,8 +181,8 @@ Message make_stream_eof(uint32_t stream_id) {
 bool parse_user_control(const Message &message, UserControl *control, std::string *error) {
   if (!check_payload(message, MessageType::UserControl, 6, error)) return false;
   const uint8_t *p = message.payload.data();
-  control->event = UserControlEvent(uint16_t((p[0] << 8) | p[1]));
-  control->value = read_u32(p + 2);
+  control->event = UserControlEvent(get_u16(p));
+  control->value = get_u32(p + 2);
   control->buffer_length = 0;
   if (control->event == UserControlEvent::SetBufferLength) {
     if (message.payload.size() < 10) {
@@ -201,7 +190,7 @@ bool parse_user_control(const Message &message, UserControl *control, std::strin
           "User Control SetBufferLength of " + std::to_string(message.payload.size()) + " bytes, needs 10";
       return false;
     }
-    control->buffer_length = read_u32(p + 6);
+    control->buffer_length = get_u32(p + 6);
   }
   return true;
 }
@@ -411,8 +400,9 @@ bool split_aggregate(const Message &aggregate, std::vector<Message> *messages, s
       return false;
     }
     uint8_t type = rest[0];
-    uint32_t size = uint32_t(rest[1]) << 16 | uint32_t(rest[2]) << 8 | rest[3];
-    uint32_t timestamp = uint32_t(rest[7]) << 24 | uint32_t(rest[4]) << 16 | uint32_t(rest[5]) << 8 | rest[6];
+    uint32_t size = get_u24(rest.data() + 1);
+    /* the timestamp's low 24 bits, then its high 8 */
+    uint32_t timestamp = uint32_t(rest[7]) << 24 | get_u24(rest.data() + 4);
     if (rest.size() < 11 + size_t(size) + 4) {
       *error = "aggregate: tag of " + std::to_string(size) + " bytes overruns the message";
       return false;
@@ -422,8 +412,7 @@ bool split_aggregate(const Message &aggregate, std::vector<Message> *messages, s
       return false;
     }
     std::span<const uint8_t> back = rest.subspan(11 + size, 4);
-    uint32_t back_pointer =
-        uint32_t(back[0]) << 24 | uint32_t(back[1]) << 16 | uint32_t(back[2]) << 8 | back[3];
+    uint32_t back_pointer = get_u32(back.data());
     if (back_pointer != size + 11) {
       *error = "aggregate: back pointer " + std::to_string(back_pointer) + " for a tag of " +
                std::to_string(size + 11) + " bytes";
