@@ -1900,12 +1900,17 @@ static GstFlowReturn live_buffer(GstAbrSink *self, Stream *stream, GstBuffer *bu
     std::lock_guard<std::mutex> lock(priv->state_lock);
     markers = take_cuts(priv, *stream, reference ? &splice : nullptr);
     if (!stream->generation_open) {
-      /* the first segment: no discontinuity before it (nothing was written
-       * yet), but an ad break starting here is marked */
-      markers.erase(
-          std::remove_if(markers.begin(), markers.end(),
-                         [](const onair::Marker &m) { return m.kind == onair::Marker::Kind::Discontinuity; }),
-          markers.end());
+      /* The stream's first segment: no discontinuity before it (nothing
+       * was written yet), but an ad break starting here is marked. (Not
+       * open also right after a cut, followed from the video before this
+       * stream's own switch came: that segment is the one after the
+       * switch, and keeps the discontinuity every rendition has there.) */
+      if (!stream->have_first_dts)
+        markers.erase(std::remove_if(markers.begin(), markers.end(),
+                                     [](const onair::Marker &m) {
+                                       return m.kind == onair::Marker::Kind::Discontinuity;
+                                     }),
+                      markers.end());
       if (!cut && !stream->generations.empty()) {
         mark_current_segment(*stream, markers);
         markers.clear();

@@ -503,6 +503,96 @@ GST_START_TEST(test_live_segment_written_at_its_cut) {
 }
 GST_END_TEST;
 
+static GstEvent *discontinuity_event() {
+  return gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM, gst_structure_new_empty("onair-discontinuity"));
+}
+
+/* Live, an input switch (liveinput sends onair-discontinuity on each of its
+ * pads): the video cuts at its keyframe and the audio follows; the audio's
+ * own event may come only after its segment was cut there, before its next
+ * buffer. That segment is still the one after the switch: every playlist
+ * marks it, or a player would line up the renditions' discontinuity
+ * sequences wrongly. */
+GST_START_TEST(test_live_switch_marks_audio_cut_before_its_event) {
+  std::vector<GstSample *> video = encode(
+      "videotestsrc num-buffers=60 ! video/x-raw,width=160,height=90,framerate=30/1 ! "
+      "x264enc key-int-max=30 bframes=0 speed-preset=ultrafast ! h264parse ! "
+      "video/x-h264,stream-format=avc,alignment=au");
+  std::vector<GstSample *> audio = encode(
+      "audiotestsrc num-buffers=95 samplesperbuffer=1024 ! audio/x-raw,rate=48000,channels=2 ! "
+      "avenc_aac ! aacparse");
+  fail_unless_equals_int(video.size(), 60);
+
+  std::string dir = make_temp_dir("abrsink");
+  GError *error = NULL;
+  GstElement *pipeline =
+      gst_parse_launch(("appsrc name=v format=time ! abrsink name=s mode=live dash=false location=" + dir +
+                        " appsrc name=a format=time ! s.audio_0")
+                           .c_str(),
+                       &error);
+  fail_unless(pipeline != NULL, "%s", error ? error->message : "");
+  GstElement *v = gst_bin_get_by_name(GST_BIN(pipeline), "v");
+  GstElement *a = gst_bin_get_by_name(GST_BIN(pipeline), "a");
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+
+  size_t next_audio = 0;
+  auto push_audio_until = [&](GstClockTime end) {
+    while (next_audio < audio.size()) {
+      GstBuffer *b = gst_sample_get_buffer(audio[next_audio]);
+      if (GST_BUFFER_PTS(b) + GST_BUFFER_DURATION(b) > end) break;
+      push(a, audio[next_audio++]);
+    }
+  };
+  /* the first second of audio, into abrsink (where it waits for the
+   * video); then the first second of video, and the switch reaches the
+   * video, which cuts at its keyframe at 1 s: the audio, there already, is
+   * cut with it */
+  push_audio_until(GST_BUFFER_PTS(gst_sample_get_buffer(video[30])));
+  for (int i = 0; i < 200; i++) {
+    guint64 queued = 1;
+    g_object_get(a, "current-level-buffers", &queued, NULL);
+    if (queued == 0) break;
+    g_usleep(10 * 1000);
+  }
+  for (size_t i = 0; i < 30; i++) push(v, video[i]);
+  fail_unless(gst_element_send_event(v, discontinuity_event()));
+  push(v, video[30]);
+  fail_unless(listed_soon(dir + "/video_0/index.m3u8", "seg_00000.m4s"));
+  fail_unless(listed_soon(dir + "/audio/index.m3u8", "seg_00000.m4s"),
+              "the audio was not cut with the video");
+  /* then the audio's own event, before its next buffer */
+  fail_unless(gst_element_send_event(a, discontinuity_event()));
+  for (size_t i = 31; i < video.size(); i++) {
+    push(v, video[i]);
+    push_audio_until(GST_BUFFER_PTS(gst_sample_get_buffer(video[i])));
+  }
+  gst_app_src_end_of_stream(GST_APP_SRC(v));
+  gst_app_src_end_of_stream(GST_APP_SRC(a));
+  GstBus *bus = gst_element_get_bus(pipeline);
+  GstMessage *message =
+      gst_bus_timed_pop_filtered(bus, 30 * GST_SECOND, (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  fail_unless(message && GST_MESSAGE_TYPE(message) == GST_MESSAGE_EOS);
+  gst_message_unref(message);
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+
+  std::string vlist = read_text(dir + "/video_0/index.m3u8");
+  std::string alist = read_text(dir + "/audio/index.m3u8");
+  fail_unless(vlist.find("seg_00000.m4s\n#EXT-X-DISCONTINUITY\n") != std::string::npos, "video:\n%s",
+              vlist.c_str());
+  fail_unless_equals_int(count(alist, "#EXT-X-DISCONTINUITY\n"), 1);
+  fail_unless(alist.find("seg_00000.m4s\n#EXT-X-DISCONTINUITY\n") != std::string::npos, "audio:\n%s",
+              alist.c_str());
+
+  for (GstSample *sample : video) gst_sample_unref(sample);
+  for (GstSample *sample : audio) gst_sample_unref(sample);
+  gst_object_unref(v);
+  gst_object_unref(a);
+  gst_object_unref(pipeline);
+  remove_tree(dir);
+}
+GST_END_TEST;
+
 static Suite *abrsink_suite(void) {
   Suite *s = suite_create("abrsink");
   TCase *tc = tcase_create("general");
@@ -518,6 +608,7 @@ static Suite *abrsink_suite(void) {
   tcase_add_test(tc, test_unwritable_location);
   tcase_add_test(tc, test_unknown_marker_kind);
   tcase_add_test(tc, test_live_segment_written_at_its_cut);
+  tcase_add_test(tc, test_live_switch_marks_audio_cut_before_its_event);
   return s;
 }
 
