@@ -417,89 +417,127 @@ static double extinf_sum(const std::string &playlist) {
   return sum;
 }
 
-/* Live: a segment is written as soon as the frame that starts the next one
- * arrives, with nothing after it (a muxer left running would hold its last
- * frame until one more came), and audio is cut with it; the segments cover
- * the stream without gaps. */
-GST_START_TEST(test_live_segment_written_at_its_cut) {
-  std::vector<GstSample *> video = encode(
-      "videotestsrc num-buffers=90 ! video/x-raw,width=160,height=90,framerate=30/1 ! "
-      "x264enc key-int-max=30 bframes=0 speed-preset=ultrafast ! h264parse ! "
-      "video/x-h264,stream-format=avc,alignment=au");
-  std::vector<GstSample *> audio = encode(
-      "audiotestsrc num-buffers=140 samplesperbuffer=1024 ! audio/x-raw,rate=48000,channels=2 ! "
-      "avenc_aac ! aacparse");
-  fail_unless_equals_int(video.size(), 90);
-  fail_unless(audio.size() >= 130);
-
+/* A live abrsink (HLS only) fed by two appsrcs: `v`, 30 fps H.264 with a
+ * keyframe every second, and `a`, AAC in frames of 1024 samples at 48 kHz.
+ * The samples are encoded first and pushed by the test. */
+struct LiveAv {
+  std::vector<GstSample *> video, audio;
   std::string dir = make_temp_dir("abrsink");
-  GError *error = NULL;
-  GstElement *pipeline =
-      gst_parse_launch(("appsrc name=v format=time ! abrsink name=s mode=live dash=false location=" + dir +
-                        " appsrc name=a format=time ! s.audio_0")
-                           .c_str(),
-                       &error);
-  fail_unless(pipeline != NULL, "%s", error ? error->message : "");
-  GstElement *v = gst_bin_get_by_name(GST_BIN(pipeline), "v");
-  GstElement *a = gst_bin_get_by_name(GST_BIN(pipeline), "a");
-  gst_element_set_state(pipeline, GST_STATE_PLAYING);
-
-  /* up to and with the keyframe at 1 s; audio up to that point */
+  GstElement *pipeline = nullptr, *v = nullptr, *a = nullptr;
   size_t next_audio = 0;
-  auto push_audio_until = [&](GstClockTime end) {
+
+  LiveAv(int video_frames, int audio_frames) {
+    video = encode("videotestsrc num-buffers=" + std::to_string(video_frames) +
+                   " ! video/x-raw,width=160,height=90,framerate=30/1 ! "
+                   "x264enc key-int-max=30 bframes=0 speed-preset=ultrafast ! h264parse ! "
+                   "video/x-h264,stream-format=avc,alignment=au");
+    audio = encode("audiotestsrc num-buffers=" + std::to_string(audio_frames) +
+                   " samplesperbuffer=1024 ! audio/x-raw,rate=48000,channels=2 ! avenc_aac ! aacparse");
+    GError *error = NULL;
+    pipeline =
+        gst_parse_launch(("appsrc name=v format=time ! abrsink name=s mode=live dash=false location=" + dir +
+                          " appsrc name=a format=time ! s.audio_0")
+                             .c_str(),
+                         &error);
+    fail_unless(pipeline != NULL, "%s", error ? error->message : "");
+    v = gst_bin_get_by_name(GST_BIN(pipeline), "v");
+    a = gst_bin_get_by_name(GST_BIN(pipeline), "a");
+    gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  }
+  ~LiveAv() {
+    gst_element_set_state(pipeline, GST_STATE_NULL);
+    for (GstSample *sample : video) gst_sample_unref(sample);
+    for (GstSample *sample : audio) gst_sample_unref(sample);
+    gst_object_unref(v);
+    gst_object_unref(a);
+    gst_object_unref(pipeline);
+    remove_tree(dir);
+  }
+  GstClockTime video_pts(size_t i) const { return GST_BUFFER_PTS(gst_sample_get_buffer(video[i])); }
+  /* the audio frames not pushed yet that end by `end` */
+  void push_audio_until(GstClockTime end) {
     while (next_audio < audio.size()) {
       GstBuffer *b = gst_sample_get_buffer(audio[next_audio]);
       if (GST_BUFFER_PTS(b) + GST_BUFFER_DURATION(b) > end) break;
       push(a, audio[next_audio++]);
     }
-  };
-  for (size_t i = 0; i <= 30; i++) {
-    push(v, video[i]);
-    push_audio_until(GST_BUFFER_PTS(gst_sample_get_buffer(video[i])));
   }
-  fail_unless(!GST_BUFFER_FLAG_IS_SET(gst_sample_get_buffer(video[30]), GST_BUFFER_FLAG_DELTA_UNIT));
-  fail_unless(listed_soon(dir + "/video_0/index.m3u8", "seg_00000.m4s"),
+  /* the audio up to `end`, and waits until it has left its appsrc for
+   * abrsink (where it waits for the video): the two appsrcs' threads
+   * otherwise race, and the video could reach a cut before any audio did */
+  void push_audio_first(GstClockTime end) {
+    push_audio_until(end);
+    for (int i = 0; i < 500; i++) {
+      guint64 queued = 1;
+      g_object_get(a, "current-level-buffers", &queued, NULL);
+      if (queued == 0) return;
+      g_usleep(10 * 1000);
+    }
+    fail("the audio stayed in its appsrc");
+  }
+  /* video frames [from, to), each with the audio up to it */
+  void push_video(size_t from, size_t to) {
+    for (size_t i = from; i < to; i++) {
+      push(v, video[i]);
+      push_audio_until(video_pts(i));
+    }
+  }
+  /* end of stream on both, and the pipeline's EOS */
+  void finish() {
+    gst_app_src_end_of_stream(GST_APP_SRC(v));
+    gst_app_src_end_of_stream(GST_APP_SRC(a));
+    GstBus *bus = gst_element_get_bus(pipeline);
+    GstMessage *message = gst_bus_timed_pop_filtered(bus, 30 * GST_SECOND,
+                                                     (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+    fail_unless(message && GST_MESSAGE_TYPE(message) == GST_MESSAGE_EOS);
+    gst_message_unref(message);
+    gst_object_unref(bus);
+  }
+  std::string playlist(const char *rendition) const {
+    return read_text(dir + "/" + rendition + "/index.m3u8");
+  }
+  bool listed_soon(const char *rendition, const char *uri) const {
+    return ::listed_soon(dir + "/" + rendition + "/index.m3u8", uri);
+  }
+};
+
+/* Live: a segment is written as soon as the frame that starts the next one
+ * arrives, with nothing after it (a muxer left running would hold its last
+ * frame until one more came), and audio is cut with it; the segments cover
+ * the stream without gaps. */
+GST_START_TEST(test_live_segment_written_at_its_cut) {
+  LiveAv t(90, 140);
+  fail_unless_equals_int(t.video.size(), 90);
+  fail_unless(t.audio.size() >= 130);
+
+  /* up to and with the keyframe at 1 s; audio up to that point */
+  t.push_audio_first(t.video_pts(30));
+  t.push_video(0, 31);
+  fail_unless(!GST_BUFFER_FLAG_IS_SET(gst_sample_get_buffer(t.video[30]), GST_BUFFER_FLAG_DELTA_UNIT));
+  fail_unless(t.listed_soon("video_0", "seg_00000.m4s"),
               "the first video segment was not written when the next keyframe came");
-  fail_unless(listed_soon(dir + "/audio/index.m3u8", "seg_00000.m4s"),
+  fail_unless(t.listed_soon("audio", "seg_00000.m4s"),
               "the first audio segment was not written with the video's");
-  std::string vlist = read_text(dir + "/video_0/index.m3u8");
+  std::string vlist = t.playlist("video_0");
   fail_unless(vlist.find("#EXTINF:1.00000,") != std::string::npos, "%s", vlist.c_str());
-  double first_audio = extinf_sum(read_text(dir + "/audio/index.m3u8"));
+  double first_audio = extinf_sum(t.playlist("audio"));
   fail_unless(first_audio > 1.0 - 0.022 && first_audio < 1.0 + 0.022, "audio segment of %.3f s", first_audio);
 
   /* the rest, then the end */
-  for (size_t i = 31; i < video.size(); i++) {
-    push(v, video[i]);
-    push_audio_until(GST_BUFFER_PTS(gst_sample_get_buffer(video[i])));
-  }
-  gst_app_src_end_of_stream(GST_APP_SRC(v));
-  gst_app_src_end_of_stream(GST_APP_SRC(a));
-  GstBus *bus = gst_element_get_bus(pipeline);
-  GstMessage *message =
-      gst_bus_timed_pop_filtered(bus, 30 * GST_SECOND, (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-  fail_unless(message && GST_MESSAGE_TYPE(message) == GST_MESSAGE_EOS);
-  gst_message_unref(message);
-  gst_object_unref(bus);
-  gst_element_set_state(pipeline, GST_STATE_NULL);
+  t.push_video(31, t.video.size());
+  t.finish();
 
   /* the segments cover everything that was pushed (audio's end of stream
    * may reach abrsink before the video's last cut does: two or three) */
-  vlist = read_text(dir + "/video_0/index.m3u8");
-  std::string alist = read_text(dir + "/audio/index.m3u8");
+  vlist = t.playlist("video_0");
+  std::string alist = t.playlist("audio");
   fail_unless_equals_int(count(vlist, "#EXTINF:"), 3);
   fail_unless(count(alist, "#EXTINF:") >= 2, "%s", alist.c_str());
   fail_unless(std::abs(extinf_sum(vlist) - 3.0) < 0.001, "%s", vlist.c_str());
-  GstBuffer *last = gst_sample_get_buffer(audio[next_audio - 1]);
+  GstBuffer *last = gst_sample_get_buffer(t.audio[t.next_audio - 1]);
   double audio_pushed = (double)(GST_BUFFER_PTS(last) + GST_BUFFER_DURATION(last)) / GST_SECOND;
   fail_unless(std::abs(extinf_sum(alist) - audio_pushed) < 0.002, "audio: %.4f s listed, %.4f s pushed\n%s",
               extinf_sum(alist), audio_pushed, alist.c_str());
-
-  for (GstSample *sample : video) gst_sample_unref(sample);
-  for (GstSample *sample : audio) gst_sample_unref(sample);
-  gst_object_unref(v);
-  gst_object_unref(a);
-  gst_object_unref(pipeline);
-  remove_tree(dir);
 }
 GST_END_TEST;
 
@@ -514,82 +552,31 @@ static GstEvent *discontinuity_event() {
  * marks it, or a player would line up the renditions' discontinuity
  * sequences wrongly. */
 GST_START_TEST(test_live_switch_marks_audio_cut_before_its_event) {
-  std::vector<GstSample *> video = encode(
-      "videotestsrc num-buffers=60 ! video/x-raw,width=160,height=90,framerate=30/1 ! "
-      "x264enc key-int-max=30 bframes=0 speed-preset=ultrafast ! h264parse ! "
-      "video/x-h264,stream-format=avc,alignment=au");
-  std::vector<GstSample *> audio = encode(
-      "audiotestsrc num-buffers=95 samplesperbuffer=1024 ! audio/x-raw,rate=48000,channels=2 ! "
-      "avenc_aac ! aacparse");
-  fail_unless_equals_int(video.size(), 60);
+  LiveAv t(60, 95);
+  fail_unless_equals_int(t.video.size(), 60);
 
-  std::string dir = make_temp_dir("abrsink");
-  GError *error = NULL;
-  GstElement *pipeline =
-      gst_parse_launch(("appsrc name=v format=time ! abrsink name=s mode=live dash=false location=" + dir +
-                        " appsrc name=a format=time ! s.audio_0")
-                           .c_str(),
-                       &error);
-  fail_unless(pipeline != NULL, "%s", error ? error->message : "");
-  GstElement *v = gst_bin_get_by_name(GST_BIN(pipeline), "v");
-  GstElement *a = gst_bin_get_by_name(GST_BIN(pipeline), "a");
-  gst_element_set_state(pipeline, GST_STATE_PLAYING);
-
-  size_t next_audio = 0;
-  auto push_audio_until = [&](GstClockTime end) {
-    while (next_audio < audio.size()) {
-      GstBuffer *b = gst_sample_get_buffer(audio[next_audio]);
-      if (GST_BUFFER_PTS(b) + GST_BUFFER_DURATION(b) > end) break;
-      push(a, audio[next_audio++]);
-    }
-  };
   /* the first second of audio, into abrsink (where it waits for the
    * video); then the first second of video, and the switch reaches the
    * video, which cuts at its keyframe at 1 s: the audio, there already, is
    * cut with it */
-  push_audio_until(GST_BUFFER_PTS(gst_sample_get_buffer(video[30])));
-  for (int i = 0; i < 200; i++) {
-    guint64 queued = 1;
-    g_object_get(a, "current-level-buffers", &queued, NULL);
-    if (queued == 0) break;
-    g_usleep(10 * 1000);
-  }
-  for (size_t i = 0; i < 30; i++) push(v, video[i]);
-  fail_unless(gst_element_send_event(v, discontinuity_event()));
-  push(v, video[30]);
-  fail_unless(listed_soon(dir + "/video_0/index.m3u8", "seg_00000.m4s"));
-  fail_unless(listed_soon(dir + "/audio/index.m3u8", "seg_00000.m4s"),
-              "the audio was not cut with the video");
+  t.push_audio_first(t.video_pts(30));
+  for (size_t i = 0; i < 30; i++) push(t.v, t.video[i]);
+  fail_unless(gst_element_send_event(t.v, discontinuity_event()));
+  push(t.v, t.video[30]);
+  fail_unless(t.listed_soon("video_0", "seg_00000.m4s"));
+  fail_unless(t.listed_soon("audio", "seg_00000.m4s"), "the audio was not cut with the video");
   /* then the audio's own event, before its next buffer */
-  fail_unless(gst_element_send_event(a, discontinuity_event()));
-  for (size_t i = 31; i < video.size(); i++) {
-    push(v, video[i]);
-    push_audio_until(GST_BUFFER_PTS(gst_sample_get_buffer(video[i])));
-  }
-  gst_app_src_end_of_stream(GST_APP_SRC(v));
-  gst_app_src_end_of_stream(GST_APP_SRC(a));
-  GstBus *bus = gst_element_get_bus(pipeline);
-  GstMessage *message =
-      gst_bus_timed_pop_filtered(bus, 30 * GST_SECOND, (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-  fail_unless(message && GST_MESSAGE_TYPE(message) == GST_MESSAGE_EOS);
-  gst_message_unref(message);
-  gst_object_unref(bus);
-  gst_element_set_state(pipeline, GST_STATE_NULL);
+  fail_unless(gst_element_send_event(t.a, discontinuity_event()));
+  t.push_video(31, t.video.size());
+  t.finish();
 
-  std::string vlist = read_text(dir + "/video_0/index.m3u8");
-  std::string alist = read_text(dir + "/audio/index.m3u8");
+  std::string vlist = t.playlist("video_0");
+  std::string alist = t.playlist("audio");
   fail_unless(vlist.find("seg_00000.m4s\n#EXT-X-DISCONTINUITY\n") != std::string::npos, "video:\n%s",
               vlist.c_str());
   fail_unless_equals_int(count(alist, "#EXT-X-DISCONTINUITY\n"), 1);
   fail_unless(alist.find("seg_00000.m4s\n#EXT-X-DISCONTINUITY\n") != std::string::npos, "audio:\n%s",
               alist.c_str());
-
-  for (GstSample *sample : video) gst_sample_unref(sample);
-  for (GstSample *sample : audio) gst_sample_unref(sample);
-  gst_object_unref(v);
-  gst_object_unref(a);
-  gst_object_unref(pipeline);
-  remove_tree(dir);
 }
 GST_END_TEST;
 
