@@ -79,7 +79,6 @@
 #include <glib/gstdio.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <deque>
 #include <memory>
@@ -269,11 +268,9 @@ struct Stream {
   double nominal_segment_seconds = 0; /* video: the longest of the last few segments */
   std::deque<double> recent_segment_seconds;
   uint64_t next_id3 = 1; /* live video: serial of the next ID3 event its segments carry */
-  /* written with state_lock held (close_segment), read by the streaming
-   * thread when it starts a muxer */
-  std::atomic<size_t> last_segment_bytes{0};
-  /* live: the memory of a segment written, for a later muxer's splitter
-   * (start_with), under state_lock */
+  /* live, under state_lock: the size of the last segment written and the
+   * memory it was in, for a later muxer's splitter (start_with) */
+  size_t last_segment_bytes = 0;
   std::vector<uint8_t> spare_buffer;
 };
 
@@ -954,7 +951,7 @@ static void close_segment(GstAbrSink *self, Stream &stream, size_t fragments) {
       *std::max_element(stream.recent_segment_seconds.begin(), stream.recent_segment_seconds.end());
   double segment_seconds = segment.duration;
   size_t segment_bytes = segment.bytes;
-  stream.last_segment_bytes.store(bytes, std::memory_order_relaxed);
+  stream.last_segment_bytes = bytes;
   if (live && &stream == reference_video(priv)) {
     /* the timed metadata seen so far: DATERANGEs dated from their running
      * time, written with this segment and leaving the playlist with it */
@@ -1581,12 +1578,13 @@ static bool start_generation(GstAbrSink *self, Stream *stream, std::vector<onair
    * copied again each time the buffer grows: the memory of a segment
    * written earlier, when there is one */
   std::vector<uint8_t> buffer;
+  size_t last_bytes;
   {
     std::lock_guard<std::mutex> lock(self->priv->state_lock);
     buffer = std::move(stream->spare_buffer);
+    last_bytes = stream->last_segment_bytes;
   }
   g->splitter.start_with(std::move(buffer));
-  size_t last_bytes = stream->last_segment_bytes.load(std::memory_order_relaxed);
   g->splitter.reserve(last_bytes + last_bytes / 4);
 
   gst_bin_add_many(GST_BIN(self), mux, appsink, NULL);

@@ -113,13 +113,14 @@ bool Fmp4Splitter::push(const uint8_t *data, size_t size) {
         data = std::move(pending_);
       else
         data.assign(pending_.begin() + moof_pos_, pending_.begin() + end);
+      /* the rebased moof over the original: a version 0 tfdt grew by 4
+       * bytes, so the mdat moves up by as much (one move, not two) */
       const std::vector<uint8_t> &moof = fragment_.data;
-      if (moof.size() == moof_raw_size_) {
-        std::copy(moof.begin(), moof.end(), data.begin());
-      } else {
-        data.erase(data.begin(), data.begin() + moof_raw_size_);
-        data.insert(data.begin(), moof.begin(), moof.end());
-      }
+      if (moof.size() > moof_raw_size_)
+        data.insert(data.begin(), moof.size() - moof_raw_size_, 0);
+      else if (moof.size() < moof_raw_size_)
+        data.erase(data.begin(), data.begin() + (moof_raw_size_ - moof.size()));
+      std::copy(moof.begin(), moof.end(), data.begin());
       fragment_.data = std::move(data);
       have_moof_ = false;
       if (on_fragment) on_fragment(std::move(fragment_));
