@@ -284,6 +284,11 @@ GST_START_TEST(test_second_run_of_the_same_pipeline) {
 }
 GST_END_TEST;
 
+/* What liveinput sends on each of its pads at an input switch. */
+static GstEvent *discontinuity_event() {
+  return gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM, gst_structure_new_empty("onair-discontinuity"));
+}
+
 /* Sends onair-discontinuity (as liveinput does on a switch) before the first
  * frame at or past 2.5 s. */
 static GstPadProbeReturn switch_at_2500ms(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
@@ -291,8 +296,7 @@ static GstPadProbeReturn switch_at_2500ms(GstPad *pad, GstPadProbeInfo *info, gp
   GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
   if (!*sent && GST_BUFFER_PTS(buffer) >= 2500 * GST_MSECOND) {
     *sent = true;
-    gst_pad_push_event(pad, gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM,
-                                                 gst_structure_new_empty("onair-discontinuity")));
+    gst_pad_push_event(pad, discontinuity_event());
   }
   return GST_PAD_PROBE_OK;
 }
@@ -493,11 +497,10 @@ struct LiveAv {
     gst_message_unref(message);
     gst_object_unref(bus);
   }
-  std::string playlist(const char *rendition) const {
-    return read_text(dir + "/" + rendition + "/index.m3u8");
-  }
+  std::string playlist_path(const char *rendition) const { return dir + "/" + rendition + "/index.m3u8"; }
+  std::string playlist(const char *rendition) const { return read_text(playlist_path(rendition)); }
   bool listed_soon(const char *rendition, const char *uri) const {
-    return ::listed_soon(dir + "/" + rendition + "/index.m3u8", uri);
+    return ::listed_soon(playlist_path(rendition), uri);
   }
 };
 
@@ -540,10 +543,6 @@ GST_START_TEST(test_live_segment_written_at_its_cut) {
               extinf_sum(alist), audio_pushed, alist.c_str());
 }
 GST_END_TEST;
-
-static GstEvent *discontinuity_event() {
-  return gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM, gst_structure_new_empty("onair-discontinuity"));
-}
 
 /* Live, an input switch (liveinput sends onair-discontinuity on each of its
  * pads): the video cuts at its keyframe and the audio follows; the audio's
