@@ -18,7 +18,11 @@
  * In live mode every segment has a muxer of its own, fed straight from the
  * upstream thread: a segment is written the moment the frame that starts
  * the next one arrives (a video keyframe; for audio, the video's cut), not
- * one frame later as a muxer left running would. Audio is held back until
+ * one frame later as a muxer left running would. Video segments are muxed
+ * as fragments (CMAF chunks) of about half a second, each muxed and written
+ * to the segment's file (`partial_N.m4s.tmp`) as soon as it is complete, so
+ * that when a segment ends only its last fragment is left to mux and write
+ * before the file is renamed into place and listed. Audio is held back until
  * the reference video (the first video rendition) has reached it, so that
  * audio segments end on the audio frame the video's cut falls in (at most
  * one audio frame, ~21 ms, before it), however far ahead of the video the
@@ -78,7 +82,11 @@
 #include <gst/video/video.h>
 #include <glib/gstdio.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <deque>
 #include <memory>
@@ -117,6 +125,12 @@ typedef enum {
  * length, grouped into segments as long as the video's, so this bounds how
  * far an audio segment ends from its video segment's end. */
 #define AUDIO_FRAGMENT_MS 200
+/* Live video: a segment is muxed as fragments (CMAF chunks) of about this
+ * length, each given to the muxer as soon as it is complete (mux_push), so
+ * that when the segment ends only its last fragment is left to mux. Not a
+ * whole number of frames at the usual rates (24 to 60 fps), so that where
+ * the muxer ends a fragment is clear (see mux_push). */
+#define LIVE_FRAGMENT_MS 490
 #define FALLBACK_SEGMENT_SECONDS 2.0
 
 #define GST_TYPE_ABR_SINK_MODE (gst_abr_sink_mode_get_type())
@@ -146,6 +160,89 @@ struct Settings {
 
 struct Stream;
 
+/* Live: a segment's file in the making. A muxer's fragments are appended
+ * to it as they come out, so that when the segment ends only its last
+ * fragment is left to write before the file is renamed into place; a
+ * whole segment written at its end would add the time of writing it
+ * (about half a millisecond for two megabytes here) to every segment's
+ * latency. A file that cannot be written is given up quietly: the segment
+ * is then written whole from memory, which reports why it cannot be. */
+class PartialFile {
+ public:
+  PartialFile() = default;
+  ~PartialFile() { discard(); }
+  PartialFile(const PartialFile &) = delete;
+  PartialFile &operator=(const PartialFile &) = delete;
+  PartialFile(PartialFile &&other) noexcept { *this = std::move(other); }
+  PartialFile &operator=(PartialFile &&other) noexcept {
+    if (this != &other) {
+      discard();
+      fd_ = other.fd_;
+      path_ = std::move(other.path_);
+      bytes_ = other.bytes_;
+      failed_ = other.failed_;
+      other.fd_ = -1;
+      other.path_.clear();
+      other.bytes_ = 0;
+    }
+    return *this;
+  }
+
+  /* Appends `size` bytes, creating `path` first when nothing was written. */
+  void append(const std::string &path, const uint8_t *data, size_t size) {
+    if (failed_) return;
+    if (fd_ < 0) {
+      fd_ = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      if (fd_ < 0) {
+        failed_ = true;
+        return;
+      }
+      path_ = path;
+    }
+    while (size > 0) {
+      ssize_t n = write(fd_, data, size);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        discard();
+        failed_ = true;
+        return;
+      }
+      data += n;
+      size -= size_t(n);
+      bytes_ += size_t(n);
+    }
+  }
+  /* Renames the file to `path` when it holds exactly `bytes` bytes (the
+   * whole segment); false (the file deleted) when it does not, or when
+   * closing or renaming fails. */
+  bool finish(const std::string &path, size_t bytes) {
+    if (fd_ < 0 || bytes_ != bytes) {
+      discard();
+      return false;
+    }
+    int fd = fd_;
+    fd_ = -1;
+    bool ok = close(fd) == 0 && g_rename(path_.c_str(), path.c_str()) == 0;
+    if (!ok) g_unlink(path_.c_str());
+    path_.clear();
+    return ok;
+  }
+  /* Closes and deletes the file, if any. */
+  void discard() {
+    if (fd_ < 0) return;
+    close(fd_);
+    g_unlink(path_.c_str());
+    fd_ = -1;
+    path_.clear();
+  }
+
+ private:
+  int fd_ = -1;
+  std::string path_;
+  size_t bytes_ = 0;
+  bool failed_ = false;
+};
+
 /* Live mode: one muxer (mp4mux + appsink) per segment. A segment is cut by
  * ending its muxer (EOS) the moment the buffer that starts the next segment
  * arrives; a muxer that ran on would hold its last frame until the frame
@@ -162,13 +259,21 @@ struct Generation {
   /* queued before its segment: a discontinuity after an input switch, the
    * edge of an ad break (CUE-OUT/CUE-IN, DATERANGE) */
   std::vector<onair::Marker> markers;
-  /* its fragments, written as one segment once the muxer has ended */
+  /* its fragments, its segment once the muxer has ended (written to
+   * `partial` as they come) */
   std::vector<uint8_t> data;
   std::vector<std::pair<size_t, uint64_t>> fragments;
+  PartialFile partial;
   uint64_t start = 0, duration = 0;
   bool valid = false;
   bool done = false;  /* the muxer's EOS reached its appsink */
   bool final = false; /* ended by the stream's own EOS */
+  /* Its segment is complete when its fragments hold every sample it was
+   * given, once it is cut (`expected_samples` known): that is before its
+   * end of stream comes out of the muxer, which takes a while longer. */
+  uint64_t samples = 0;          /* in its fragments so far */
+  int64_t expected_samples = -1; /* given to it; -1: not cut yet */
+  bool written = false;          /* its segment is */
 
   Generation() = default;
   Generation(const Generation &) = delete;
@@ -193,9 +298,15 @@ struct Stream {
   GstSegment segment;        /* the input segment, for running times */
   GstBuffer *held = nullptr; /* video: waits for the next buffer to learn its duration */
   /* the current muxer's buffers not given to it yet: a segment's frames go
-   * to its muxer at once when the segment is cut (or before an event), so
-   * that the muxer's thread wakes once per segment, not once per frame */
+   * to its muxer a fragment at a time (video) or at once when the segment
+   * is cut (or before an event), so that the muxer's thread wakes a few
+   * times per segment, not once per frame */
   GstBufferList *to_mux = nullptr;
+  /* video: the length of the muxer's fragment being filled, as mp4mux
+   * counts it (mux_push) */
+  GstClockTime fragment_filled = 0;
+  bool fragment_started = false;        /* by the last buffer */
+  uint64_t pushed_samples = 0;          /* given to the current muxer */
   GstFlowReturn mux_flow = GST_FLOW_OK; /* of the last flush, returned upstream with the next buffer */
   GstClockTime last_duration = GST_CLOCK_TIME_NONE;
   GstClockTime last_ts = GST_CLOCK_TIME_NONE; /* audio: of the last buffer */
@@ -256,6 +367,8 @@ struct Stream {
   std::deque<onair::MpdSegment> timeline;
   std::deque<std::string> expired; /* left the window, deleted later */
   std::vector<uint8_t> pending;
+  /* live: `pending` written already, by the muxer that made it */
+  PartialFile pending_partial;
   /* Where each fragment of `pending` starts: byte offset and decode time. */
   std::vector<std::pair<size_t, uint64_t>> pending_fragments;
   double audio_cut_boundary = -1; /* audio: the video boundary it last cut at */
@@ -931,7 +1044,11 @@ static void close_segment(GstAbrSink *self, Stream &stream, size_t fragments) {
   std::vector<uint8_t> events;
   if (live)
     events = emsg_boxes(priv, stream, stream.pending_start, stream.pending_start + duration, &next_id3);
-  if (events.empty()) {
+  bool partial_done = events.empty() && stream.pending_partial.finish(path, bytes);
+  stream.pending_partial.discard();
+  if (partial_done) {
+    /* written as it came */
+  } else if (events.empty()) {
     if (!write_file(self, path, stream.pending.data(), bytes)) return;
   } else {
     events.insert(events.end(), stream.pending.begin(), stream.pending.begin() + bytes);
@@ -960,13 +1077,15 @@ static void close_segment(GstAbrSink *self, Stream &stream, size_t fragments) {
     priv->pending_metadata.clear();
   }
   auto removed = stream.playlist->append(std::move(segment));
+  /* deleted once the new segment is listed: not in its way */
+  std::vector<std::string> deleted;
   for (auto &old : removed) {
     stream.timeline.pop_front();
     /* Keep a window's worth of expired segments for players that loaded an
      * older playlist (RFC 8216 6.2.2). */
     stream.expired.push_back(dir + "/" + old.uri);
     while (stream.expired.size() > std::max(settings.playlist_length, 2u)) {
-      g_unlink(stream.expired.front().c_str());
+      deleted.push_back(std::move(stream.expired.front()));
       stream.expired.pop_front();
     }
   }
@@ -990,6 +1109,7 @@ static void close_segment(GstAbrSink *self, Stream &stream, size_t fragments) {
     if (settings.hls) write_master(self);
     if (settings.dash && live) write_mpd(self, false);
   }
+  for (const std::string &old : deleted) g_unlink(old.c_str());
   post_segment_message(self, stream, path, sequence, segment_seconds, segment_bytes);
 }
 
@@ -1396,27 +1516,47 @@ static void generation_init(Generation *g, std::vector<uint8_t> init) {
   if (!stream->have_init) on_init_segment(stream, std::move(init));
 }
 
+static void write_ended_generations(GstAbrSink *self, Stream &stream);
+
 static void generation_fragment(Generation *g, onair::Fmp4Fragment fragment) {
+  if (g->written) {
+    GST_WARNING_OBJECT(g->stream->sink, "%s: muxer %" G_GUINT64_FORMAT " made more than it was given",
+                       GST_PAD_NAME(g->stream->pad), g->number);
+    return;
+  }
   if (!g->valid) {
     g->valid = true;
     g->start = fragment.decode_time;
   }
-  g->fragments.emplace_back(g->data.size(), fragment.decode_time);
-  /* live: one fragment per segment, taken as it is */
+  size_t offset = g->data.size();
+  g->fragments.emplace_back(offset, fragment.decode_time);
+  /* the first fragment's memory holds the whole segment (the splitter
+   * started with room for it) */
   if (g->data.empty())
     g->data = std::move(fragment.data);
   else
     g->data.insert(g->data.end(), fragment.data.begin(), fragment.data.end());
   g->duration = fragment.decode_time + fragment.duration - g->start;
+  Stream *stream = g->stream;
+  if (!stream->name.empty())
+    g->partial.append(stream->sink->priv->active.location + "/" + stream->name + "/partial_" +
+                          std::to_string(g->number) + ".m4s.tmp",
+                      g->data.data() + offset, g->data.size() - offset);
+  g->samples += fragment.samples;
+  if (g->expected_samples > 0 && g->samples == uint64_t(g->expected_samples))
+    write_ended_generations(stream->sink, *stream);
 }
 
 /* Writes the segments of the muxers that have ended, in order: a later
  * muxer's segment waits for the earlier ones. Called with state_lock held. */
 static void write_ended_generations(GstAbrSink *self, Stream &stream) {
   GstAbrSinkPrivate *priv = self->priv;
-  while (!stream.generations.empty() && stream.generations.front()->done) {
-    std::unique_ptr<Generation> g = std::move(stream.generations.front());
-    stream.generations.pop_front();
+  for (auto &entry : stream.generations) {
+    Generation *g = entry.get();
+    bool complete = g->done || (g->expected_samples > 0 && g->samples == uint64_t(g->expected_samples));
+    if (!complete) break;
+    if (g->written) continue;
+    g->written = true;
     if (g->valid && !g->data.empty()) {
       if (!g->markers.empty()) {
         ensure_playlist(priv, stream);
@@ -1424,11 +1564,12 @@ static void write_ended_generations(GstAbrSink *self, Stream &stream) {
       }
       GST_DEBUG_OBJECT(self,
                        "%s: segment of muxer %" G_GUINT64_FORMAT ": %zu fragments from %" G_GUINT64_FORMAT
-                       ", %" G_GUINT64_FORMAT " ticks at %u/s",
+                       ", %" G_GUINT64_FORMAT " ticks at %u/s%s",
                        stream.name.c_str(), g->number, g->fragments.size(), g->start, g->duration,
-                       stream.timescale);
+                       stream.timescale, g->done ? "" : ", complete before its end of stream");
       std::vector<uint8_t> written = std::move(stream.pending);
       stream.pending = std::move(g->data);
+      stream.pending_partial = std::move(g->partial);
       stream.pending_fragments = std::move(g->fragments);
       stream.pending_start = g->start;
       stream.pending_duration = g->duration;
@@ -1439,6 +1580,11 @@ static void write_ended_generations(GstAbrSink *self, Stream &stream) {
        * next has started already) */
       if (written.capacity() > stream.spare_buffer.capacity()) stream.spare_buffer = std::move(written);
     }
+  }
+  /* muxers retire once their end of stream is out */
+  while (!stream.generations.empty() && stream.generations.front()->done) {
+    std::unique_ptr<Generation> g = std::move(stream.generations.front());
+    stream.generations.pop_front();
     if (g->final) {
       stream.eos = true;
       finish_output(self);
@@ -1500,10 +1646,29 @@ static GstPadProbeReturn generation_eos(GstPad *, GstPadProbeInfo *info, gpointe
 }
 
 /* A buffer for the current muxer, given to it with the rest of its
- * segment (mux_flush). Pad stream lock held. */
+ * fragment (video) or segment (mux_flush). Pad stream lock held. */
+static GstFlowReturn mux_flush(Stream *stream);
 static void mux_push(Stream *stream, GstBuffer *buffer) {
   if (!stream->to_mux) stream->to_mux = gst_buffer_list_new_sized(128);
   gst_buffer_list_add(stream->to_mux, buffer);
+  stream->pushed_samples++;
+  if (stream->is_audio || !GST_BUFFER_DURATION_IS_VALID(buffer)) return;
+  /* mp4mux (fragment-duration) starts a new fragment with a buffer that
+   * would take the one being filled past its length; it handles each buffer
+   * when the next one comes (to learn its duration), so it writes out the
+   * fragment when it gets the second buffer of the next: the fragment's
+   * frames go to it then, rather than wait for the next fragment's or the
+   * segment's end */
+  bool flush = stream->fragment_started;
+  stream->fragment_started = false;
+  GstClockTime duration = GST_BUFFER_DURATION(buffer);
+  if (stream->fragment_filled + duration <= LIVE_FRAGMENT_MS * GST_MSECOND) {
+    stream->fragment_filled += duration;
+  } else {
+    stream->fragment_filled = duration;
+    stream->fragment_started = true;
+  }
+  if (flush && stream->mux_flow == GST_FLOW_OK) stream->mux_flow = mux_flush(stream);
 }
 
 /* Gives the current muxer the buffers kept for it. Pad stream lock held. */
@@ -1560,8 +1725,10 @@ static bool start_generation(GstAbrSink *self, Stream *stream, std::vector<onair
   }
   g->mux = GST_ELEMENT(gst_object_ref_sink(mux));
   g->appsink = GST_ELEMENT(gst_object_ref_sink(appsink));
-  /* one fragment per keyframe interval (video) or per segment (audio) */
-  g_object_set(mux, "fragment-duration", G_MAXINT32, "streamable", TRUE, "latency", MUX_QUEUE_ROOM, NULL);
+  /* fragments of LIVE_FRAGMENT_MS (video), one per segment (audio: small,
+   * muxed quickly at the cut; in fragments, it was listed no sooner) */
+  g_object_set(mux, "fragment-duration", stream->is_audio ? G_MAXINT32 : LIVE_FRAGMENT_MS, "streamable", TRUE,
+               "latency", MUX_QUEUE_ROOM, NULL);
   g_object_set(appsink, "sync", FALSE, "async", FALSE, "max-buffers", 0, "enable-last-sample", FALSE, NULL);
   GstAppSinkCallbacks callbacks = {};
   callbacks.new_sample = generation_new_sample;
@@ -1600,6 +1767,9 @@ static bool start_generation(GstAbrSink *self, Stream *stream, std::vector<onair
   gst_element_sync_state_with_parent(mux);
   std::lock_guard<std::mutex> lock(self->priv->state_lock);
   g->number = stream->next_generation++;
+  stream->pushed_samples = 0;
+  stream->fragment_filled = 0;
+  stream->fragment_started = false;
   GST_DEBUG_OBJECT(self, "%s: muxer %" G_GUINT64_FORMAT " (%s) started", GST_PAD_NAME(stream->pad), g->number,
                    GST_ELEMENT_NAME(g->mux));
   stream->generations.push_back(std::move(g));
@@ -1618,6 +1788,18 @@ static bool cut_generation(GstAbrSink *self, Stream *stream, std::vector<onair::
   if (stream->mux_flow != GST_FLOW_OK)
     GST_DEBUG_OBJECT(self, "%s: muxer took its segment with %s", GST_PAD_NAME(stream->pad),
                      gst_flow_get_name(stream->mux_flow));
+  std::vector<GstMessage *> messages;
+  {
+    std::lock_guard<std::mutex> lock(self->priv->state_lock);
+    if (!stream->generations.empty()) {
+      Generation *current = stream->generations.back().get();
+      current->expected_samples = int64_t(stream->pushed_samples);
+      /* its output may be all there already */
+      write_ended_generations(self, *stream);
+      messages = take_messages(self->priv);
+    }
+  }
+  post_messages(self, std::move(messages));
   GstPad *old = gst_pad_get_peer(stream->proxy);
   if (old) {
     gst_pad_unlink(stream->proxy, old);
@@ -2359,6 +2541,7 @@ static GstStateChangeReturn gst_abr_sink_change_state(GstElement *element, GstSt
       s->timeline.clear();
       s->expired.clear();
       s->pending.clear();
+      s->pending_partial.discard();
       s->pending_fragments.clear();
       s->audio_cut_boundary = -1;
       s->cuts.clear();

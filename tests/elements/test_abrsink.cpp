@@ -544,6 +544,99 @@ GST_START_TEST(test_live_segment_written_at_its_cut) {
 }
 GST_END_TEST;
 
+/* The types of a file's top-level MP4 boxes, in order. */
+static std::vector<std::string> top_level_boxes(const std::string &path) {
+  std::string data = read_text(path);
+  std::vector<std::string> types;
+  size_t at = 0;
+  while (data.size() - at >= 8) {
+    const unsigned char *p = reinterpret_cast<const unsigned char *>(data.data() + at);
+    uint64_t size = (uint64_t(p[0]) << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
+    types.emplace_back(data, at + 4, 4);
+    if (size < 8 || size > data.size() - at) {
+      types.push_back("(broken)");
+      break;
+    }
+    at += size;
+  }
+  return types;
+}
+
+/* The names in `dir` that end in ".tmp". */
+static std::vector<std::string> temporary_files(const std::string &dir) {
+  std::vector<std::string> found;
+  for (const std::string &name : list_dir(dir))
+    if (g_str_has_suffix(name.c_str(), ".tmp")) found.push_back(name);
+  return found;
+}
+
+/* Waits (at most 10 s) for a file of `dir` ending in ".tmp" that holds data. */
+static bool partial_soon(const std::string &dir) {
+  for (int i = 0; i < 200; i++) {
+    for (const std::string &name : temporary_files(dir)) {
+      GStatBuf st;
+      if (g_stat((dir + "/" + name).c_str(), &st) == 0 && st.st_size > 0) return true;
+    }
+    g_usleep(50 * 1000);
+  }
+  return false;
+}
+
+/* Live video is muxed as fragments of about half a second (CMAF chunks),
+ * each written to the segment's file as soon as it is complete: when the
+ * segment ends only its last fragment is left to mux and write. A 1 s
+ * segment of 30 fps is three fragments (14 + 14 + 2 frames). */
+GST_START_TEST(test_live_video_fragments_written_as_they_come) {
+  LiveAv t(90, 140);
+  t.push_audio_first(t.video_pts(30));
+  t.push_video(0, 31);
+  fail_unless(t.listed_soon("video_0", "seg_00000.m4s"));
+  std::vector<std::string> boxes = top_level_boxes(t.dir + "/video_0/seg_00000.m4s");
+  std::string joined;
+  for (const std::string &type : boxes) joined += type + " ";
+  fail_unless(joined == "moof mdat moof mdat moof mdat ", "video segment boxes: %s", joined.c_str());
+  /* audio: one fragment per segment */
+  fail_unless(t.listed_soon("audio", "seg_00000.m4s"));
+  fail_unless_equals_int(top_level_boxes(t.dir + "/audio/seg_00000.m4s").size(), 2);
+
+  /* 20 frames into the next segment: its first fragment (14 frames) is on
+   * disk already, in the file the segment will be, not listed yet */
+  t.push_video(31, 51);
+  fail_unless(partial_soon(t.dir + "/video_0"),
+              "the second segment's first fragment was not written as it came");
+  fail_if(t.playlist("video_0").find("seg_00001.m4s") != std::string::npos);
+
+  t.push_video(51, t.video.size());
+  t.finish();
+  std::string vlist = t.playlist("video_0");
+  fail_unless_equals_int(count(vlist, "#EXTINF:"), 3);
+  for (const char *uri : {"seg_00001.m4s", "seg_00002.m4s"}) {
+    boxes = top_level_boxes(t.dir + "/video_0/" + uri);
+    fail_unless(boxes.size() >= 4 && boxes.size() % 2 == 0 && boxes.back() == "mdat", "%s: %zu boxes", uri,
+                boxes.size());
+  }
+  /* nothing left in the making */
+  fail_unless(temporary_files(t.dir + "/video_0").empty(), "%s",
+              temporary_files(t.dir + "/video_0")[0].c_str());
+  fail_unless(temporary_files(t.dir + "/audio").empty());
+}
+GST_END_TEST;
+
+/* Stopped in the middle of a segment: the file it was being written to is
+ * deleted, not left behind. */
+GST_START_TEST(test_live_stop_deletes_segment_in_the_making) {
+  LiveAv t(60, 95);
+  t.push_audio_first(t.video_pts(30));
+  t.push_video(0, 50);
+  fail_unless(t.listed_soon("video_0", "seg_00000.m4s"));
+  fail_unless(partial_soon(t.dir + "/video_0"));
+  gst_element_set_state(t.pipeline, GST_STATE_NULL);
+  fail_unless(temporary_files(t.dir + "/video_0").empty(), "%s left behind",
+              temporary_files(t.dir + "/video_0")[0].c_str());
+  fail_unless(exists(t.dir + "/video_0/seg_00000.m4s"));
+}
+GST_END_TEST;
+
 /* Live, an input switch (liveinput sends onair-discontinuity on each of its
  * pads): the video cuts at its keyframe and the audio follows; the audio's
  * own event may come only after its segment was cut there, before its next
@@ -595,6 +688,8 @@ static Suite *abrsink_suite(void) {
   tcase_add_test(tc, test_unknown_marker_kind);
   tcase_add_test(tc, test_live_segment_written_at_its_cut);
   tcase_add_test(tc, test_live_switch_marks_audio_cut_before_its_event);
+  tcase_add_test(tc, test_live_video_fragments_written_as_they_come);
+  tcase_add_test(tc, test_live_stop_deletes_segment_in_the_making);
   return s;
 }
 
