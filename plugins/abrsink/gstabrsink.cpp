@@ -18,7 +18,7 @@
  * In live mode every segment has a muxer of its own, fed straight from the
  * upstream thread: a segment is written the moment the frame that starts
  * the next one arrives (a video keyframe; for audio, the video's cut), not
- * one frame later as a muxer left running would. Video segments are muxed
+ * one frame later as a muxer left running would. Segments are muxed
  * as fragments (CMAF chunks) of about half a second, each muxed and written
  * to the segment's file (`partial_N.m4s.tmp`) as soon as it is complete, so
  * that when a segment ends only its last fragment is left to mux and write
@@ -125,7 +125,7 @@ typedef enum {
  * length, grouped into segments as long as the video's, so this bounds how
  * far an audio segment ends from its video segment's end. */
 #define AUDIO_FRAGMENT_MS 200
-/* Live video: a segment is muxed as fragments (CMAF chunks) of about this
+/* Live: a segment is muxed as fragments (CMAF chunks) of about this
  * length, each given to the muxer as soon as it is complete (mux_push), so
  * that when the segment ends only its last fragment is left to mux. Not a
  * whole number of frames at the usual rates (24 to 60 fps), so that where
@@ -298,12 +298,12 @@ struct Stream {
   GstSegment segment;        /* the input segment, for running times */
   GstBuffer *held = nullptr; /* video: waits for the next buffer to learn its duration */
   /* the current muxer's buffers not given to it yet: a segment's frames go
-   * to its muxer a fragment at a time (video) or at once when the segment
-   * is cut (or before an event), so that the muxer's thread wakes a few
-   * times per segment, not once per frame */
+   * to its muxer a fragment at a time, and the rest when the segment is cut
+   * (or before an event), so that the muxer's thread wakes a few times per
+   * segment, not once per frame */
   GstBufferList *to_mux = nullptr;
-  /* video: the length of the muxer's fragment being filled, as mp4mux
-   * counts it (mux_push) */
+  /* the length of the muxer's fragment being filled, as mp4mux counts it
+   * (mux_push) */
   GstClockTime fragment_filled = 0;
   bool fragment_started = false;        /* by the last buffer */
   uint64_t pushed_samples = 0;          /* given to the current muxer */
@@ -1646,13 +1646,13 @@ static GstPadProbeReturn generation_eos(GstPad *, GstPadProbeInfo *info, gpointe
 }
 
 /* A buffer for the current muxer, given to it with the rest of its
- * fragment (video) or segment (mux_flush). Pad stream lock held. */
+ * fragment (mux_flush). Pad stream lock held. */
 static GstFlowReturn mux_flush(Stream *stream);
 static void mux_push(Stream *stream, GstBuffer *buffer) {
   if (!stream->to_mux) stream->to_mux = gst_buffer_list_new_sized(128);
   gst_buffer_list_add(stream->to_mux, buffer);
   stream->pushed_samples++;
-  if (stream->is_audio || !GST_BUFFER_DURATION_IS_VALID(buffer)) return;
+  if (!GST_BUFFER_DURATION_IS_VALID(buffer)) return;
   /* mp4mux (fragment-duration) starts a new fragment with a buffer that
    * would take the one being filled past its length; it handles each buffer
    * when the next one comes (to learn its duration), so it writes out the
@@ -1725,10 +1725,8 @@ static bool start_generation(GstAbrSink *self, Stream *stream, std::vector<onair
   }
   g->mux = GST_ELEMENT(gst_object_ref_sink(mux));
   g->appsink = GST_ELEMENT(gst_object_ref_sink(appsink));
-  /* fragments of LIVE_FRAGMENT_MS (video), one per segment (audio: small,
-   * muxed quickly at the cut; in fragments, it was listed no sooner) */
-  g_object_set(mux, "fragment-duration", stream->is_audio ? G_MAXINT32 : LIVE_FRAGMENT_MS, "streamable", TRUE,
-               "latency", MUX_QUEUE_ROOM, NULL);
+  g_object_set(mux, "fragment-duration", LIVE_FRAGMENT_MS, "streamable", TRUE, "latency", MUX_QUEUE_ROOM,
+               NULL);
   g_object_set(appsink, "sync", FALSE, "async", FALSE, "max-buffers", 0, "enable-last-sample", FALSE, NULL);
   GstAppSinkCallbacks callbacks = {};
   callbacks.new_sample = generation_new_sample;
