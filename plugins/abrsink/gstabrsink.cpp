@@ -385,6 +385,8 @@ struct Stream {
    * memory it was in, for a later muxer's splitter (start_with) */
   size_t last_segment_bytes = 0;
   std::vector<uint8_t> spare_buffer;
+  /* the memory of a segment's last fragment, for the next muxer's second */
+  std::vector<uint8_t> fragment_spare;
 };
 
 /* Timed metadata as an ID3 tag, carried in an emsg box by every video
@@ -1530,21 +1532,29 @@ static void generation_fragment(Generation *g, onair::Fmp4Fragment fragment) {
   }
   size_t offset = g->data.size();
   g->fragments.emplace_back(offset, fragment.decode_time);
-  /* the first fragment's memory holds the whole segment (the splitter
-   * started with room for it) */
-  if (g->data.empty())
-    g->data = std::move(fragment.data);
-  else
-    g->data.insert(g->data.end(), fragment.data.begin(), fragment.data.end());
   g->duration = fragment.decode_time + fragment.duration - g->start;
+  g->samples += fragment.samples;
   Stream *stream = g->stream;
+  bool complete = g->expected_samples > 0 && g->samples == uint64_t(g->expected_samples);
+  /* Memory used before, so that its pages are in place (new memory is
+   * faulted in again): the first fragment's holds the whole segment (the
+   * splitter started with room for it); the next fragments come in the
+   * memory of the one before, and the last one's waits for the next muxer. */
+  if (g->data.empty()) {
+    g->data = std::move(fragment.data);
+    g->splitter.start_with(std::move(stream->fragment_spare));
+  } else {
+    g->data.insert(g->data.end(), fragment.data.begin(), fragment.data.end());
+    if (complete)
+      stream->fragment_spare = std::move(fragment.data);
+    else
+      g->splitter.start_with(std::move(fragment.data));
+  }
   if (!stream->name.empty())
     g->partial.append(stream->sink->priv->active.location + "/" + stream->name + "/partial_" +
                           std::to_string(g->number) + ".m4s.tmp",
                       g->data.data() + offset, g->data.size() - offset);
-  g->samples += fragment.samples;
-  if (g->expected_samples > 0 && g->samples == uint64_t(g->expected_samples))
-    write_ended_generations(stream->sink, *stream);
+  if (complete) write_ended_generations(stream->sink, *stream);
 }
 
 /* Writes the segments of the muxers that have ended, in order: a later

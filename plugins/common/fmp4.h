@@ -37,11 +37,14 @@ class Fmp4Splitter {
   /* Room for `bytes` of input not yet cut (a whole fragment's worth avoids
    * growing the buffer, and copying it, while a fragment comes in). */
   void reserve(size_t bytes) { pending_.reserve(bytes); }
-  /* Before the first push: `buffer`'s memory (emptied) holds the input, as
-   * a whole fragment's data then does; a buffer that held an earlier
-   * fragment has its pages in place already, where new memory would fault
-   * them in again. */
-  void start_with(std::vector<uint8_t> buffer) {
+  /* While no input waits to be cut (before the first push, or from
+   * on_fragment when the fragment took all the input there was): `buffer`'s
+   * memory (emptied) holds the input from here on, as the next fragment's
+   * data then does; a buffer that held an earlier fragment has its pages in
+   * place already, where new memory would fault them in again. Otherwise,
+   * or when it is smaller than the memory there is, `buffer` is left as it
+   * is. */
+  void start_with(std::vector<uint8_t> &&buffer) {
     if (!pending_.empty() || buffer.capacity() <= pending_.capacity()) return;
     buffer.clear();
     pending_ = std::move(buffer);

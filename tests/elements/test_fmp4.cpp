@@ -114,6 +114,39 @@ GST_START_TEST(test_split_on_keyframes) {
                   "the given memory was not used: %zu bytes, not %zu", other.fragments[0].data.capacity(),
                   given);
   }
+
+  /* memory given from on_fragment, once a fragment took all the input:
+   * the next fragment comes in it (and is the same) */
+  {
+    Fmp4Splitter again;
+    std::vector<Fmp4Fragment> got;
+    std::vector<uint8_t> recycled(16, 0xAB);
+    recycled.reserve(bytes.size() * 2 + 13);
+    size_t given = recycled.capacity();
+    again.on_fragment = [&](Fmp4Fragment f) {
+      got.push_back(std::move(f));
+      if (got.size() == 1) again.start_with(std::move(recycled));
+    };
+    fail_unless(again.push(out.init.data(), out.init.size()));
+    for (const Fmp4Fragment &f : out.fragments) fail_unless(again.push(f.data.data(), f.data.size()));
+    fail_unless_equals_int(got.size(), out.fragments.size());
+    for (size_t i = 0; i < got.size(); i++)
+      fail_unless(got[i].data == out.fragments[i].data, "fragment %zu", i);
+    fail_unless(got[1].data.capacity() == given,
+                "the memory given between fragments was not used: %zu, not %zu", got[1].data.capacity(),
+                given);
+  }
+
+  /* not while input waits to be cut: the memory stays the caller's */
+  {
+    Fmp4Splitter again;
+    fail_unless(again.push(bytes.data(), out.init.size() + 20));
+    std::vector<uint8_t> mine;
+    mine.reserve(bytes.size() * 4);
+    size_t capacity = mine.capacity();
+    again.start_with(std::move(mine));
+    fail_unless_equals_uint64(mine.capacity(), capacity);
+  }
 }
 GST_END_TEST;
 
