@@ -307,6 +307,7 @@ struct Stream {
   GstClockTime fragment_filled = 0;
   bool fragment_started = false;        /* by the last buffer */
   uint64_t pushed_samples = 0;          /* given to the current muxer */
+  bool samples_counted = true;          /* all of them (no flush since it started) */
   GstFlowReturn mux_flow = GST_FLOW_OK; /* of the last flush, returned upstream with the next buffer */
   GstClockTime last_duration = GST_CLOCK_TIME_NONE;
   GstClockTime last_ts = GST_CLOCK_TIME_NONE; /* audio: of the last buffer */
@@ -1542,7 +1543,7 @@ static void generation_fragment(Generation *g, onair::Fmp4Fragment fragment) {
    * memory of the one before, and the last one's waits for the next muxer. */
   if (g->data.empty()) {
     g->data = std::move(fragment.data);
-    g->splitter.start_with(std::move(stream->fragment_spare));
+    if (!complete) g->splitter.start_with(std::move(stream->fragment_spare));
   } else {
     g->data.insert(g->data.end(), fragment.data.begin(), fragment.data.end());
     if (complete)
@@ -1672,7 +1673,10 @@ static void mux_push(Stream *stream, GstBuffer *buffer) {
   bool flush = stream->fragment_started;
   stream->fragment_started = false;
   GstClockTime duration = GST_BUFFER_DURATION(buffer);
-  if (stream->fragment_filled + duration <= LIVE_FRAGMENT_MS * GST_MSECOND) {
+  /* (it starts one at every keyframe too: a segment of several) */
+  bool keyframe = !stream->is_audio && !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+  if (!(keyframe && stream->fragment_filled > 0) &&
+      stream->fragment_filled + duration <= LIVE_FRAGMENT_MS * GST_MSECOND) {
     stream->fragment_filled += duration;
   } else {
     stream->fragment_filled = duration;
@@ -1699,6 +1703,11 @@ static void mux_drop(Stream *stream) {
   if (stream->to_mux) gst_buffer_list_unref(stream->to_mux);
   stream->to_mux = nullptr;
   stream->mux_flow = GST_FLOW_OK;
+  /* the current muxer's samples are not all counted any more: its segment
+   * is complete at its end of stream */
+  stream->samples_counted = false;
+  stream->fragment_filled = 0;
+  stream->fragment_started = false;
 }
 
 /* The muxers' latency is room in their input queue for a whole segment
@@ -1778,6 +1787,7 @@ static bool start_generation(GstAbrSink *self, Stream *stream, std::vector<onair
   stream->pushed_samples = 0;
   stream->fragment_filled = 0;
   stream->fragment_started = false;
+  stream->samples_counted = true;
   GST_DEBUG_OBJECT(self, "%s: muxer %" G_GUINT64_FORMAT " (%s) started", GST_PAD_NAME(stream->pad), g->number,
                    GST_ELEMENT_NAME(g->mux));
   stream->generations.push_back(std::move(g));
@@ -1792,14 +1802,16 @@ static bool cut_generation(GstAbrSink *self, Stream *stream, std::vector<onair::
       self, "%s: segment cut after %" GST_STIME_FORMAT " (pushed to %" GST_STIME_FORMAT "), %zu markers",
       GST_PAD_NAME(stream->pad), GST_STIME_ARGS(stream->generation_start), GST_STIME_ARGS(stream->pushed_end),
       markers.size());
-  stream->mux_flow = mux_flush(stream);
+  /* a failed flush of a fragment before this one is not forgotten */
+  GstFlowReturn flow = mux_flush(stream);
+  if (stream->mux_flow == GST_FLOW_OK) stream->mux_flow = flow;
   if (stream->mux_flow != GST_FLOW_OK)
     GST_DEBUG_OBJECT(self, "%s: muxer took its segment with %s", GST_PAD_NAME(stream->pad),
                      gst_flow_get_name(stream->mux_flow));
   std::vector<GstMessage *> messages;
   {
     std::lock_guard<std::mutex> lock(self->priv->state_lock);
-    if (!stream->generations.empty()) {
+    if (!stream->generations.empty() && stream->samples_counted && stream->mux_flow == GST_FLOW_OK) {
       Generation *current = stream->generations.back().get();
       current->expected_samples = int64_t(stream->pushed_samples);
       /* its output may be all there already */
