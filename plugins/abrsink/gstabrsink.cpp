@@ -274,6 +274,7 @@ struct Generation {
   uint64_t samples = 0;          /* in its fragments so far */
   int64_t expected_samples = -1; /* given to it; -1: not cut yet */
   bool written = false;          /* its segment is */
+  bool complete() const { return done || (expected_samples > 0 && samples == uint64_t(expected_samples)); }
 
   Generation() = default;
   Generation(const Generation &) = delete;
@@ -1536,7 +1537,7 @@ static void generation_fragment(Generation *g, onair::Fmp4Fragment fragment) {
   g->duration = fragment.decode_time + fragment.duration - g->start;
   g->samples += fragment.samples;
   Stream *stream = g->stream;
-  bool complete = g->expected_samples > 0 && g->samples == uint64_t(g->expected_samples);
+  bool complete = g->complete();
   /* Memory used before, so that its pages are in place (new memory is
    * faulted in again): the first fragment's holds the whole segment (the
    * splitter started with room for it); the next fragments come in the
@@ -1564,8 +1565,7 @@ static void write_ended_generations(GstAbrSink *self, Stream &stream) {
   GstAbrSinkPrivate *priv = self->priv;
   for (auto &entry : stream.generations) {
     Generation *g = entry.get();
-    bool complete = g->done || (g->expected_samples > 0 && g->samples == uint64_t(g->expected_samples));
-    if (!complete) break;
+    if (!g->complete()) break;
     if (g->written) continue;
     g->written = true;
     if (g->valid && !g->data.empty()) {
@@ -1808,18 +1808,14 @@ static bool cut_generation(GstAbrSink *self, Stream *stream, std::vector<onair::
   if (stream->mux_flow != GST_FLOW_OK)
     GST_DEBUG_OBJECT(self, "%s: muxer took its segment with %s", GST_PAD_NAME(stream->pad),
                      gst_flow_get_name(stream->mux_flow));
-  std::vector<GstMessage *> messages;
+  /* its segment is complete once its output holds them all (mp4mux holds
+   * the last until its end of stream, sent below, which writes the segment
+   * in any case) */
   {
     std::lock_guard<std::mutex> lock(self->priv->state_lock);
-    if (!stream->generations.empty() && stream->samples_counted && stream->mux_flow == GST_FLOW_OK) {
-      Generation *current = stream->generations.back().get();
-      current->expected_samples = int64_t(stream->pushed_samples);
-      /* its output may be all there already */
-      write_ended_generations(self, *stream);
-      messages = take_messages(self->priv);
-    }
+    if (!stream->generations.empty() && stream->samples_counted && stream->mux_flow == GST_FLOW_OK)
+      stream->generations.back()->expected_samples = int64_t(stream->pushed_samples);
   }
-  post_messages(self, std::move(messages));
   GstPad *old = gst_pad_get_peer(stream->proxy);
   if (old) {
     gst_pad_unlink(stream->proxy, old);

@@ -11,6 +11,7 @@
 #include <gst/app/gstappsrc.h>
 #include <gst/check/gstcheck.h>
 
+#include "bytes.h"
 #include "outputs.h"
 
 struct MarkerAfter {
@@ -550,8 +551,7 @@ static std::vector<std::string> top_level_boxes(const std::string &path) {
   std::vector<std::string> types;
   size_t at = 0;
   while (data.size() - at >= 8) {
-    const unsigned char *p = reinterpret_cast<const unsigned char *>(data.data() + at);
-    uint64_t size = (uint64_t(p[0]) << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
+    uint64_t size = onair::get_u32(reinterpret_cast<const uint8_t *>(data.data() + at));
     types.emplace_back(data, at + 4, 4);
     if (size < 8 || size > data.size() - at) {
       types.push_back("(broken)");
