@@ -292,7 +292,11 @@ struct Stream {
   bool is_audio = false;
   bool live = false;                            /* muxer generations instead of one muxer behind a queue */
   std::unique_ptr<onair::BinChildren> children; /* VOD: queue, mux, appsink */
-  uint32_t timescale = 0;                       /* of the muxed track */
+  /* its last stream-start, not yet in one posted by the sink (under state_lock) */
+  bool stream_start_pending = false;
+  bool have_group_id = false;
+  guint group_id = 0;
+  uint32_t timescale = 0; /* of the muxed track */
 
   /* live: the streaming thread's side (under the pad's stream lock) */
   GstPad *proxy = nullptr;   /* internal source pad, linked to the current muxer */
@@ -498,6 +502,7 @@ static GstStateChangeReturn gst_abr_sink_change_state(GstElement *element, GstSt
 static GstPad *gst_abr_sink_request_new_pad(GstElement *element, GstPadTemplate *templ, const gchar *name,
                                             const GstCaps *caps);
 static void gst_abr_sink_release_pad(GstElement *element, GstPad *pad);
+static void gst_abr_sink_handle_message(GstBin *bin, GstMessage *message);
 static gboolean gst_abr_sink_add_marker(GstAbrSink *self, const gchar *kind, const gchar *id,
                                         gdouble duration, const GstStructure *attributes);
 
@@ -576,6 +581,7 @@ static void gst_abr_sink_class_init(GstAbrSinkClass *klass) {
       G_TYPE_DOUBLE, GST_TYPE_STRUCTURE);
 
   element_class->change_state = GST_DEBUG_FUNCPTR(gst_abr_sink_change_state);
+  GST_BIN_CLASS(klass)->handle_message = GST_DEBUG_FUNCPTR(gst_abr_sink_handle_message);
   element_class->request_new_pad = GST_DEBUG_FUNCPTR(gst_abr_sink_request_new_pad);
   element_class->release_pad = GST_DEBUG_FUNCPTR(gst_abr_sink_release_pad);
 
@@ -1467,9 +1473,39 @@ static GstPadProbeReturn mux_input_probe(GstPad *pad, GstPadProbeInfo *info, gpo
 }
 
 /* Caps as they come in: the ladder's rendition name and target bitrate. */
-static GstPadProbeReturn input_caps_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
+/* A stream-start on an input: once every input has had one since the last,
+ * the sink posts its STREAM_START message (with their group id when they
+ * share one), as a bin of sinks would. Its muxers' and appsinks' own are
+ * kept inside (gst_abr_sink_handle_message): in live mode a new muxer and
+ * appsink start with every segment, and each would have the application
+ * told again that the stream started. */
+static void input_stream_start(Stream *stream, GstEvent *event) {
+  GstAbrSink *self = stream->sink;
+  GstAbrSinkPrivate *priv = self->priv;
+  GstMessage *message = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(priv->state_lock);
+    stream->stream_start_pending = true;
+    stream->have_group_id = gst_event_parse_group_id(event, &stream->group_id);
+    bool all = true, same_group = true;
+    for (auto &s : priv->streams) {
+      all = all && s->stream_start_pending;
+      same_group = same_group && s->have_group_id && s->group_id == stream->group_id;
+    }
+    if (!all) return;
+    for (auto &s : priv->streams) s->stream_start_pending = false;
+    message = gst_message_new_stream_start(GST_OBJECT(self));
+    gst_message_set_seqnum(message, gst_event_get_seqnum(event));
+    if (same_group) gst_message_set_group_id(message, stream->group_id);
+  }
+  GST_DEBUG_OBJECT(self, "every input started: posting stream-start");
+  gst_element_post_message(GST_ELEMENT(self), message);
+}
+
+static GstPadProbeReturn input_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
   Stream *stream = static_cast<Stream *>(user_data);
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
+  if (GST_EVENT_TYPE(event) == GST_EVENT_STREAM_START) input_stream_start(stream, event);
   if (GST_EVENT_TYPE(event) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
   GstCaps *caps;
   gst_event_parse_caps(event, &caps);
@@ -2359,7 +2395,7 @@ static GstPad *gst_abr_sink_request_new_pad(GstElement *element, GstPadTemplate 
     gst_pad_set_query_function(pad, GST_DEBUG_FUNCPTR(live_query));
     gst_pad_set_element_private(pad, stream.get());
     GST_PAD_SET_PROXY_ALLOCATION(pad);
-    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, input_caps_probe, stream.get(), NULL);
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, input_probe, stream.get(), NULL);
     std::string proxy_name = name + "_mux";
     stream->proxy = GST_PAD(gst_object_ref_sink(gst_pad_new(proxy_name.c_str(), GST_PAD_SRC)));
     gst_pad_add_probe(stream->proxy, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, mux_input_probe, stream.get(),
@@ -2413,7 +2449,7 @@ static GstPad *gst_abr_sink_request_new_pad(GstElement *element, GstPadTemplate 
   gst_object_unref(queue_src);
 
   GstPad *target = gst_element_get_static_pad(queue, "sink");
-  gst_pad_add_probe(target, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, input_caps_probe, stream.get(), NULL);
+  gst_pad_add_probe(target, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, input_probe, stream.get(), NULL);
   GstPad *pad = gst_ghost_pad_new_from_template(name.c_str(), target, templ);
   gst_object_unref(target);
   stream->pad = pad;
@@ -2500,6 +2536,31 @@ static gboolean gst_abr_sink_add_marker(GstAbrSink *self, const gchar *kind, con
   return TRUE;
 }
 
+/* Messages of the muxers, queues and appsinks inside. Their state changes,
+ * latency and stream starts stay inside: in live mode a muxer and an appsink
+ * start and stop with every segment, and each LATENCY message would have
+ * gst-launch-1.0 (or any application doing as the docs say) query the
+ * latency of the whole pipeline again, every channel's branch of it. The
+ * sink posts its own STREAM_START (input_stream_start); everything else
+ * (errors, warnings, end of stream, async, stream status) goes on. */
+static void gst_abr_sink_handle_message(GstBin *bin, GstMessage *message) {
+  GstObject *src = GST_MESSAGE_SRC(message);
+  bool ours = src && GST_IS_ELEMENT(src) && GST_OBJECT_PARENT(src) == GST_OBJECT(bin);
+  switch (GST_MESSAGE_TYPE(message)) {
+    case GST_MESSAGE_STATE_CHANGED:
+    case GST_MESSAGE_LATENCY:
+    case GST_MESSAGE_STREAM_START:
+      if (ours) {
+        gst_message_unref(message);
+        return;
+      }
+      break;
+    default:
+      break;
+  }
+  GST_BIN_CLASS(parent_class)->handle_message(bin, message);
+}
+
 static GstStateChangeReturn gst_abr_sink_change_state(GstElement *element, GstStateChange transition) {
   GstAbrSink *self = GST_ABR_SINK(element);
   GstAbrSinkPrivate *priv = self->priv;
@@ -2541,6 +2602,7 @@ static GstStateChangeReturn gst_abr_sink_change_state(GstElement *element, GstSt
     priv->id3_events.clear();
     priv->next_id3_serial = 1;
     priv->id3_recent.clear();
+    for (auto &s : priv->streams) s->stream_start_pending = false;
   }
 
   GstStateChangeReturn ret = GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);

@@ -679,6 +679,73 @@ GST_START_TEST(test_live_switch_marks_audio_cut_before_its_event) {
 }
 GST_END_TEST;
 
+struct Noise {
+  GstElement *sink = nullptr;
+  int stream_starts = 0; /* the pipeline's, as the application sees them */
+  int from_inside = 0;   /* state changes, latency, stream starts of abrsink's children */
+  int segments = 0;
+};
+
+static GstBusSyncReply count_noise(GstBus *, GstMessage *message, gpointer user_data) {
+  Noise *noise = static_cast<Noise *>(user_data);
+  GstObject *src = GST_MESSAGE_SRC(message);
+  switch (GST_MESSAGE_TYPE(message)) {
+    case GST_MESSAGE_STREAM_START:
+      if (src && !GST_OBJECT_PARENT(src)) noise->stream_starts++;
+      [[fallthrough]];
+    case GST_MESSAGE_STATE_CHANGED:
+    case GST_MESSAGE_LATENCY:
+      if (src && GST_OBJECT_PARENT(src) == GST_OBJECT(noise->sink)) noise->from_inside++;
+      break;
+    case GST_MESSAGE_ELEMENT:
+      if (gst_structure_has_name(gst_message_get_structure(message), "abrsink-segment")) noise->segments++;
+      break;
+    default:
+      break;
+  }
+  return GST_BUS_PASS;
+}
+
+/* In live mode every segment has a muxer and an appsink of its own: their
+ * state changes, latency and stream starts stay inside the sink, and the
+ * application is told once that the stream started (VOD alike). */
+static void check_quiet(const char *mode, int min_segments) {
+  std::string dir = make_temp_dir("abrsink");
+  std::string description = std::string(
+                                "videotestsrc is-live=true num-buffers=150 ! "
+                                "video/x-raw,width=160,height=90,framerate=30/1 ! "
+                                "abrladder name=l ladder=90p:150 gop-duration=1 speed-preset=ultrafast ! "
+                                "abrsink name=sink playlist-length=0 mode=") +
+                            mode + " location=" + dir +
+                            " audiotestsrc is-live=true num-buffers=230 ! l.audio";
+  GstElement *pipeline = gst_parse_launch(description.c_str(), NULL);
+  fail_unless(pipeline != NULL);
+  Noise noise;
+  noise.sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+  GstBus *bus = gst_element_get_bus(pipeline);
+  gst_bus_set_sync_handler(bus, count_noise, &noise, NULL);
+  std::string error = play_to_end(pipeline, bus);
+  fail_unless(error.empty(), "%s", error.c_str());
+  gst_bus_set_sync_handler(bus, NULL, NULL, NULL);
+  fail_unless(noise.segments >= min_segments, "%s: %d segments", mode, noise.segments);
+  fail_unless_equals_int(noise.stream_starts, 1);
+  fail_unless_equals_int(noise.from_inside, 0);
+  gst_object_unref(noise.sink);
+  gst_object_unref(bus);
+  gst_object_unref(pipeline);
+  remove_tree(dir);
+}
+
+GST_START_TEST(test_live_muxers_keep_their_messages) {
+  check_quiet("live", 8);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_vod_posts_one_stream_start) {
+  check_quiet("vod", 8);
+}
+GST_END_TEST;
+
 static Suite *abrsink_suite(void) {
   Suite *s = suite_create("abrsink");
   TCase *tc = tcase_create("general");
@@ -697,6 +764,8 @@ static Suite *abrsink_suite(void) {
   tcase_add_test(tc, test_live_switch_marks_audio_cut_before_its_event);
   tcase_add_test(tc, test_live_video_fragments_written_as_they_come);
   tcase_add_test(tc, test_live_stop_deletes_segment_in_the_making);
+  tcase_add_test(tc, test_live_muxers_keep_their_messages);
+  tcase_add_test(tc, test_vod_posts_one_stream_start);
   return s;
 }
 
