@@ -418,6 +418,9 @@ struct GstAbrSinkPrivate {
   int64_t availability_start_ms = -1; /* UTC of presentation time 0 */
   /* Last contents written per text file: unchanged ones are not rewritten. */
   std::unordered_map<std::string, std::string> written_text;
+  /* live: the multivariant playlist as last written (write_master) */
+  std::string master_layout;
+  std::vector<onair::VariantStream> master_variants;
   /* Where the reference video rendition (the first) ended its recent
    * segments, in media seconds: audio is cut at the same places. */
   std::deque<double> video_boundaries;
@@ -754,7 +757,34 @@ static bool all_streams_started(GstAbrSinkPrivate *priv) {
   return true;
 }
 
-static void write_master(GstAbrSink *self) {
+/* The multivariant playlist without its bandwidths. */
+static std::string master_layout(std::vector<onair::VariantStream> variants,
+                                 const std::vector<onair::AudioRendition> &audio) {
+  for (auto &v : variants) v.bandwidth = v.average_bandwidth = 0;
+  return onair::render_multivariant_playlist(variants, audio);
+}
+
+/* Live: whether the bandwidths measured now call for the multivariant
+ * playlist to be written again. Players read it once, at the start, so it is
+ * not rewritten for every segment's change of the average (a file created
+ * and renamed per segment and rendition): only when a peak grows past the
+ * BANDWIDTH written, or a figure moves by more than a tenth. */
+static bool bandwidths_moved(const std::vector<onair::VariantStream> &written,
+                             const std::vector<onair::VariantStream> &now) {
+  if (written.size() != now.size()) return true;
+  auto moved = [](uint64_t before, uint64_t after) {
+    return (before == 0) != (after == 0) || after * 10 > before * 11 || after * 10 < before * 9;
+  };
+  for (size_t i = 0; i < now.size(); i++)
+    if (now[i].bandwidth > written[i].bandwidth || moved(written[i].bandwidth, now[i].bandwidth) ||
+        moved(written[i].average_bandwidth, now[i].average_bandwidth))
+      return true;
+  return false;
+}
+
+/* final: the stream ended (the figures are written as measured, however
+ * little they moved) */
+static void write_master(GstAbrSink *self, bool final = false) {
   GstAbrSinkPrivate *priv = self->priv;
   std::vector<onair::VariantStream> variants;
   std::vector<onair::AudioRendition> audio;
@@ -802,6 +832,16 @@ static void write_master(GstAbrSink *self) {
   std::sort(
       variants.begin(), variants.end(),
       [](const onair::VariantStream &a, const onair::VariantStream &b) { return a.bandwidth > b.bandwidth; });
+  if (priv->active.mode == GST_ABR_SINK_MODE_LIVE) {
+    std::string layout = master_layout(variants, audio);
+    if (!final && layout == priv->master_layout && !bandwidths_moved(priv->master_variants, variants)) return;
+    if (!write_text(self, priv->active.location + "/" + priv->active.master_name,
+                    onair::render_multivariant_playlist(variants, audio)))
+      return;
+    priv->master_layout = std::move(layout);
+    priv->master_variants = std::move(variants);
+    return;
+  }
   write_text(self, priv->active.location + "/" + priv->active.master_name,
              onair::render_multivariant_playlist(variants, audio));
 }
@@ -1282,7 +1322,7 @@ static void finish_output(GstAbrSink *self) {
                   "The stream ended before every rendition had a segment");
     return;
   }
-  if (settings.hls) write_master(self);
+  if (settings.hls) write_master(self, true);
   if (settings.dash) write_mpd(self, true);
 }
 
@@ -2591,6 +2631,8 @@ static GstStateChangeReturn gst_abr_sink_change_state(GstElement *element, GstSt
     priv->wall_at_running_zero_ms = -1;
     priv->finished = false;
     priv->written_text.clear();
+    priv->master_layout.clear();
+    priv->master_variants.clear();
     priv->video_boundaries.clear();
     priv->video_reached = G_MININT64;
     priv->video_ended = false;

@@ -746,6 +746,57 @@ GST_START_TEST(test_vod_posts_one_stream_start) {
 }
 GST_END_TEST;
 
+struct MasterWrites {
+  std::string path;
+  ino_t inode = 0;
+  int writes = 0;
+};
+
+/* At each segment: a new file in place of the multivariant playlist (each
+ * write renames a new one over it) counts as a write. */
+static GstBusSyncReply count_master_writes(GstBus *, GstMessage *message, gpointer user_data) {
+  MasterWrites *count = static_cast<MasterWrites *>(user_data);
+  const GstStructure *s = gst_message_get_structure(message);
+  GStatBuf st;
+  if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ELEMENT && gst_structure_has_name(s, "abrsink-segment") &&
+      g_stat(count->path.c_str(), &st) == 0 && st.st_ino != count->inode) {
+    count->inode = st.st_ino;
+    count->writes++;
+  }
+  return GST_BUS_PASS;
+}
+
+/* Live: the multivariant playlist is written when it changes materially, not
+ * at every segment as its average bandwidth moves a little; at the end it
+ * holds the figures measured. */
+GST_START_TEST(test_live_master_not_rewritten_per_segment) {
+  std::string dir = make_temp_dir("abrsink");
+  GstElement *pipeline = gst_parse_launch(
+      ("videotestsrc num-buffers=360 pattern=ball ! video/x-raw,width=320,height=180,framerate=30/1 ! "
+       "abrladder ladder=180p:300 gop-duration=1 speed-preset=ultrafast ! "
+       "abrsink mode=live playlist-length=0 dash=false location=" +
+       dir)
+          .c_str(),
+      NULL);
+  fail_unless(pipeline != NULL);
+  MasterWrites writes;
+  writes.path = dir + "/master.m3u8";
+  GstBus *bus = gst_element_get_bus(pipeline);
+  gst_bus_set_sync_handler(bus, count_master_writes, &writes, NULL);
+  std::string error = play_to_end(pipeline, bus);
+  fail_unless(error.empty(), "%s", error.c_str());
+  gst_bus_set_sync_handler(bus, NULL, NULL, NULL);
+  gst_object_unref(bus);
+  gst_object_unref(pipeline);
+  fail_unless_equals_int(count(read_text(dir + "/180p/index.m3u8"), "#EXTINF:"), 12);
+  fail_unless(writes.writes >= 1 && writes.writes <= 6,
+              "the multivariant playlist was written at %d of 12 segments", writes.writes);
+  std::string master = read_text(dir + "/master.m3u8");
+  fail_unless(master.find("AVERAGE-BANDWIDTH=") != std::string::npos, "%s", master.c_str());
+  remove_tree(dir);
+}
+GST_END_TEST;
+
 static Suite *abrsink_suite(void) {
   Suite *s = suite_create("abrsink");
   TCase *tc = tcase_create("general");
@@ -766,6 +817,7 @@ static Suite *abrsink_suite(void) {
   tcase_add_test(tc, test_live_stop_deletes_segment_in_the_making);
   tcase_add_test(tc, test_live_muxers_keep_their_messages);
   tcase_add_test(tc, test_vod_posts_one_stream_start);
+  tcase_add_test(tc, test_live_master_not_rewritten_per_segment);
   return s;
 }
 
