@@ -57,6 +57,9 @@ PostgreSQL's server (initdb, postgres, pg_ctl, psql). Environment:
   ONAIR_BENCH_FSYNC=0      run PostgreSQL with fsync and synchronous_commit
                            off (default: durable, as onaird's own cluster)
   ONAIR_BENCH_ONAIRD_ARGS  more onaird arguments (e.g. "--pool-size 8")
+  ONAIR_BENCH_PG_SETTINGS  more postgresql.conf lines for the cluster, separated
+                           by ";" (e.g. "wal_sync_method = open_datasync"),
+                           to try a tuning: both servers share the cluster
   ONAIR_BENCH_ROUTES       post,get (default both)
   ONAIR_BENCH_KEEP=1       keep the temporary directory (its path is printed)
   ONAIR_BENCH_TMPDIR       where to make the temporary directory
@@ -193,6 +196,7 @@ class Cluster:
         ]
         if not self.durable:
             settings += ["fsync = off", "synchronous_commit = off", "full_page_writes = off"]
+        settings += [x.strip() for x in os.environ.get("ONAIR_BENCH_PG_SETTINGS", "").split(";") if x.strip()]
         with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
             f.write("\n# bench_rest\n" + "\n".join(settings) + "\n")
         self.proc = spawn(self.prefix + [os.path.join(self.bindir, "postgres"), "-D", self.data], self.log_path)
