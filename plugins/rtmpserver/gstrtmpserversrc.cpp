@@ -964,8 +964,8 @@ static bool queue_tag(Session *session, uint8_t type, uint32_t timestamp, std::s
   endpoint->messages++;
   endpoint->queued_bytes += gst_buffer_get_size(tag);
   endpoint->queue.push_back(tag);
-  /* the streaming thread sleeps only on an empty queue, and takes all of it
-   * (when it reads the connection itself, it is not asleep) */
+  /* the streaming thread sleeps only on an empty queue (when it reads the
+   * connection itself, it is not asleep) */
   if (!session->in_streaming_thread && endpoint->queue.size() <= 2) endpoint->changed.notify_all();
   return true;
 }
@@ -1370,24 +1370,16 @@ static GstFlowReturn gst_rtmp_server_src_create(GstPushSrc *src, GstBuffer **buf
     GST_INFO_OBJECT(src, "publisher left, end of stream");
     return GST_FLOW_EOS;
   }
-  /* Everything queued leaves at once, as a buffer list (up to an end of
-   * stream): one wake-up of this thread per burst, not per message. */
+  /* One buffer per call, the next ones taken at once by the next calls (the
+   * queue is not empty: no wait). Not a buffer list through
+   * gst_base_src_submit_buffer_list(): GstBaseSrc 1.22 unrefs the NULL
+   * buffer of such a create() when it comes back to find the element going
+   * from PLAYING to PAUSED and then down (a GStreamer-CRITICAL, seen when a
+   * pipeline stopped while a publisher sent). */
   bool was_full = endpoint->queue.size() >= MAX_QUEUED_BUFFERS || endpoint->queued_bytes >= MAX_QUEUED_BYTES;
-  GstBufferList *list = gst_buffer_list_new_sized(endpoint->queue.size());
-  while (!endpoint->queue.empty() && endpoint->queue.front()) {
-    GstBuffer *next = endpoint->queue.front();
-    endpoint->queue.pop_front();
-    endpoint->queued_bytes -= gst_buffer_get_size(next);
-    gst_buffer_list_add(list, next);
-  }
+  *buffer = endpoint->queue.front();
+  endpoint->queue.pop_front();
+  endpoint->queued_bytes -= gst_buffer_get_size(*buffer);
   if (was_full) endpoint->changed.notify_all();
-  lock.unlock();
-  if (gst_buffer_list_length(list) == 1) {
-    *buffer = gst_buffer_ref(gst_buffer_list_get(list, 0));
-    gst_buffer_list_unref(list);
-  } else {
-    gst_base_src_submit_buffer_list(GST_BASE_SRC(src), list);
-    *buffer = NULL;
-  }
   return GST_FLOW_OK;
 }
