@@ -1512,7 +1512,6 @@ static GstPadProbeReturn mux_input_probe(GstPad *pad, GstPadProbeInfo *info, gpo
   return GST_PAD_PROBE_OK;
 }
 
-/* Caps as they come in: the ladder's rendition name and target bitrate. */
 /* A stream-start on an input: once every input has had one since the last,
  * the sink posts its STREAM_START message (with their group id when they
  * share one), as a bin of sinks would. Its muxers' and appsinks' own are
@@ -1542,6 +1541,8 @@ static void input_stream_start(Stream *stream, GstEvent *event) {
   gst_element_post_message(GST_ELEMENT(self), message);
 }
 
+/* Events as they come in: stream starts, and in the caps the ladder's
+ * rendition name and target bitrate. */
 static GstPadProbeReturn input_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
   Stream *stream = static_cast<Stream *>(user_data);
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
