@@ -32,7 +32,16 @@
  * #GstAbrSink:playlist-length segments with EXT-X-PROGRAM-DATE-TIME, and old
  * segments are deleted; in VOD mode every segment is kept and the playlists
  * end with EXT-X-ENDLIST. Every file is written atomically (temporary file,
- * then rename), so a web server never serves half a file.
+ * then rename), so a web server never serves half a file. A live
+ * multivariant playlist is written again when its renditions or their codecs,
+ * sizes or rates change, when a measured peak exceeds its BANDWIDTH, or when
+ * a bandwidth moves by more than a tenth (players read it once), and at the
+ * end of the stream with the figures measured.
+ *
+ * Messages: `abrsink-segment` (element message) for every segment written;
+ * one STREAM_START once every input has started (the state changes, latency
+ * and stream starts of the muxers and appsinks inside, a new pair per live
+ * segment, are not posted).
  *
  * Output layout: `LOCATION/master.m3u8`, `LOCATION/manifest.mpd`,
  * `LOCATION/<rendition>/index.m3u8`, `init.mp4` and `seg_NNNNN.m4s`, where
