@@ -252,7 +252,9 @@ class PartialFile {
   bool failed_ = false;
 };
 
-/* Live mode: one muxer (mp4mux + appsink) per segment. A segment is cut by
+/* Live mode: one muxer (mp4mux, its output read by a pad of ours, not an
+ * element: no sink to start, stop and post about per segment) per segment.
+ * A segment is cut by
  * ending its muxer (EOS) the moment the buffer that starts the next segment
  * arrives; a muxer that ran on would hold its last frame until the frame
  * after the cut, one frame interval later (mp4mux learns a sample's
@@ -260,9 +262,9 @@ class PartialFile {
 struct Generation {
   Stream *stream = nullptr;
   uint64_t number = 0;
-  GstElement *mux = nullptr;     /* owned reference */
-  GstElement *appsink = nullptr; /* owned reference */
-  GstPad *mux_sink = nullptr;    /* owned reference */
+  GstElement *mux = nullptr;  /* owned reference */
+  GstPad *output = nullptr;   /* owned reference: linked to the muxer's source pad */
+  GstPad *mux_sink = nullptr; /* owned reference */
   onair::Fmp4Splitter splitter;
   GstClockTimeDiff first_dts = 0; /* running time of its first buffer */
   /* queued before its segment: a discontinuity after an input switch, the
@@ -275,7 +277,7 @@ struct Generation {
   PartialFile partial;
   uint64_t start = 0, duration = 0;
   bool valid = false;
-  bool done = false;  /* the muxer's EOS reached its appsink */
+  bool done = false;  /* the muxer's EOS came out */
   bool final = false; /* ended by the stream's own EOS */
   /* Its segment is complete when its fragments hold every sample it was
    * given, once it is cut (`expected_samples` known): that is before its
@@ -291,7 +293,7 @@ struct Generation {
   ~Generation() {
     if (mux_sink) gst_object_unref(mux_sink);
     if (mux) gst_object_unref(mux);
-    if (appsink) gst_object_unref(appsink);
+    if (output) gst_object_unref(output);
   }
 };
 
@@ -1326,22 +1328,22 @@ static void finish_output(GstAbrSink *self) {
     if (settings.hls)
       write_text(self, settings.location + "/" + s->name + "/index.m3u8", s->playlist->render());
   }
+  /* Live: the sink's end of stream, after its last files and messages
+   * (VOD: its appsinks', through the bin) */
+  GstMessage *eos = settings.mode == GST_ABR_SINK_MODE_LIVE ? gst_message_new_eos(GST_OBJECT(self)) : nullptr;
   if (!all_streams_started(priv)) {
     queue_problem(self, false, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
                   "The stream ended before every rendition had a segment");
-    return;
+  } else {
+    if (settings.hls) write_master(self, true);
+    if (settings.dash) write_mpd(self, true);
   }
-  if (settings.hls) write_master(self, true);
-  if (settings.dash) write_mpd(self, true);
+  if (eos) priv->unposted.push_back(eos);
 }
 
 /* A muxer's output into its splitter (on the muxer's thread). */
-static GstFlowReturn feed_splitter(GstAbrSink *self, GstAppSink *appsink, onair::Fmp4Splitter &splitter,
-                                   const std::string &name) {
-  GstSample *sample = gst_app_sink_pull_sample(appsink);
-  if (!sample) return GST_FLOW_EOS;
-
-  GstBuffer *buffer = gst_sample_get_buffer(sample);
+static GstFlowReturn feed_buffer(GstAbrSink *self, GstBuffer *buffer, onair::Fmp4Splitter &splitter,
+                                 const std::string &name) {
   GstMapInfo map;
   GstFlowReturn ret = GST_FLOW_OK;
   std::vector<GstMessage *> messages;
@@ -1355,8 +1357,16 @@ static GstFlowReturn feed_splitter(GstAbrSink *self, GstAppSink *appsink, onair:
     messages = take_messages(self->priv);
     gst_buffer_unmap(buffer, &map);
   }
-  gst_sample_unref(sample);
   post_messages(self, std::move(messages));
+  return ret;
+}
+
+static GstFlowReturn feed_splitter(GstAbrSink *self, GstAppSink *appsink, onair::Fmp4Splitter &splitter,
+                                   const std::string &name) {
+  GstSample *sample = gst_app_sink_pull_sample(appsink);
+  if (!sample) return GST_FLOW_EOS;
+  GstFlowReturn ret = feed_buffer(self, gst_sample_get_buffer(sample), splitter, name);
+  gst_sample_unref(sample);
   return ret;
 }
 
@@ -1704,22 +1714,54 @@ static void shut_down_retired(GstElement *element, gpointer) {
      * data flows while a pipeline is still going to PLAYING) must not set
      * them back to PLAYING */
     gst_element_set_locked_state(g->mux, TRUE);
-    gst_element_set_locked_state(g->appsink, TRUE);
     gst_element_set_state(g->mux, GST_STATE_NULL);
-    gst_element_set_state(g->appsink, GST_STATE_NULL);
-    gst_bin_remove_many(GST_BIN(self), g->mux, g->appsink, NULL);
+    GstPad *mux_src = gst_pad_get_peer(g->output);
+    if (mux_src) {
+      gst_pad_unlink(mux_src, g->output);
+      gst_object_unref(mux_src);
+    }
+    gst_pad_set_active(g->output, FALSE);
+    gst_bin_remove(GST_BIN(self), g->mux);
   }
 }
 
-static GstFlowReturn generation_new_sample(GstAppSink *appsink, gpointer user_data) {
-  Generation *g = static_cast<Generation *>(user_data);
-  return feed_splitter(g->stream->sink, appsink, g->splitter, g->stream->name);
+/* The muxer's output (on its thread). */
+static GstFlowReturn generation_chain(GstPad *pad, GstObject *, GstBuffer *buffer) {
+  Generation *g = static_cast<Generation *>(gst_pad_get_element_private(pad));
+  GstFlowReturn ret = feed_buffer(g->stream->sink, buffer, g->splitter, g->stream->name);
+  gst_buffer_unref(buffer);
+  return ret;
 }
 
-/* The muxer's end of stream, after its last output (on its own thread).
- * Only the stream's real end goes on to the appsink: an appsink that got
- * EOS would count as ended for the bin, which would post EOS while the
- * later muxers still run. */
+/* Its caps, segment and stream start: nothing to do (the splitter reads the
+ * init segment); its end of stream stops at generation_eos. */
+static gboolean generation_output_event(GstPad *, GstObject *, GstEvent *event) {
+  gst_event_unref(event);
+  return TRUE;
+}
+
+/* The muxer asks what its output may be: anything (MP4). */
+static gboolean generation_output_query(GstPad *, GstObject *, GstQuery *query) {
+  switch (GST_QUERY_TYPE(query)) {
+    case GST_QUERY_CAPS: {
+      GstCaps *filter;
+      gst_query_parse_caps(query, &filter);
+      GstCaps *caps = filter ? gst_caps_ref(filter) : gst_caps_new_any();
+      gst_query_set_caps_result(query, caps);
+      gst_caps_unref(caps);
+      return TRUE;
+    }
+    case GST_QUERY_ACCEPT_CAPS:
+      gst_query_set_accept_caps_result(query, TRUE);
+      return TRUE;
+    default:
+      return FALSE;
+  }
+}
+
+/* The muxer's end of stream, after its last output (on its own thread). It
+ * goes no further: the sink posts its own end of stream once every input's
+ * last muxer has ended (finish_output). */
 static GstPadProbeReturn generation_eos(GstPad *, GstPadProbeInfo *info, gpointer user_data) {
   if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) != GST_EVENT_EOS) return GST_PAD_PROBE_OK;
   Generation *g = static_cast<Generation *>(user_data);
@@ -1739,7 +1781,7 @@ static GstPadProbeReturn generation_eos(GstPad *, GstPadProbeInfo *info, gpointe
   if (retire) gst_element_call_async(GST_ELEMENT(self), shut_down_retired, NULL, NULL);
   GST_DEBUG_OBJECT(self, "%s: muxer %" G_GUINT64_FORMAT " ended%s", GST_PAD_NAME(g->stream->pad), g->number,
                    final ? ", end of stream" : "");
-  return final ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+  return GST_PAD_PROBE_DROP;
 }
 
 /* A buffer for the current muxer, given to it with the rest of its
@@ -1796,22 +1838,10 @@ static void mux_drop(Stream *stream) {
   stream->fragment_started = false;
 }
 
-/* The muxers' latency is room in their input queue for a whole segment
- * (mux_flush gives it at once), not a delay: nothing waits for it, so it is
- * not reported upstream. */
+/* The muxers' latency is room in their input queue for the buffers
+ * mux_flush gives at once, not a delay: nothing downstream of a muxer asks
+ * for it (its output is a pad of ours), so it is reported nowhere. */
 #define MUX_QUEUE_ROOM (3600 * GST_SECOND)
-
-static GstPadProbeReturn mux_latency_probe(GstPad *, GstPadProbeInfo *info, gpointer) {
-  GstQuery *query = GST_PAD_PROBE_INFO_QUERY(info);
-  if (GST_QUERY_TYPE(query) != GST_QUERY_LATENCY) return GST_PAD_PROBE_OK;
-  gboolean live;
-  GstClockTime min, max;
-  gst_query_parse_latency(query, &live, &min, &max);
-  min = min > MUX_QUEUE_ROOM ? min - MUX_QUEUE_ROOM : 0;
-  if (GST_CLOCK_TIME_IS_VALID(max)) max = max > MUX_QUEUE_ROOM ? max - MUX_QUEUE_ROOM : 0;
-  gst_query_set_latency(query, live, min, max);
-  return GST_PAD_PROBE_OK;
-}
 
 /* Starts a muxer for the next segment and links the stream to it. Called
  * from the streaming thread (pad stream lock held), without state_lock. */
@@ -1820,26 +1850,21 @@ static bool start_generation(GstAbrSink *self, Stream *stream, std::vector<onair
   g->stream = stream;
   g->markers = std::move(markers);
   GstElement *mux = gst_element_factory_make("mp4mux", NULL);
-  GstElement *appsink = gst_element_factory_make("appsink", NULL);
-  if (!mux || !appsink) {
-    GST_ELEMENT_ERROR(self, CORE, MISSING_PLUGIN, ("mp4mux or appsink is missing"),
-                      ("install gst-plugins-good and gst-plugins-base"));
-    if (mux) gst_object_unref(gst_object_ref_sink(mux));
-    if (appsink) gst_object_unref(gst_object_ref_sink(appsink));
+  if (!mux) {
+    GST_ELEMENT_ERROR(self, CORE, MISSING_PLUGIN, ("mp4mux is missing"), ("install gst-plugins-good"));
     return false;
   }
   g->mux = GST_ELEMENT(gst_object_ref_sink(mux));
-  g->appsink = GST_ELEMENT(gst_object_ref_sink(appsink));
   g_object_set(mux, "fragment-duration", LIVE_FRAGMENT_MS, "streamable", TRUE, "latency", MUX_QUEUE_ROOM,
                NULL);
-  g_object_set(appsink, "sync", FALSE, "async", FALSE, "max-buffers", 0, "enable-last-sample", FALSE, NULL);
-  GstAppSinkCallbacks callbacks = {};
-  callbacks.new_sample = generation_new_sample;
-  gst_app_sink_set_callbacks(GST_APP_SINK(appsink), &callbacks, g.get(), NULL);
+  g->output = GST_PAD(gst_object_ref_sink(gst_pad_new(NULL, GST_PAD_SINK)));
+  gst_pad_set_chain_function(g->output, GST_DEBUG_FUNCPTR(generation_chain));
+  gst_pad_set_event_function(g->output, GST_DEBUG_FUNCPTR(generation_output_event));
+  gst_pad_set_query_function(g->output, GST_DEBUG_FUNCPTR(generation_output_query));
+  gst_pad_set_element_private(g->output, g.get());
+  gst_pad_set_active(g->output, TRUE);
   GstPad *mux_src = gst_element_get_static_pad(mux, "src");
   gst_pad_add_probe(mux_src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, generation_eos, g.get(), NULL);
-  gst_pad_add_probe(mux_src, (GstPadProbeType)(GST_PAD_PROBE_TYPE_QUERY_UPSTREAM | GST_PAD_PROBE_TYPE_PULL),
-                    mux_latency_probe, NULL, NULL);
   gst_object_unref(mux_src);
   Generation *raw = g.get();
   g->splitter.on_init = [raw](std::vector<uint8_t> init) { generation_init(raw, std::move(init)); };
@@ -1857,16 +1882,18 @@ static bool start_generation(GstAbrSink *self, Stream *stream, std::vector<onair
   g->splitter.start_with(std::move(buffer));
   g->splitter.reserve(last_bytes + last_bytes / 4);
 
-  gst_bin_add_many(GST_BIN(self), mux, appsink, NULL);
+  /* linked once in the bin (adding an element unlinks its pads) */
+  gst_bin_add(GST_BIN(self), mux);
+  mux_src = gst_element_get_static_pad(mux, "src");
+  bool output_linked = gst_pad_link(mux_src, g->output) == GST_PAD_LINK_OK;
+  gst_object_unref(mux_src);
   g->mux_sink = gst_element_request_pad_simple(mux, stream->is_audio ? "audio_%u" : "video_%u");
-  if (!g->mux_sink || !gst_element_link(mux, appsink) ||
-      gst_pad_link(stream->proxy, g->mux_sink) != GST_PAD_LINK_OK) {
+  if (!g->mux_sink || !output_linked || gst_pad_link(stream->proxy, g->mux_sink) != GST_PAD_LINK_OK) {
     GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, (NULL),
                       ("could not link a muxer for %s", GST_PAD_NAME(stream->pad)));
-    gst_bin_remove_many(GST_BIN(self), mux, appsink, NULL);
+    gst_bin_remove(GST_BIN(self), mux);
     return false;
   }
-  gst_element_sync_state_with_parent(appsink);
   gst_element_sync_state_with_parent(mux);
   std::lock_guard<std::mutex> lock(self->priv->state_lock);
   g->number = stream->next_generation++;
