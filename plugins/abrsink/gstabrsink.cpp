@@ -39,9 +39,10 @@
  * end of the stream with the figures measured.
  *
  * Messages: `abrsink-segment` (element message) for every segment written;
- * one STREAM_START once every input has started (the state changes, latency
- * and stream starts of the muxers and appsinks inside, a new pair per live
- * segment, are not posted).
+ * one STREAM_START once every input has started; its end of stream. The
+ * state changes, latency and stream starts of the elements inside (a muxer
+ * per live segment and rendition; in VOD a queue, muxer and appsink per
+ * rendition) are not posted.
  *
  * Output layout: `LOCATION/master.m3u8`, `LOCATION/manifest.mpd`,
  * `LOCATION/<rendition>/index.m3u8`, `init.mp4` and `seg_NNNNN.m4s`, where
@@ -1533,10 +1534,9 @@ static GstPadProbeReturn mux_input_probe(GstPad *pad, GstPadProbeInfo *info, gpo
 
 /* A stream-start on an input: once every input has had one since the last,
  * the sink posts its STREAM_START message (with their group id when they
- * share one), as a bin of sinks would. Its muxers' and appsinks' own are
- * kept inside (gst_abr_sink_handle_message): in live mode a new muxer and
- * appsink start with every segment, and each would have the application
- * told again that the stream started. */
+ * share one), as a bin of sinks would. Those of the elements inside are
+ * kept inside (gst_abr_sink_handle_message): in VOD its appsinks' would be
+ * the bin's, and in live mode a muxer starts with every segment. */
 static void input_stream_start(Stream *stream, GstEvent *event) {
   GstAbrSink *self = stream->sink;
   GstAbrSinkPrivate *priv = self->priv;
@@ -2613,11 +2613,12 @@ static gboolean gst_abr_sink_add_marker(GstAbrSink *self, const gchar *kind, con
   return TRUE;
 }
 
-/* Messages of the muxers, queues and appsinks inside. Their state changes,
- * latency and stream starts stay inside: in live mode a muxer and an appsink
- * start and stop with every segment, and each LATENCY message would have
- * gst-launch-1.0 (or any application doing as the docs say) query the
- * latency of the whole pipeline again, every channel's branch of it. The
+/* Messages of the elements inside (live: a muxer per segment; VOD: a queue,
+ * a muxer and an appsink per rendition). Their state changes, latency and
+ * stream starts stay inside: in live mode a muxer starts and stops with
+ * every segment (and each LATENCY message from a sink inside would have
+ * gst-launch-1.0, or any application doing as the docs say, query the
+ * latency of the whole pipeline again, every channel's branch of it). The
  * sink posts its own STREAM_START (input_stream_start); everything else
  * (errors, warnings, end of stream, async, stream status) goes on. */
 static void gst_abr_sink_handle_message(GstBin *bin, GstMessage *message) {
