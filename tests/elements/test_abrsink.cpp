@@ -706,9 +706,10 @@ static GstBusSyncReply count_noise(GstBus *, GstMessage *message, gpointer user_
   return GST_BUS_PASS;
 }
 
-/* In live mode every segment has a muxer and an appsink of its own: their
- * state changes, latency and stream starts stay inside the sink, and the
- * application is told once that the stream started (VOD alike). */
+/* In live mode every segment has a muxer of its own (VOD: a queue, muxer
+ * and appsink per rendition): their state changes, latency and stream
+ * starts stay inside the sink, the application is told once that the
+ * stream started, and the end of stream comes (play_to_end). */
 static void check_quiet(const char *mode, int min_segments) {
   std::string dir = make_temp_dir("abrsink");
   std::string description = std::string(
