@@ -1106,16 +1106,16 @@ static void close_segment(GstAbrSink *self, Stream &stream, size_t fragments) {
   std::vector<uint8_t> events;
   if (live)
     events = emsg_boxes(priv, stream, stream.pending_start, stream.pending_start + duration, &next_id3);
-  bool partial_done = events.empty() && stream.pending_partial.finish(path, bytes);
-  stream.pending_partial.discard();
-  if (partial_done) {
-    /* written as it came */
-  } else if (events.empty()) {
-    if (!write_file(self, path, stream.pending.data(), bytes)) return;
-  } else {
+  if (!events.empty()) {
+    /* emsg boxes in front: the file in the making is not the segment */
+    stream.pending_partial.discard();
     events.insert(events.end(), stream.pending.begin(), stream.pending.begin() + bytes);
     if (!write_file(self, path, events.data(), events.size())) return;
     segment.bytes = events.size();
+  } else if (!stream.pending_partial.finish(path, bytes)) {
+    /* not written as it came (VOD; a file in the making that failed, or
+     * that does not hold exactly the segment) */
+    if (!write_file(self, path, stream.pending.data(), bytes)) return;
   }
   if (live) commit_emsg(priv, stream, next_id3);
 
@@ -1329,9 +1329,6 @@ static void finish_output(GstAbrSink *self) {
     if (settings.hls)
       write_text(self, settings.location + "/" + s->name + "/index.m3u8", s->playlist->render());
   }
-  /* Live: the sink's end of stream, after its last files and messages
-   * (VOD: its appsinks', through the bin) */
-  GstMessage *eos = settings.mode == GST_ABR_SINK_MODE_LIVE ? gst_message_new_eos(GST_OBJECT(self)) : nullptr;
   if (!all_streams_started(priv)) {
     queue_problem(self, false, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
                   "The stream ended before every rendition had a segment");
@@ -1339,7 +1336,10 @@ static void finish_output(GstAbrSink *self) {
     if (settings.hls) write_master(self, true);
     if (settings.dash) write_mpd(self, true);
   }
-  if (eos) priv->unposted.push_back(eos);
+  /* Live: the sink's end of stream, after its last files and messages
+   * (VOD: its appsinks', through the bin) */
+  if (settings.mode == GST_ABR_SINK_MODE_LIVE)
+    priv->unposted.push_back(gst_message_new_eos(GST_OBJECT(self)));
 }
 
 /* A muxer's output into its splitter (on the muxer's thread). */
