@@ -30,12 +30,17 @@ struct Child {
 static std::vector<Child *> children;
 static gchar *work_dir = nullptr;
 
+/* Kills `child` (as a crashed or unplugged encoder goes) and waits for it. */
+static inline void kill_child(Child *child) {
+  if (child->pid <= 0) return;
+  kill(child->pid, SIGKILL);
+  waitpid(child->pid, nullptr, 0);
+  child->pid = -1;
+}
+
 static inline void kill_children(void) {
   for (Child *child : children) {
-    if (child->pid > 0) {
-      kill(child->pid, SIGKILL);
-      waitpid(child->pid, nullptr, 0);
-    }
+    kill_child(child);
     if (!child->log_path.empty()) g_unlink(child->log_path.c_str());
     delete child;
   }
@@ -130,21 +135,22 @@ static inline bool ffmpeg_can_publish() {
   } while (0)
 
 /* `seconds` of 25 fps H.264 (a keyframe a second) and AAC, paced in real
- * time as a live encoder sends it, in `format` to `url`. */
+ * time as a live encoder sends it (unless not `paced`: as fast as it is
+ * encoded), in `format` to `url`. */
 static inline Child *ffmpeg_publish_to(const std::string &url, const std::string &format, int seconds,
-                                       const std::string &size = "320x180") {
-  return start_child("ffmpeg -hide_banner -nostdin -loglevel warning -re -f lavfi -i testsrc=size=" + size +
-                     ":rate=25 -f lavfi -i sine -t " + std::to_string(seconds) +
-                     " -c:v libx264 -preset ultrafast -g 25 -pix_fmt yuv420p -c:a aac -f " + format + " " +
-                     url);
+                                       const std::string &size = "320x180", bool paced = true) {
+  return start_child(
+      std::string("ffmpeg -hide_banner -nostdin -loglevel warning ") + (paced ? "-re " : "") +
+      "-f lavfi -i testsrc=size=" + size + ":rate=25 -f lavfi -i sine -t " + std::to_string(seconds) +
+      " -c:v libx264 -preset ultrafast -g 25 -pix_fmt yuv420p -c:a aac -f " + format + " " + url);
 }
 
 /* `seconds` of 320x180 25 fps H.264 (a keyframe a second) and AAC, paced in
- * real time as a live encoder sends it. */
+ * real time as a live encoder sends it (see ffmpeg_publish_to). */
 static inline Child *ffmpeg_publish(uint16_t port, const std::string &key, int seconds,
-                                    const std::string &size = "320x180") {
+                                    const std::string &size = "320x180", bool paced = true) {
   return ffmpeg_publish_to("-rw_timeout 20000000 rtmp://127.0.0.1:" + std::to_string(port) + "/live/" + key,
-                           "flv", seconds, size);
+                           "flv", seconds, size, paced);
 }
 
 /* The same media in MPEG-TS to an SRT listener on loopback, as an SRT

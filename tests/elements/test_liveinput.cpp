@@ -279,9 +279,7 @@ GST_START_TEST(test_stall_and_return) {
   h.wait_for([] { return false; }, std::max(0.0, 4.0 - (g_get_monotonic_time() - published) / 1e6));
   fail_if(child_exited(ffmpeg), "ffmpeg ended early:\n%s", child_log(ffmpeg).c_str());
 
-  kill(ffmpeg->pid, SIGKILL);
-  waitpid(ffmpeg->pid, nullptr, 0);
-  ffmpeg->pid = -1;
+  kill_child(ffmpeg);
   gint64 killed = g_get_monotonic_time();
   fail_unless(h.wait_for([&] { return h.count_switches("slate") == 1; }, 5), "no switch to the slate");
   double delay = (h.switches.back().at - killed) / 1e6;

@@ -521,19 +521,13 @@ GST_START_TEST(test_stopped_while_flooded) {
     GstPad *src = gst_element_get_static_pad(h.source(0), "src");
     gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER_LIST, count_lists, &lists, nullptr);
     gst_object_unref(src);
-    Child *ffmpeg = start_child(
-        "ffmpeg -hide_banner -nostdin -loglevel warning -f lavfi -i testsrc=size=320x180:rate=25 -f lavfi -i "
-        "sine "
-        "-t 60 -c:v libx264 -preset ultrafast -g 25 -pix_fmt yuv420p -c:a aac -f flv -rw_timeout 20000000 "
-        "rtmp://127.0.0.1:" +
-        std::to_string(port) + "/live/flood");
+    Child *ffmpeg = ffmpeg_publish(port, "flood", 60, "320x180", false);
+    /* stopped a little later each round */
     fail_unless(h.wait_for([&] { return h.frames[0].count() >= 30 + 10 * unsigned(round); }, 30),
                 "round %d: no frames; ffmpeg said:\n%s", round, child_log(ffmpeg).c_str());
     fail_unless(gst_element_set_state(h.pipeline, GST_STATE_NULL) == GST_STATE_CHANGE_SUCCESS);
     fail_unless_equals_int(lists.load(), 0);
-    kill(ffmpeg->pid, SIGKILL);
-    waitpid(ffmpeg->pid, nullptr, 0);
-    ffmpeg->pid = -1;
+    kill_child(ffmpeg);
   }
 }
 GST_END_TEST;
