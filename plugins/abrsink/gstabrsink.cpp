@@ -844,18 +844,18 @@ static void write_master(GstAbrSink *self, bool final = false) {
   std::sort(
       variants.begin(), variants.end(),
       [](const onair::VariantStream &a, const onair::VariantStream &b) { return a.bandwidth > b.bandwidth; });
-  if (priv->active.mode == GST_ABR_SINK_MODE_LIVE) {
-    std::string layout = master_layout(variants, audio);
+  bool live = priv->active.mode == GST_ABR_SINK_MODE_LIVE;
+  std::string layout;
+  if (live) {
+    layout = master_layout(variants, audio);
     if (!final && layout == priv->master_layout && !bandwidths_moved(priv->master_variants, variants)) return;
-    if (!write_text(self, priv->active.location + "/" + priv->active.master_name,
-                    onair::render_multivariant_playlist(variants, audio)))
-      return;
-    priv->master_layout = std::move(layout);
-    priv->master_variants = std::move(variants);
-    return;
   }
-  write_text(self, priv->active.location + "/" + priv->active.master_name,
-             onair::render_multivariant_playlist(variants, audio));
+  if (!write_text(self, priv->active.location + "/" + priv->active.master_name,
+                  onair::render_multivariant_playlist(variants, audio)) ||
+      !live)
+    return;
+  priv->master_layout = std::move(layout);
+  priv->master_variants = std::move(variants);
 }
 
 static void write_mpd(GstAbrSink *self, bool final) {
