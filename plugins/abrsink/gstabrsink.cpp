@@ -15,6 +15,13 @@
  * AVERAGE-BANDWIDTH measured from the segments, RESOLUTION, CODECS and
  * FRAME-RATE) and the DASH MPD (`manifest.mpd`).
  *
+ * Inputs are whole frames: as abrladder, an encoder or a parser gives them,
+ * or straight from a demuxer (flvdemux, qtdemux), without a parser between:
+ * the caps of packetized H.264/H.265 without `alignment` are taken as whole
+ * access units, H.264's frame size (and, when missing, its pixel aspect
+ * ratio and frame rate) comes from the SPS in its codec_data, and a frame
+ * without a duration lasts as long as the step to the next.
+ *
  * In live mode every segment has a muxer of its own, fed straight from the
  * upstream thread: a segment is written the moment the frame that starts
  * the next one arrives (a video keyframe; for audio, the video's cut), not
@@ -79,6 +86,11 @@
  * gst-launch-1.0 -e videotestsrc is-live=true ! abrladder ladder="720p:2800,360p:800" ! \
  *     abrsink location=/var/www/live playlist-length=6
  * ]|
+ * An RTMP publish packaged as it comes (no transcoding):
+ * |[
+ * gst-launch-1.0 -e rtmpserversrc stream-key=secret eos-on-disconnect=true ! flvdemux name=d \
+ *     d.video ! abrsink name=s location=/var/www/live mode=live d.audio ! s.
+ * ]|
  */
 
 #ifdef HAVE_CONFIG_H
@@ -96,6 +108,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <deque>
@@ -106,6 +119,7 @@
 #include <vector>
 
 #include "binchildren.h"
+#include "codedcaps.h"
 #include "emsg.h"
 #include "fmp4.h"
 #include "mpd.h"
@@ -327,7 +341,7 @@ struct Stream {
   bool samples_counted = true;          /* all of them (no flush since it started) */
   GstFlowReturn mux_flow = GST_FLOW_OK; /* of the last flush, returned upstream with the next buffer */
   GstClockTime last_duration = GST_CLOCK_TIME_NONE;
-  GstClockTime last_ts = GST_CLOCK_TIME_NONE; /* audio: of the last buffer */
+  GstClockTime last_ts = GST_CLOCK_TIME_NONE; /* of the last buffer (fill_duration) */
   bool generation_open = false;
   bool ended = false;                     /* its end of stream went to the muxer: no more cuts */
   GstClockTimeDiff generation_start = 0;  /* running time of its first buffer */
@@ -1463,6 +1477,25 @@ static bool queue_cut(GstAbrSinkPrivate *priv, Stream &stream, GstEvent *event) 
   return true;
 }
 
+/* Every frame lasts as long as the one before when upstream does not say
+ * (flvdemux does not; a parser would): the last one of a segment (live
+ * audio) or of the stream (VOD) needs a duration, which mp4mux takes from
+ * its buffer. `ts` is the buffer's DTS, else its PTS. */
+static GstBuffer *fill_duration(Stream *stream, GstBuffer *buffer, GstClockTime ts) {
+  if (GST_BUFFER_DURATION_IS_VALID(buffer)) {
+    stream->last_duration = GST_BUFFER_DURATION(buffer);
+  } else {
+    if (GST_CLOCK_TIME_IS_VALID(stream->last_ts) && GST_CLOCK_TIME_IS_VALID(ts) && ts > stream->last_ts)
+      stream->last_duration = ts - stream->last_ts;
+    if (GST_CLOCK_TIME_IS_VALID(stream->last_duration)) {
+      buffer = gst_buffer_make_writable(buffer);
+      GST_BUFFER_DURATION(buffer) = stream->last_duration;
+    }
+  }
+  stream->last_ts = ts;
+  return buffer;
+}
+
 /* Caps arriving at the muxer: rendition name, size, codec string. */
 static GstPadProbeReturn mux_input_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
   Stream *stream = static_cast<Stream *>(user_data);
@@ -1471,6 +1504,9 @@ static GstPadProbeReturn mux_input_probe(GstPad *pad, GstPadProbeInfo *info, gpo
 
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+    buffer = fill_duration(stream, buffer,
+                           GST_BUFFER_DTS_IS_VALID(buffer) ? GST_BUFFER_DTS(buffer) : GST_BUFFER_PTS(buffer));
+    GST_PAD_PROBE_INFO_DATA(info) = buffer;
     std::lock_guard<std::mutex> lock(priv->state_lock);
     bool cut_armed = !stream->cuts.empty() && stream->cuts.back().armed;
     if (stream->have_first_dts && !cut_armed) return GST_PAD_PROBE_OK;
@@ -2115,19 +2151,7 @@ static GstFlowReturn live_chain(GstPad *pad, GstObject *parent, GstBuffer *buffe
     gst_buffer_unref(buffer);
     return GST_FLOW_OK;
   }
-  /* every frame lasts as long as the one before when the parser does not
-   * say (the last one of a segment needs a duration) */
-  if (GST_BUFFER_DURATION_IS_VALID(buffer)) {
-    stream->last_duration = GST_BUFFER_DURATION(buffer);
-  } else {
-    if (GST_CLOCK_TIME_IS_VALID(stream->last_ts) && ts > stream->last_ts)
-      stream->last_duration = ts - stream->last_ts;
-    if (GST_CLOCK_TIME_IS_VALID(stream->last_duration)) {
-      buffer = gst_buffer_make_writable(buffer);
-      GST_BUFFER_DURATION(buffer) = stream->last_duration;
-    }
-  }
-  stream->last_ts = ts;
+  buffer = fill_duration(stream, buffer, ts);
   if (stream->backlog_flow != GST_FLOW_OK) {
     GstFlowReturn ret = stream->backlog_flow;
     stream->backlog_flow = GST_FLOW_OK;
@@ -2382,7 +2406,54 @@ static gboolean live_event_apply(GstAbrSink *self, Stream *stream, GstEvent *eve
   return gst_pad_push_event(stream->proxy, event);
 }
 
-static gboolean live_query(GstPad *pad, GstObject *parent, GstQuery *query) {
+/* Caps of H.264 or H.265 straight from a demuxer, completed for the muxers
+ * (onair::complete_coded_video_caps) before the pad or anything behind it
+ * sees them: no parser is needed between a demuxer and abrsink. */
+static GstPadProbeReturn coded_caps_probe(GstPad *pad, GstPadProbeInfo *info, gpointer) {
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
+  if (GST_EVENT_TYPE(event) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
+  GstCaps *caps;
+  gst_event_parse_caps(event, &caps);
+  std::string missing;
+  GstCaps *completed = onair::complete_coded_video_caps(caps, &missing);
+  if (!missing.empty()) {
+    GstObject *parent = gst_pad_get_parent(pad);
+    if (parent)
+      GST_ELEMENT_WARNING(parent, STREAM, FORMAT,
+                          ("%s: the video's caps have no %s", GST_PAD_NAME(pad), missing.c_str()),
+                          ("put a parser (h264parse, h265parse) before abrsink"));
+    gst_clear_object(&parent);
+  }
+  if (!completed) return GST_PAD_PROBE_OK;
+  GST_DEBUG_OBJECT(pad, "caps completed: %" GST_PTR_FORMAT, completed);
+  GstEvent *replacement = gst_event_new_caps(completed);
+  gst_event_set_seqnum(replacement, gst_event_get_seqnum(event));
+  gst_caps_unref(completed);
+  gst_event_unref(event);
+  GST_PAD_PROBE_INFO_DATA(info) = replacement;
+  return GST_PAD_PROBE_OK;
+}
+
+/* `query` answered by `answer`, an accept-caps query for such caps (see
+ * coded_caps_probe) for the caps as they will be when they come. */
+static gboolean query_completed(GstPad *pad, GstObject *parent, GstQuery *query, GstPadQueryFunction answer) {
+  if (GST_QUERY_TYPE(query) != GST_QUERY_ACCEPT_CAPS) return answer(pad, parent, query);
+  GstCaps *caps;
+  gst_query_parse_accept_caps(query, &caps);
+  std::string missing;
+  GstCaps *completed = onair::complete_coded_video_caps(caps, &missing);
+  if (!completed) return answer(pad, parent, query);
+  GstQuery *asked = gst_query_new_accept_caps(completed);
+  gst_caps_unref(completed);
+  gboolean handled = answer(pad, parent, asked);
+  gboolean accepted = FALSE;
+  gst_query_parse_accept_caps_result(asked, &accepted);
+  gst_query_set_accept_caps_result(query, accepted);
+  gst_query_unref(asked);
+  return handled;
+}
+
+static gboolean live_query_answer(GstPad *pad, GstObject *parent, GstQuery *query) {
   Stream *stream = static_cast<Stream *>(gst_pad_get_element_private(pad));
   if (gst_pad_is_linked(stream->proxy) && gst_pad_peer_query(stream->proxy, query)) return TRUE;
   switch (GST_QUERY_TYPE(query)) {
@@ -2406,6 +2477,18 @@ static gboolean live_query(GstPad *pad, GstObject *parent, GstQuery *query) {
     default:
       return gst_pad_query_default(pad, parent, query);
   }
+}
+
+static gboolean live_query(GstPad *pad, GstObject *parent, GstQuery *query) {
+  return query_completed(pad, parent, query, live_query_answer);
+}
+
+/* A ghost pad's own query function (GstProxyPad's, not public API), which
+ * vod_query stands in front of. */
+static std::atomic<GstPadQueryFunction> ghost_pad_query{nullptr};
+
+static gboolean vod_query(GstPad *pad, GstObject *parent, GstQuery *query) {
+  return query_completed(pad, parent, query, ghost_pad_query.load());
 }
 
 /* Shuts every muxer of a live stream down (state changes, pad release). */
@@ -2454,9 +2537,10 @@ static GstPad *gst_abr_sink_request_new_pad(GstElement *element, GstPadTemplate 
       stream->requested_name = "audio" + std::to_string(index);
   }
 
-  /* No parser here: the pad templates ask for parsed, framed streams (as
-   * abrladder, h264parse or x264enc give), so H.264 and H.265 take the same
-   * path and nothing is parsed twice. */
+  /* No parser here: the pad templates ask for framed streams of whole
+   * access units, as abrladder, a parser, an encoder or a demuxer gives
+   * them (a demuxer's caps are completed by coded_caps_probe), so H.264 and
+   * H.265 take the same path and nothing is parsed twice. */
   bool vod;
   {
     std::lock_guard<std::mutex> lock(priv->settings_lock);
@@ -2472,6 +2556,7 @@ static GstPad *gst_abr_sink_request_new_pad(GstElement *element, GstPadTemplate 
     gst_pad_set_query_function(pad, GST_DEBUG_FUNCPTR(live_query));
     gst_pad_set_element_private(pad, stream.get());
     GST_PAD_SET_PROXY_ALLOCATION(pad);
+    if (!is_audio) gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, coded_caps_probe, NULL, NULL);
     gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, input_probe, stream.get(), NULL);
     std::string proxy_name = name + "_mux";
     stream->proxy = GST_PAD(gst_object_ref_sink(gst_pad_new(proxy_name.c_str(), GST_PAD_SRC)));
@@ -2529,6 +2614,11 @@ static GstPad *gst_abr_sink_request_new_pad(GstElement *element, GstPadTemplate 
   gst_pad_add_probe(target, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, input_probe, stream.get(), NULL);
   GstPad *pad = gst_ghost_pad_new_from_template(name.c_str(), target, templ);
   gst_object_unref(target);
+  if (!is_audio) {
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, coded_caps_probe, NULL, NULL);
+    ghost_pad_query = GST_PAD_QUERYFUNC(pad);
+    gst_pad_set_query_function(pad, GST_DEBUG_FUNCPTR(vod_query));
+  }
   stream->pad = pad;
 
   for (auto it = stream->children->elements().rbegin(); it != stream->children->elements().rend(); ++it)

@@ -9,8 +9,8 @@ Two servers take the same publishes side by side, on loopback:
   onair       one gst-launch-1.0 process; per channel the launch line of
               pipelines/live-remux.pipeline (without DASH):
                 rtmpserversrc port=P stream-key=K ! flvdemux
-                  ! h264parse ! abrsink (live, 2 s segments, HLS only)
-                  ! aacparse  ! (same abrsink)
+                  video ! abrsink (live, 2 s segments, HLS only)
+                  audio ! (same abrsink)
               every rtmpserversrc on one port (one shared listener), as the
               daemon runs its channels
   nginx-rtmp  nginx 1.22 with Debian's libnginx-mod-rtmp, one worker,
@@ -104,10 +104,10 @@ Standard library only; needs ffmpeg, ffprobe, nginx with
                           "rtmpserversrc name=src{n} address=127.0.0.1
                           port={port} application={application}
                           stream-key={key} eos-on-disconnect=true
-                          ! flvdemux name=d{n} d{n}.video ! h264parse
+                          ! flvdemux name=d{n} d{n}.video
                           ! abrsink name=s{n} location={location} mode=live
                           playlist-length={window} segment-duration={segment}
-                          dash=false d{n}.audio ! aacparse ! s{n}."
+                          dash=false d{n}.audio ! s{n}."
   GST_PLUGIN_PATH         where libgstonair.so is; defaults to
                           $ONAIR_BUILD_ROOT/plugins when ONAIR_BUILD_ROOT is set
 """
@@ -147,9 +147,9 @@ NGINX_MODULE = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
 ONAIR_BRANCH = (
     "rtmpserversrc name=src{n} address=127.0.0.1 port={port} application={application} stream-key={key} "
     "eos-on-disconnect=true ! flvdemux name=d{n} "
-    "d{n}.video ! h264parse ! abrsink name=s{n} location={location} mode=live "
+    "d{n}.video ! abrsink name=s{n} location={location} mode=live "
     "playlist-length={window} segment-duration={segment} dash=false "
-    "d{n}.audio ! aacparse ! s{n}."
+    "d{n}.audio ! s{n}."
 )
 APPLICATION = "live"
 

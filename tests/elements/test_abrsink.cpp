@@ -798,6 +798,95 @@ GST_START_TEST(test_live_master_not_rewritten_per_segment) {
 }
 GST_END_TEST;
 
+/* A demuxer straight into abrsink, no parser: flvdemux and qtdemux give
+ * H.264 without `alignment` (whole access units all the same), flvdemux
+ * without a frame size when the FLV has no onMetaData, and no durations.
+ * abrsink completes the caps (the size and rate from the SPS) and the
+ * durations itself. */
+static void check_demuxed(const std::string &dir, const std::string &description) {
+  std::string error = run(description);
+  fail_unless(error.empty(), "%s: %s", description.c_str(), error.c_str());
+  std::string master = read_text(dir + "/master.m3u8");
+  fail_unless(master.find("RESOLUTION=320x180,FRAME-RATE=30.000,CODECS=\"avc1.") != std::string::npos, "%s",
+              master.c_str());
+  fail_unless(master.find(",mp4a.40.2\"") != std::string::npos, "%s", master.c_str());
+
+  /* one-second GOPs: four one-second segments, the last one too (its last
+   * frame has a duration), 120 frames in all */
+  std::string video = read_text(dir + "/video_0/index.m3u8");
+  fail_unless_equals_int(count(video, "#EXTINF:"), 4);
+  fail_unless_equals_int(count(video, "#EXTINF:1.00000,") + count(video, "#EXTINF:1.00100,"), 4);
+  std::string joined = dir + "/video.mp4";
+  std::string data = read_text(dir + "/video_0/init.mp4");
+  for (int i = 0; i < 4; i++) {
+    gchar *name = g_strdup_printf("/video_0/seg_%05d.m4s", i);
+    data += read_text(dir + name);
+    g_free(name);
+  }
+  fail_unless(g_file_set_contents(joined.c_str(), data.data(), data.size(), NULL));
+  int status = 0;
+  std::string frames = run_command(
+      "ffprobe -v error -count_frames -show_entries stream=nb_read_frames,width,height -of csv=p=0 " + joined,
+      &status);
+  fail_unless(status == 0, "%s", frames.c_str());
+  fail_unless_equals_string(frames.c_str(), "320,180,120\n");
+  fail_unless(count(read_text(dir + "/audio/index.m3u8"), "#EXTINF:") >= 4);
+}
+
+GST_START_TEST(test_demuxer_without_parser) {
+  std::string dir = make_temp_dir("abrsink");
+  std::string flv = dir + "/in.flv", mp4 = dir + "/in.mp4";
+  int status = 0;
+  std::string out = run_command(
+      "ffmpeg -nostdin -v error -f lavfi -i testsrc2=size=320x180:rate=30 -f lavfi -i sine=sample_rate=48000 "
+      "-t 4 -c:v libx264 -preset ultrafast -g 30 -keyint_min 30 -sc_threshold 0 -c:a aac "
+      "-flvflags no_metadata " +
+          flv,
+      &status);
+  fail_unless(status == 0, "ffmpeg: %s", out.c_str());
+  out = run_command("ffmpeg -nostdin -v error -i " + flv + " -c copy " + mp4, &status);
+  fail_unless(status == 0, "ffmpeg: %s", out.c_str());
+
+  for (const char *mode : {"live", "vod"}) {
+    std::string output = dir + "/flv-" + mode;
+    check_demuxed(output, "filesrc location=" + flv + " ! flvdemux name=d d.video ! abrsink name=s mode=" +
+                              mode + " dash=false playlist-length=0 location=" + output + " d.audio ! s.");
+  }
+  std::string output = dir + "/mp4";
+  check_demuxed(output, "filesrc location=" + mp4 + " ! qtdemux name=d d.video_0 ! abrsink name=s mode=vod " +
+                            "dash=false location=" + output + " d.audio_0 ! s.");
+  remove_tree(dir);
+}
+GST_END_TEST;
+
+/* An upstream asking before it sends: such caps are accepted for what they
+ * will be, H.264 cut otherwise than in access units is not. */
+GST_START_TEST(test_demuxer_caps_accepted) {
+  for (const char *mode : {"live", "vod"}) {
+    GstElement *sink = gst_element_factory_make("abrsink", NULL);
+    fail_unless(sink != NULL);
+    g_object_set(sink, "location", "/nonexistent", NULL);
+    gst_util_set_object_arg(G_OBJECT(sink), "mode", mode);
+    GstPad *pad = gst_element_request_pad_simple(sink, "video_%u");
+    fail_unless(pad != NULL);
+    /* an avcC record of 1080p High (no size in the caps) */
+    const char *record = "0142c028ffe100196742c028da01e0089f970110000003001000000303c0f1832a01000468ce3c80";
+    GstCaps *demuxed = gst_caps_from_string(
+        (std::string("video/x-h264, stream-format=avc, codec_data=(buffer)") + record).c_str());
+    GstCaps *nal = gst_caps_from_string(
+        (std::string("video/x-h264, stream-format=avc, alignment=nal, codec_data=(buffer)") + record)
+            .c_str());
+    fail_unless(gst_pad_query_accept_caps(pad, demuxed), "%s", mode);
+    fail_if(gst_pad_query_accept_caps(pad, nal), "%s", mode);
+    gst_caps_unref(demuxed);
+    gst_caps_unref(nal);
+    gst_element_release_request_pad(sink, pad);
+    gst_object_unref(pad);
+    gst_object_unref(sink);
+  }
+}
+GST_END_TEST;
+
 static Suite *abrsink_suite(void) {
   Suite *s = suite_create("abrsink");
   TCase *tc = tcase_create("general");
@@ -819,6 +908,8 @@ static Suite *abrsink_suite(void) {
   tcase_add_test(tc, test_live_muxers_keep_their_messages);
   tcase_add_test(tc, test_vod_posts_one_stream_start);
   tcase_add_test(tc, test_live_master_not_rewritten_per_segment);
+  tcase_add_test(tc, test_demuxer_without_parser);
+  tcase_add_test(tc, test_demuxer_caps_accepted);
   return s;
 }
 

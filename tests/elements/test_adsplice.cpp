@@ -22,21 +22,6 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* Runs a command, returns its stdout; fails the test if it cannot run. */
-static std::string run_command(const std::string &command, int *status = nullptr) {
-  gchar *out = NULL, *err = NULL;
-  gint exit_status = 0;
-  GError *error = NULL;
-  gboolean ok = g_spawn_command_line_sync(command.c_str(), &out, &err, &exit_status, &error);
-  fail_unless(ok, "cannot run %s: %s", command.c_str(), error ? error->message : "");
-  std::string text = out ? out : "";
-  if (status) *status = exit_status;
-  if (err && *err) text += std::string("\nstderr: ") + err;
-  g_free(out);
-  g_free(err);
-  return text;
-}
-
 /* One segment of a media playlist with the tags written before it. */
 struct Entry {
   std::vector<std::string> tags;

@@ -3,13 +3,15 @@
 # the broken files in tests/data/pipelines and fails; --print runs under
 # gst-launch-1.0; a live test card stopped with SIGINT ends with EOS; a second
 # SIGINT stops a pipeline that swallows EOS; a file becomes VOD and ends by
-# itself; outputs pass ffprobe.
+# itself; an RTMP publish through live-remux ends with its publisher; outputs
+# pass ffprobe.
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
 import json
 import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -275,6 +277,58 @@ def test_file_vod(work):
           f"missing input: {result.returncode} {result.stderr!r}")
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_live_remux_publish(work):
+    """live-remux as shipped (no parsers between flvdemux and abrsink), with
+    a real publisher: ffmpeg over RTMP, one-second GOPs, 4 s. The publisher
+    leaving ends the stream; every frame is in the segments, at the size the
+    publisher sent."""
+    output = os.path.join(work, "remux")
+    port = free_port()
+    process = subprocess.Popen([LAUNCH, "live-remux", "stream-key=secret", f"rtmp-port={port}",
+                                "address=127.0.0.1", f"output={output}"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and process.poll() is None:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        run(["ffmpeg", "-nostdin", "-v", "error", "-re", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=4",
+             "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=4",
+             "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "30", "-keyint_min", "30",
+             "-sc_threshold", "0", "-c:a", "aac", "-f", "flv", f"rtmp://127.0.0.1:{port}/live/secret"], timeout=TIMEOUT)
+        _, stderr = process.communicate(timeout=TIMEOUT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    print(stderr, flush=True)
+    check(process.returncode == 0 and "onair-launch: end of stream" in stderr,
+          f"live-remux: exit status {process.returncode}")
+    check_output(output, ["video_0"])
+    with open(os.path.join(output, "master.m3u8")) as f:
+        master = f.read()
+    check("RESOLUTION=320x240,FRAME-RATE=30.000," in master, f"live-remux master.m3u8:\n{master}")
+    directory = os.path.join(output, "video_0")
+    with open(os.path.join(directory, "index.m3u8")) as f:
+        segments = [line.strip() for line in f if line.strip() and not line.startswith("#")]
+    joined = os.path.join(work, "remux.mp4")
+    with open(joined, "wb") as out:
+        for name in ["init.mp4"] + segments:
+            with open(os.path.join(directory, name), "rb") as f:
+                out.write(f.read())
+    frames = run(["ffprobe", "-v", "error", "-count_packets", "-show_entries", "stream=nb_read_packets,width,height",
+                  "-of", "csv=p=0", joined]).strip()
+    check(frames == "320,240,120", f"live-remux: video {frames!r}, expected 320,240,120 (width, height, frames)")
+
+
 def main():
     work = tempfile.mkdtemp(prefix="onair-launch-")
     try:
@@ -284,6 +338,7 @@ def main():
         test_sigint_ends_with_eos(work)
         test_second_sigint_forces_stop()
         test_file_vod(work)
+        test_live_remux_publish(work)
     finally:
         subprocess.run(["rm", "-rf", work])
     finish()
