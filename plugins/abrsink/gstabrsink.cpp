@@ -115,6 +115,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <map>
 #include <unordered_map>
 #include <vector>
 
@@ -432,6 +433,21 @@ struct Id3Event {
 
 }  // namespace
 
+/* A text file written outside state_lock (defer_text): its writes, from
+ * whichever threads, one at a time, and the newest version rendered is the
+ * one left in place. */
+struct TextFileIo {
+  std::mutex lock;
+  uint64_t rendered = 0; /* versions rendered (state_lock) */
+  uint64_t written = 0;  /* the newest in place (lock) */
+};
+struct DeferredText {
+  TextFileIo *io;
+  std::string path;
+  std::string text;
+  uint64_t version;
+};
+
 struct GstAbrSinkPrivate {
   std::mutex settings_lock;
   Settings settings;
@@ -470,6 +486,15 @@ struct GstAbrSinkPrivate {
   /* Messages are posted after state_lock is released: a bus sync handler
    * may call back into the element (add-marker). */
   std::vector<GstMessage *> unposted;
+  /* Segments out of the live window, deleted after state_lock is released
+   * too (before the messages): a deletion (ext4 frees the file's blocks)
+   * does not hold up the other renditions' segments. */
+  std::vector<std::string> expired_files;
+  /* Live media playlists, written after state_lock is released as well
+   * (defer_text): each rendition's muxer threads write their own at once,
+   * not one after the other. */
+  std::map<std::string, TextFileIo> text_files; /* by path; state_lock */
+  std::vector<DeferredText> deferred_texts;
   /* Ended muxers, shut down and removed from a thread of their own. */
   std::vector<std::unique_ptr<Generation>> retired;
   /* live: the running time up to which the reference video has decided its
@@ -631,6 +656,7 @@ static void gst_abr_sink_init(GstAbrSink *self) {
 static void gst_abr_sink_finalize(GObject *object) {
   GstAbrSink *self = GST_ABR_SINK(object);
   for (GstMessage *message : self->priv->unposted) gst_message_unref(message);
+  for (const std::string &path : self->priv->expired_files) g_unlink(path.c_str());
   delete self->priv;
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
@@ -937,13 +963,53 @@ static void post_segment_message(GstAbrSink *self, const Stream &stream, const s
   self->priv->unposted.push_back(gst_message_new_element(GST_OBJECT(self), s));
 }
 
-/* Takes the queued messages; call with state_lock held, post them without. */
-static std::vector<GstMessage *> take_messages(GstAbrSinkPrivate *priv) {
-  return std::move(priv->unposted);
+/* What waits for state_lock to be released: messages to post, files to
+ * delete. */
+struct Outbox {
+  std::vector<GstMessage *> messages;
+  std::vector<std::string> deletions;
+  std::vector<DeferredText> texts;
+};
+
+/* Takes the queued messages and deletions; call with state_lock held, post
+ * them without. */
+static Outbox take_messages(GstAbrSinkPrivate *priv) {
+  return Outbox{std::move(priv->unposted), std::move(priv->expired_files), std::move(priv->deferred_texts)};
 }
 
-static void post_messages(GstAbrSink *self, std::vector<GstMessage *> messages) {
-  for (GstMessage *message : messages) gst_element_post_message(GST_ELEMENT(self), message);
+/* `text` for `path`, written when state_lock is released (post_messages).
+ * Called with state_lock held. */
+static void defer_text(GstAbrSinkPrivate *priv, const std::string &path, std::string text) {
+  TextFileIo &io = priv->text_files[path];
+  priv->deferred_texts.push_back(DeferredText{&io, path, std::move(text), ++io.rendered});
+}
+
+/* Writes the texts (unless a newer version is in place already), deletes
+ * the files, then posts the messages: a segment message (or the end of
+ * stream) comes once the playlist lists the segment and the window is as
+ * it says. */
+static void post_messages(GstAbrSink *self, Outbox outbox) {
+  for (const DeferredText &deferred : outbox.texts) {
+    std::lock_guard<std::mutex> lock(deferred.io->lock);
+    if (deferred.version <= deferred.io->written) continue;
+    deferred.io->written = deferred.version;
+    std::string temporary = deferred.path + ".tmp";
+    GError *error = NULL;
+    if (g_file_set_contents_full(temporary.c_str(), deferred.text.data(), (gssize)deferred.text.size(),
+                                 G_FILE_SET_CONTENTS_NONE, 0644, &error) &&
+        g_rename(temporary.c_str(), deferred.path.c_str()) != 0) {
+      int code = errno;
+      g_unlink(temporary.c_str());
+      g_set_error(&error, G_FILE_ERROR, g_file_error_from_errno(code), "%s", g_strerror(code));
+    }
+    if (error) {
+      GST_ELEMENT_ERROR(self, RESOURCE, WRITE,
+                        ("Could not write \"%s\": %s", deferred.path.c_str(), error->message), (NULL));
+      g_error_free(error);
+    }
+  }
+  for (const std::string &path : outbox.deletions) g_unlink(path.c_str());
+  for (GstMessage *message : outbox.messages) gst_element_post_message(GST_ELEMENT(self), message);
 }
 
 /* Closes the pending segment of `stream`: writes it, updates its playlist,
@@ -1179,13 +1245,15 @@ static void close_segment(GstAbrSink *self, Stream &stream, size_t fragments) {
     stream.pending_duration = 0;
   }
 
-  if (settings.hls && (live || !stream.playlist->ended()))
+  if (settings.hls && live)
+    defer_text(priv, dir + "/index.m3u8", stream.playlist->render());
+  else if (settings.hls && !stream.playlist->ended())
     write_text(self, dir + "/index.m3u8", stream.playlist->render());
   if (all_streams_started(priv)) {
     if (settings.hls) write_master(self);
     if (settings.dash && live) write_mpd(self, false);
   }
-  for (const std::string &old : deleted) g_unlink(old.c_str());
+  for (std::string &old : deleted) priv->expired_files.push_back(std::move(old));
   post_segment_message(self, stream, path, sequence, segment_seconds, segment_bytes);
 }
 
@@ -1340,8 +1408,11 @@ static void finish_output(GstAbrSink *self) {
   for (auto &s : priv->streams) {
     if (!s->playlist) continue;
     s->playlist->end();
-    if (settings.hls)
-      write_text(self, settings.location + "/" + s->name + "/index.m3u8", s->playlist->render());
+    std::string path = settings.location + "/" + s->name + "/index.m3u8";
+    if (settings.hls && settings.mode == GST_ABR_SINK_MODE_LIVE)
+      defer_text(priv, path, s->playlist->render());
+    else if (settings.hls)
+      write_text(self, path, s->playlist->render());
   }
   if (!all_streams_started(priv)) {
     queue_problem(self, false, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
@@ -1361,7 +1432,7 @@ static GstFlowReturn feed_buffer(GstAbrSink *self, GstBuffer *buffer, onair::Fmp
                                  const std::string &name) {
   GstMapInfo map;
   GstFlowReturn ret = GST_FLOW_OK;
-  std::vector<GstMessage *> messages;
+  Outbox messages;
   if (gst_buffer_map(buffer, &map, GST_MAP_READ)) {
     std::lock_guard<std::mutex> lock(self->priv->state_lock);
     if (!splitter.push(map.data, map.size)) {
@@ -1393,7 +1464,7 @@ static GstFlowReturn on_new_sample(GstAppSink *appsink, gpointer user_data) {
 static void on_eos(GstAppSink *appsink, gpointer user_data) {
   Stream *stream = static_cast<Stream *>(user_data);
   GstAbrSink *self = stream->sink;
-  std::vector<GstMessage *> messages;
+  Outbox messages;
   {
     std::lock_guard<std::mutex> lock(self->priv->state_lock);
     close_segment(self, *stream);
@@ -1802,7 +1873,7 @@ static GstPadProbeReturn generation_eos(GstPad *, GstPadProbeInfo *info, gpointe
   if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) != GST_EVENT_EOS) return GST_PAD_PROBE_OK;
   Generation *g = static_cast<Generation *>(user_data);
   GstAbrSink *self = g->stream->sink;
-  std::vector<GstMessage *> messages;
+  Outbox messages;
   bool retire, final;
   {
     std::lock_guard<std::mutex> lock(self->priv->state_lock);
@@ -1944,13 +2015,14 @@ static bool start_generation(GstAbrSink *self, Stream *stream, std::vector<onair
   return true;
 }
 
-/* Ends the current muxer (its segment is written when its output is out)
- * and starts the next. Pad stream lock held, not state_lock. */
-static bool cut_generation(GstAbrSink *self, Stream *stream, std::vector<onair::Marker> markers = {}) {
+/* Ends the current muxer: its segment is written when its output is out.
+ * `markers`: how many the next segment has (logged). Pad stream lock held,
+ * not state_lock. */
+static void end_generation(GstAbrSink *self, Stream *stream, size_t markers) {
   GST_DEBUG_OBJECT(
       self, "%s: segment cut after %" GST_STIME_FORMAT " (pushed to %" GST_STIME_FORMAT "), %zu markers",
       GST_PAD_NAME(stream->pad), GST_STIME_ARGS(stream->generation_start), GST_STIME_ARGS(stream->pushed_end),
-      markers.size());
+      markers);
   /* a failed flush of a fragment before this one is not forgotten */
   GstFlowReturn flow = mux_flush(stream);
   if (stream->mux_flow == GST_FLOW_OK) stream->mux_flow = flow;
@@ -1971,6 +2043,12 @@ static bool cut_generation(GstAbrSink *self, Stream *stream, std::vector<onair::
     gst_pad_send_event(old, gst_event_new_eos());
     gst_object_unref(old);
   }
+}
+
+/* Ends the current muxer (its segment is written when its output is out)
+ * and starts the next. Pad stream lock held, not state_lock. */
+static bool cut_generation(GstAbrSink *self, Stream *stream, std::vector<onair::Marker> markers = {}) {
+  end_generation(self, stream, markers.size());
   return start_generation(self, stream, std::move(markers));
 }
 
@@ -2257,13 +2335,18 @@ static GstFlowReturn live_buffer(GstAbrSink *self, Stream *stream, GstBuffer *bu
   }
   if (cut) stream->cut_at = -1;
   bool first = !gst_pad_is_linked(stream->proxy);
-  if ((cut && !cut_generation(self, stream, std::move(markers))) ||
-      (first && !start_generation(self, stream, std::move(markers)))) {
+  if (cut) {
+    end_generation(self, stream, markers.size());
+    /* the audio following this video is cut before the video's next muxer
+     * is made: its segment goes out with the video's, not after that */
+    if (reference) follow_video(self, dts, true, splice);
+  }
+  if ((cut || first) && !start_generation(self, stream, std::move(markers))) {
     gst_buffer_unref(buffer);
     return GST_FLOW_ERROR;
   }
   if (!stream->generation_open) open_generation(self, stream, buffer, dts);
-  if (reference) follow_video(self, dts, cut, splice);
+  if (reference && !cut) follow_video(self, dts, false, splice);
 
   if (!stream->is_audio) {
     stream->held = buffer;
@@ -2371,7 +2454,7 @@ static gboolean live_event_apply(GstAbrSink *self, Stream *stream, GstEvent *eve
         mux_push(stream, held);
       }
       mux_flush(stream);
-      std::vector<GstMessage *> messages;
+      Outbox messages;
       bool have_muxer;
       {
         std::lock_guard<std::mutex> lock(self->priv->state_lock);

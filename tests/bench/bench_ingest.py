@@ -948,8 +948,10 @@ class Figures:
 def stats_ms(values):
     if not values:
         return ("-",) * 5
-    return (str(len(values)), f"{statistics.median(values) * 1000:.0f}", f"{percentile(values, 0.9) * 1000:.0f}",
-            f"{min(values) * 1000:.0f}", f"{max(values) * 1000:.0f}")
+    # tenths of a millisecond: the goal compares medians a fraction of a
+    # millisecond apart
+    return (str(len(values)), f"{statistics.median(values) * 1000:.1f}", f"{percentile(values, 0.9) * 1000:.1f}",
+            f"{min(values) * 1000:.1f}", f"{max(values) * 1000:.1f}")
 
 
 # --------------------------------------------------------------------------
@@ -1250,8 +1252,8 @@ def report(case, runs, figures, verify_lines, n):
     log(f"  onair/nginx-rtmp: latency median {fmt(lat_med, '.2f')}x, p90 {fmt(lat_p90, '.2f')}x; "
         f"CPU {fmt(cpu, '.2f')}x; memory {'growth per channel' if n > 1 else 'peak RSS'} {fmt(mem, '.2f')}x")
     lat_verdict = "not measured" if on_med is None or ng_med is None else ("met" if lat_ok else "NOT met")
-    verdict = (f"latency {lat_verdict} (onair median {fmt(on_med and on_med * 1000, '.0f')} ms vs "
-               f"{fmt(ng_med and ng_med * 1000, '.0f')} ms, goal <=), CPU {'met' if cpu_ok else 'NOT met'} "
+    verdict = (f"latency {lat_verdict} (onair median {fmt(on_med and on_med * 1000, '.1f')} ms vs "
+               f"{fmt(ng_med and ng_med * 1000, '.1f')} ms, goal <=), CPU {'met' if cpu_ok else 'NOT met'} "
                f"({fmt(cpu, '.2f')}x, goal <= {CPU_GOAL}x; {on.cpu_per_min:.3f} vs {ng.cpu_per_min:.3f} CPU-s/min"
                + (f", per channel {on.cpu_per_min_channel:.4f} vs {ng.cpu_per_min_channel:.4f}" if n > 1 else "")
                + ")"
