@@ -108,7 +108,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <deque>
@@ -410,6 +409,7 @@ struct Stream {
   bool pending_valid = false;
   bool have_init = false;
   bool eos = false;
+  bool eos_deferred = false;          /* VOD audio: ended, waits for the video's end (on_eos) */
   uint64_t end_time = 0;              /* timescale units */
   double nominal_segment_seconds = 0; /* video: the longest of the last few segments */
   std::deque<double> recent_segment_seconds;
@@ -977,11 +977,40 @@ static Outbox take_messages(GstAbrSinkPrivate *priv) {
   return Outbox{std::move(priv->unposted), std::move(priv->expired_files), std::move(priv->deferred_texts)};
 }
 
-/* `text` for `path`, written when state_lock is released (post_messages).
- * Called with state_lock held. */
-static void defer_text(GstAbrSinkPrivate *priv, const std::string &path, std::string text) {
+/* Writes `deferred` unless a newer version is in place; NULL, or what went
+ * wrong. */
+static GError *write_deferred(const DeferredText &deferred) {
+  std::lock_guard<std::mutex> lock(deferred.io->lock);
+  if (deferred.version <= deferred.io->written) return NULL;
+  deferred.io->written = deferred.version;
+  std::string temporary = deferred.path + ".tmp";
+  GError *error = NULL;
+  if (g_file_set_contents_full(temporary.c_str(), deferred.text.data(), (gssize)deferred.text.size(),
+                               G_FILE_SET_CONTENTS_NONE, 0644, &error) &&
+      g_rename(temporary.c_str(), deferred.path.c_str()) != 0) {
+    int code = errno;
+    g_unlink(temporary.c_str());
+    g_set_error(&error, G_FILE_ERROR, g_file_error_from_errno(code), "%s", g_strerror(code));
+  }
+  return error;
+}
+
+/* `text` for `path`, written when state_lock is released (post_messages);
+ * the first version at once, so that a file listing it (the multivariant
+ * playlist) never comes before it. Called with state_lock held. */
+static void defer_text(GstAbrSink *self, const std::string &path, std::string text) {
+  GstAbrSinkPrivate *priv = self->priv;
   TextFileIo &io = priv->text_files[path];
-  priv->deferred_texts.push_back(DeferredText{&io, path, std::move(text), ++io.rendered});
+  DeferredText deferred{&io, path, std::move(text), ++io.rendered};
+  if (deferred.version > 1) {
+    priv->deferred_texts.push_back(std::move(deferred));
+    return;
+  }
+  if (GError *error = write_deferred(deferred)) {
+    queue_problem(self, true, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_WRITE,
+                  "Could not write \"" + path + "\": " + error->message);
+    g_error_free(error);
+  }
 }
 
 /* Writes the texts (unless a newer version is in place already), deletes
@@ -990,19 +1019,7 @@ static void defer_text(GstAbrSinkPrivate *priv, const std::string &path, std::st
  * it says. */
 static void post_messages(GstAbrSink *self, Outbox outbox) {
   for (const DeferredText &deferred : outbox.texts) {
-    std::lock_guard<std::mutex> lock(deferred.io->lock);
-    if (deferred.version <= deferred.io->written) continue;
-    deferred.io->written = deferred.version;
-    std::string temporary = deferred.path + ".tmp";
-    GError *error = NULL;
-    if (g_file_set_contents_full(temporary.c_str(), deferred.text.data(), (gssize)deferred.text.size(),
-                                 G_FILE_SET_CONTENTS_NONE, 0644, &error) &&
-        g_rename(temporary.c_str(), deferred.path.c_str()) != 0) {
-      int code = errno;
-      g_unlink(temporary.c_str());
-      g_set_error(&error, G_FILE_ERROR, g_file_error_from_errno(code), "%s", g_strerror(code));
-    }
-    if (error) {
+    if (GError *error = write_deferred(deferred)) {
       GST_ELEMENT_ERROR(self, RESOURCE, WRITE,
                         ("Could not write \"%s\": %s", deferred.path.c_str(), error->message), (NULL));
       g_error_free(error);
@@ -1246,7 +1263,7 @@ static void close_segment(GstAbrSink *self, Stream &stream, size_t fragments) {
   }
 
   if (settings.hls && live)
-    defer_text(priv, dir + "/index.m3u8", stream.playlist->render());
+    defer_text(self, dir + "/index.m3u8", stream.playlist->render());
   else if (settings.hls && !stream.playlist->ended())
     write_text(self, dir + "/index.m3u8", stream.playlist->render());
   if (all_streams_started(priv)) {
@@ -1410,7 +1427,7 @@ static void finish_output(GstAbrSink *self) {
     s->playlist->end();
     std::string path = settings.location + "/" + s->name + "/index.m3u8";
     if (settings.hls && settings.mode == GST_ABR_SINK_MODE_LIVE)
-      defer_text(priv, path, s->playlist->render());
+      defer_text(self, path, s->playlist->render());
     else if (settings.hls)
       write_text(self, path, s->playlist->render());
   }
@@ -1461,16 +1478,35 @@ static GstFlowReturn on_new_sample(GstAppSink *appsink, gpointer user_data) {
   return feed_splitter(stream->sink, appsink, stream->splitter, stream->name);
 }
 
+/* VOD: a stream's last segment, audio cut at the video's cuts first. */
+static void end_vod_stream(GstAbrSink *self, Stream &stream) {
+  if (stream.is_audio) cut_audio(self, stream);
+  close_segment(self, stream);
+  stream.eos = true;
+  stream.eos_deferred = false;
+}
+
 static void on_eos(GstAppSink *appsink, gpointer user_data) {
   Stream *stream = static_cast<Stream *>(user_data);
   GstAbrSink *self = stream->sink;
+  GstAbrSinkPrivate *priv = self->priv;
   Outbox messages;
   {
-    std::lock_guard<std::mutex> lock(self->priv->state_lock);
-    close_segment(self, *stream);
-    stream->eos = true;
+    std::lock_guard<std::mutex> lock(priv->state_lock);
+    Stream *video = reference_video(priv);
+    if (stream->is_audio && video && !video->eos) {
+      /* the video's last cuts are not known yet (it is muxed behind the
+       * audio): the audio left is cut at them once the video has ended,
+       * rather than all go into one segment */
+      stream->eos_deferred = true;
+    } else {
+      end_vod_stream(self, *stream);
+      if (stream == video)
+        for (auto &s : priv->streams)
+          if (s->eos_deferred) end_vod_stream(self, *s);
+    }
     finish_output(self);
-    messages = take_messages(self->priv);
+    messages = take_messages(priv);
   }
   post_messages(self, std::move(messages));
 }
@@ -1610,6 +1646,12 @@ static GstPadProbeReturn mux_input_probe(GstPad *pad, GstPadProbeInfo *info, gpo
   }
 
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
+  if (!stream->live &&
+      (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP || GST_EVENT_TYPE(event) == GST_EVENT_STREAM_START)) {
+    /* no step from a buffer before these to the next */
+    stream->last_ts = GST_CLOCK_TIME_NONE;
+    stream->last_duration = GST_CLOCK_TIME_NONE;
+  }
   if (!stream->live && GST_EVENT_TYPE(event) == GST_EVENT_CUSTOM_DOWNSTREAM) {
     /* VOD: seen here, behind the queue, in order with the buffers around
      * it (live: in live_event) */
@@ -2566,12 +2608,9 @@ static gboolean live_query(GstPad *pad, GstObject *parent, GstQuery *query) {
   return query_completed(pad, parent, query, live_query_answer);
 }
 
-/* A ghost pad's own query function (GstProxyPad's, not public API), which
- * vod_query stands in front of. */
-static std::atomic<GstPadQueryFunction> ghost_pad_query{nullptr};
-
 static gboolean vod_query(GstPad *pad, GstObject *parent, GstQuery *query) {
-  return query_completed(pad, parent, query, ghost_pad_query.load());
+  /* a ghost pad's own: forwarded to the queue inside */
+  return query_completed(pad, parent, query, gst_pad_query_default);
 }
 
 /* Shuts every muxer of a live stream down (state changes, pad release). */
@@ -2699,7 +2738,6 @@ static GstPad *gst_abr_sink_request_new_pad(GstElement *element, GstPadTemplate 
   gst_object_unref(target);
   if (!is_audio) {
     gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, coded_caps_probe, NULL, NULL);
-    ghost_pad_query = GST_PAD_QUERYFUNC(pad);
     gst_pad_set_query_function(pad, GST_DEBUG_FUNCPTR(vod_query));
   }
   stream->pad = pad;
@@ -2880,6 +2918,9 @@ static GstStateChangeReturn gst_abr_sink_change_state(GstElement *element, GstSt
       s->have_init = false;
       s->have_first_dts = false;
       s->eos = false;
+      s->eos_deferred = false;
+      s->last_ts = GST_CLOCK_TIME_NONE;
+      s->last_duration = GST_CLOCK_TIME_NONE;
       s->name.clear();
       s->next_id3 = 1;
     }

@@ -833,9 +833,10 @@ static void check_demuxed(const std::string &dir, const std::string &description
   fail_unless(count(read_text(dir + "/audio/index.m3u8"), "#EXTINF:") >= 4);
 }
 
-GST_START_TEST(test_demuxer_without_parser) {
-  std::string dir = make_temp_dir("abrsink");
-  std::string flv = dir + "/in.flv", mp4 = dir + "/in.mp4";
+/* 4 s of 320x180 H.264 (one-second GOPs) and AAC as an FLV without
+ * onMetaData (no size in flvdemux's caps). */
+static std::string make_flv(const std::string &dir) {
+  std::string flv = dir + "/in.flv";
   int status = 0;
   std::string out = run_command(
       "ffmpeg -nostdin -v error -f lavfi -i testsrc2=size=320x180:rate=30 -f lavfi -i sine=sample_rate=48000 "
@@ -844,7 +845,14 @@ GST_START_TEST(test_demuxer_without_parser) {
           flv,
       &status);
   fail_unless(status == 0, "ffmpeg: %s", out.c_str());
-  out = run_command("ffmpeg -nostdin -v error -i " + flv + " -c copy " + mp4, &status);
+  return flv;
+}
+
+GST_START_TEST(test_demuxer_without_parser) {
+  std::string dir = make_temp_dir("abrsink");
+  std::string flv = make_flv(dir), mp4 = dir + "/in.mp4";
+  int status = 0;
+  std::string out = run_command("ffmpeg -nostdin -v error -i " + flv + " -c copy " + mp4, &status);
   fail_unless(status == 0, "ffmpeg: %s", out.c_str());
 
   for (const char *mode : {"live", "vod"}) {
@@ -859,6 +867,26 @@ GST_START_TEST(test_demuxer_without_parser) {
 }
 GST_END_TEST;
 
+/* VOD: audio that ends long before the video (whose muxing runs behind)
+ * is still cut where the video is, not left in one last segment. */
+GST_START_TEST(test_vod_audio_waits_for_the_video_cuts) {
+  std::string dir = make_temp_dir("abrsink");
+  std::string flv = make_flv(dir);
+  std::string output = dir + "/out";
+  std::string error = run(
+      "filesrc location=" + flv + " ! flvdemux name=d d.video ! queue max-size-buffers=0 max-size-bytes=0 " +
+      "max-size-time=0 ! identity sleep-time=20000 ! abrsink name=s mode=vod dash=false location=" + output +
+      " d.audio ! s.");
+  fail_unless(error.empty(), "%s", error.c_str());
+  fail_unless_equals_int(count(read_text(output + "/video_0/index.m3u8"), "#EXTINF:"), 4);
+  std::string audio = read_text(output + "/audio/index.m3u8");
+  fail_unless_equals_int(count(audio, "#EXTINF:"), 4);
+  fail_unless_equals_int(count(audio, "#EXTINF:2.") + count(audio, "#EXTINF:3.") + count(audio, "#EXTINF:4."),
+                         0);
+  remove_tree(dir);
+}
+GST_END_TEST;
+
 /* An upstream asking before it sends: such caps are accepted for what they
  * will be, H.264 cut otherwise than in access units is not. */
 GST_START_TEST(test_demuxer_caps_accepted) {
@@ -869,7 +897,7 @@ GST_START_TEST(test_demuxer_caps_accepted) {
     gst_util_set_object_arg(G_OBJECT(sink), "mode", mode);
     GstPad *pad = gst_element_request_pad_simple(sink, "video_%u");
     fail_unless(pad != NULL);
-    /* an avcC record of 1080p High (no size in the caps) */
+    /* an avcC record (Baseline, level 4.0, 1920x1080; no size in the caps) */
     const char *record = "0142c028ffe100196742c028da01e0089f970110000003001000000303c0f1832a01000468ce3c80";
     GstCaps *demuxed = gst_caps_from_string(
         (std::string("video/x-h264, stream-format=avc, codec_data=(buffer)") + record).c_str());
@@ -910,6 +938,7 @@ static Suite *abrsink_suite(void) {
   tcase_add_test(tc, test_live_master_not_rewritten_per_segment);
   tcase_add_test(tc, test_demuxer_without_parser);
   tcase_add_test(tc, test_demuxer_caps_accepted);
+  tcase_add_test(tc, test_vod_audio_waits_for_the_video_cuts);
   return s;
 }
 
