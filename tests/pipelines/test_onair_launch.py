@@ -7,6 +7,7 @@
 # pass ffprobe.
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
+import contextlib
 import json
 import os
 import queue
@@ -29,6 +30,19 @@ TIMEOUT = 240
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 from checks import check, finish  # noqa: E402
+
+
+@contextlib.contextmanager
+def launched(*args):
+    """onair-launch ARGS running in the background (stdout and stderr piped),
+    killed if it still runs when the block ends."""
+    process = subprocess.Popen([LAUNCH, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 def launch(*args, timeout=TIMEOUT):
@@ -185,17 +199,11 @@ def wait_for_segments(directory, count, process, timeout):
 
 def test_sigint_ends_with_eos(work):
     output = os.path.join(work, "interrupted")
-    process = subprocess.Popen([LAUNCH, "test-card", f"output={output}", "channel-name=Interrupted", *SMALL],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    with launched("test-card", f"output={output}", "channel-name=Interrupted", *SMALL) as process:
         check(wait_for_segments(os.path.join(output, "144p"), 2, process, TIMEOUT),
               "no segments from the running test card")
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=TIMEOUT)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
     print(stderr, flush=True)
     check(process.returncode == 0, f"SIGINT: exit status {process.returncode}")
     check("onair-launch: end of stream" in stderr, "SIGINT did not end with EOS")
@@ -229,9 +237,7 @@ class StderrLines:
 def test_second_sigint_forces_stop():
     """A pipeline that swallows EOS keeps running after one SIGINT; a second
     one stops it at once, with exit status 130."""
-    process = subprocess.Popen([LAUNCH, os.path.join(DATA, "never-ends.pipeline")],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    with launched(os.path.join(DATA, "never-ends.pipeline")) as process:
         lines = StderrLines(process)
         # the signal handlers are in place once it plays
         check(lines.wait_for("onair-launch: playing", TIMEOUT), "never-ends does not play")
@@ -242,10 +248,6 @@ def test_second_sigint_forces_stop():
         check(lines.wait_for("onair-launch: stopped without EOS", TIMEOUT), "second SIGINT: not stopped")
         process.wait(timeout=TIMEOUT)
         check(process.returncode == 130, f"second SIGINT: exit status {process.returncode}")
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def test_file_vod(work):
@@ -290,10 +292,8 @@ def test_live_remux_publish(work):
     publisher sent."""
     output = os.path.join(work, "remux")
     port = free_port()
-    process = subprocess.Popen([LAUNCH, "live-remux", "stream-key=secret", f"rtmp-port={port}",
-                                "address=127.0.0.1", f"output={output}"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    with launched("live-remux", "stream-key=secret", f"rtmp-port={port}", "address=127.0.0.1",
+                  f"output={output}") as process:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and process.poll() is None:
             with socket.socket() as s:
@@ -305,10 +305,6 @@ def test_live_remux_publish(work):
              "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "30", "-keyint_min", "30",
              "-sc_threshold", "0", "-c:a", "aac", "-f", "flv", f"rtmp://127.0.0.1:{port}/live/secret"], timeout=TIMEOUT)
         _, stderr = process.communicate(timeout=TIMEOUT)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     print(stderr, flush=True)
     check(process.returncode == 0 and "onair-launch: end of stream" in stderr,
           f"live-remux: exit status {process.returncode}")
