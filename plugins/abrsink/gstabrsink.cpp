@@ -963,16 +963,15 @@ static void post_segment_message(GstAbrSink *self, const Stream &stream, const s
   self->priv->unposted.push_back(gst_message_new_element(GST_OBJECT(self), s));
 }
 
-/* What waits for state_lock to be released: messages to post, files to
- * delete. */
+/* What waits for state_lock to be released: live media playlists to
+ * write, expired segments to delete, messages to post. */
 struct Outbox {
   std::vector<GstMessage *> messages;
   std::vector<std::string> deletions;
   std::vector<DeferredText> texts;
 };
 
-/* Takes the queued messages and deletions; call with state_lock held, post
- * them without. */
+/* Takes what waits (Outbox); call with state_lock held, post it without. */
 static Outbox take_messages(GstAbrSinkPrivate *priv) {
   return Outbox{std::move(priv->unposted), std::move(priv->expired_files), std::move(priv->deferred_texts)};
 }
