@@ -490,9 +490,9 @@ struct GstAbrSinkPrivate {
    * too (before the messages): a deletion (ext4 frees the file's blocks)
    * does not hold up the other renditions' segments. */
   std::vector<std::string> expired_files;
-  /* Live media playlists, written after state_lock is released as well
-   * (defer_text): each rendition's muxer threads write their own at once,
-   * not one after the other. */
+  /* Live media playlists and MPD, written after state_lock is released as
+   * well (defer_text): each rendition's muxer threads write their own at
+   * once, not one after the other. */
   std::map<std::string, TextFileIo> text_files; /* by path; state_lock */
   std::vector<DeferredText> deferred_texts;
   /* Ended muxers, shut down and removed from a thread of their own. */
@@ -898,6 +898,8 @@ static void write_master(GstAbrSink *self, bool final = false) {
   priv->master_variants = std::move(variants);
 }
 
+static void defer_text(GstAbrSink *self, const std::string &path, std::string text);
+
 static void write_mpd(GstAbrSink *self, bool final) {
   GstAbrSinkPrivate *priv = self->priv;
   onair::MpdDocument doc;
@@ -951,7 +953,11 @@ static void write_mpd(GstAbrSink *self, bool final) {
              window_start)
     priv->metadata_events.pop_front();
   doc.metadata_events.assign(priv->metadata_events.begin(), priv->metadata_events.end());
-  write_text(self, priv->active.location + "/" + priv->active.mpd_name, onair::render_mpd(doc));
+  std::string path = priv->active.location + "/" + priv->active.mpd_name;
+  if (priv->active.mode == GST_ABR_SINK_MODE_LIVE)
+    defer_text(self, path, onair::render_mpd(doc));
+  else
+    write_text(self, path, onair::render_mpd(doc));
 }
 
 static void post_segment_message(GstAbrSink *self, const Stream &stream, const std::string &location,
@@ -963,8 +969,8 @@ static void post_segment_message(GstAbrSink *self, const Stream &stream, const s
   self->priv->unposted.push_back(gst_message_new_element(GST_OBJECT(self), s));
 }
 
-/* What waits for state_lock to be released: live media playlists to
- * write, expired segments to delete, messages to post. */
+/* What waits for state_lock to be released: live media playlists and MPD
+ * to write, expired segments to delete, messages to post. */
 struct Outbox {
   std::vector<GstMessage *> messages;
   std::vector<std::string> deletions;
