@@ -111,10 +111,10 @@
 #include <cerrno>
 #include <cmath>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <map>
 #include <unordered_map>
 #include <vector>
 
@@ -752,25 +752,29 @@ static void queue_problem(GstAbrSink *self, bool fatal, GQuark domain, gint code
  * HTTP server, a CDN) only ever see a whole file. `durable` also syncs it to
  * disk first (the final VOD output); live files are rewritten every few
  * seconds and are not worth an fsync each. */
+/* Puts `size` bytes in place at `path` through a temporary file and a
+ * rename (durable: synced first); NULL, or what went wrong. */
+static GError *replace_file(const std::string &path, const void *data, size_t size, bool durable) {
+  GError *error = NULL;
+  if (durable) {
+    g_file_set_contents_full(path.c_str(), (const gchar *)data, (gssize)size, G_FILE_SET_CONTENTS_CONSISTENT,
+                             0644, &error);
+    return error;
+  }
+  std::string temporary = path + ".tmp";
+  if (g_file_set_contents_full(temporary.c_str(), (const gchar *)data, (gssize)size, G_FILE_SET_CONTENTS_NONE,
+                               0644, &error) &&
+      g_rename(temporary.c_str(), path.c_str()) != 0) {
+    int code = errno;
+    g_unlink(temporary.c_str());
+    g_set_error(&error, G_FILE_ERROR, g_file_error_from_errno(code), "%s", g_strerror(code));
+  }
+  return error;
+}
+
 static bool write_file(GstAbrSink *self, const std::string &path, const void *data, size_t size,
                        bool durable = false) {
-  GError *error = NULL;
-  bool ok;
-  if (durable) {
-    ok = g_file_set_contents_full(path.c_str(), (const gchar *)data, (gssize)size,
-                                  G_FILE_SET_CONTENTS_CONSISTENT, 0644, &error);
-  } else {
-    std::string temporary = path + ".tmp";
-    ok = g_file_set_contents_full(temporary.c_str(), (const gchar *)data, (gssize)size,
-                                  G_FILE_SET_CONTENTS_NONE, 0644, &error);
-    if (ok && g_rename(temporary.c_str(), path.c_str()) != 0) {
-      int code = errno;
-      g_unlink(temporary.c_str());
-      g_set_error(&error, G_FILE_ERROR, g_file_error_from_errno(code), "%s", g_strerror(code));
-      ok = false;
-    }
-  }
-  if (!ok) {
+  if (GError *error = replace_file(path, data, size, durable)) {
     queue_problem(self, true, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_WRITE,
                   "Could not write \"" + path + "\": " + error->message);
     g_error_free(error);
@@ -900,6 +904,15 @@ static void write_master(GstAbrSink *self, bool final = false) {
 
 static void defer_text(GstAbrSink *self, const std::string &path, std::string text);
 
+/* A media playlist or the MPD: live, written once state_lock is released
+ * (defer_text); VOD, at once and durably (write_text). */
+static void write_listing(GstAbrSink *self, const std::string &path, std::string text) {
+  if (self->priv->active.mode == GST_ABR_SINK_MODE_LIVE)
+    defer_text(self, path, std::move(text));
+  else
+    write_text(self, path, text);
+}
+
 static void write_mpd(GstAbrSink *self, bool final) {
   GstAbrSinkPrivate *priv = self->priv;
   onair::MpdDocument doc;
@@ -953,11 +966,7 @@ static void write_mpd(GstAbrSink *self, bool final) {
              window_start)
     priv->metadata_events.pop_front();
   doc.metadata_events.assign(priv->metadata_events.begin(), priv->metadata_events.end());
-  std::string path = priv->active.location + "/" + priv->active.mpd_name;
-  if (priv->active.mode == GST_ABR_SINK_MODE_LIVE)
-    defer_text(self, path, onair::render_mpd(doc));
-  else
-    write_text(self, path, onair::render_mpd(doc));
+  write_listing(self, priv->active.location + "/" + priv->active.mpd_name, onair::render_mpd(doc));
 }
 
 static void post_segment_message(GstAbrSink *self, const Stream &stream, const std::string &location,
@@ -988,16 +997,7 @@ static GError *write_deferred(const DeferredText &deferred) {
   std::lock_guard<std::mutex> lock(deferred.io->lock);
   if (deferred.version <= deferred.io->written) return NULL;
   deferred.io->written = deferred.version;
-  std::string temporary = deferred.path + ".tmp";
-  GError *error = NULL;
-  if (g_file_set_contents_full(temporary.c_str(), deferred.text.data(), (gssize)deferred.text.size(),
-                               G_FILE_SET_CONTENTS_NONE, 0644, &error) &&
-      g_rename(temporary.c_str(), deferred.path.c_str()) != 0) {
-    int code = errno;
-    g_unlink(temporary.c_str());
-    g_set_error(&error, G_FILE_ERROR, g_file_error_from_errno(code), "%s", g_strerror(code));
-  }
-  return error;
+  return replace_file(deferred.path, deferred.text.data(), deferred.text.size(), false);
 }
 
 /* `text` for `path`, written when state_lock is released (post_messages);
@@ -1267,10 +1267,8 @@ static void close_segment(GstAbrSink *self, Stream &stream, size_t fragments) {
     stream.pending_duration = 0;
   }
 
-  if (settings.hls && live)
-    defer_text(self, dir + "/index.m3u8", stream.playlist->render());
-  else if (settings.hls && !stream.playlist->ended())
-    write_text(self, dir + "/index.m3u8", stream.playlist->render());
+  if (settings.hls && (live || !stream.playlist->ended()))
+    write_listing(self, dir + "/index.m3u8", stream.playlist->render());
   if (all_streams_started(priv)) {
     if (settings.hls) write_master(self);
     if (settings.dash && live) write_mpd(self, false);
@@ -1430,11 +1428,8 @@ static void finish_output(GstAbrSink *self) {
   for (auto &s : priv->streams) {
     if (!s->playlist) continue;
     s->playlist->end();
-    std::string path = settings.location + "/" + s->name + "/index.m3u8";
-    if (settings.hls && settings.mode == GST_ABR_SINK_MODE_LIVE)
-      defer_text(self, path, s->playlist->render());
-    else if (settings.hls)
-      write_text(self, path, s->playlist->render());
+    if (settings.hls)
+      write_listing(self, settings.location + "/" + s->name + "/index.m3u8", s->playlist->render());
   }
   if (!all_streams_started(priv)) {
     queue_problem(self, false, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,

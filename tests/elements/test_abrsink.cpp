@@ -817,13 +817,8 @@ static void check_demuxed(const std::string &dir, const std::string &description
   fail_unless_equals_int(count(video, "#EXTINF:"), 4);
   fail_unless_equals_int(count(video, "#EXTINF:1.00000,") + count(video, "#EXTINF:1.00100,"), 4);
   std::string joined = dir + "/video.mp4";
-  std::string data = read_text(dir + "/video_0/init.mp4");
-  for (int i = 0; i < 4; i++) {
-    gchar *name = g_strdup_printf("/video_0/seg_%05d.m4s", i);
-    data += read_text(dir + name);
-    g_free(name);
-  }
-  fail_unless(g_file_set_contents(joined.c_str(), data.data(), data.size(), NULL));
+  join_rendition(dir + "/video_0", {"seg_00000.m4s", "seg_00001.m4s", "seg_00002.m4s", "seg_00003.m4s"},
+                 joined);
   int status = 0;
   std::string frames = run_command(
       "ffprobe -v error -count_frames -show_entries stream=nb_read_frames,width,height -of csv=p=0 " + joined,

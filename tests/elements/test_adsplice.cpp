@@ -112,8 +112,7 @@ static Insert parse_insert(const std::vector<guint8> &bytes) {
  * ffprobe reads them. */
 static std::pair<bool, double> first_packet(const std::string &dir, const std::string &uri) {
   std::string joined = dir + "/probe-" + uri + ".mp4";
-  std::string data = read_text(dir + "/init.mp4") + read_text(dir + "/" + uri);
-  fail_unless(g_file_set_contents(joined.c_str(), data.data(), data.size(), NULL));
+  join_rendition(dir, {uri}, joined);
   std::string out = run_command(
       "ffprobe -v error -show_entries packet=pts_time,flags -read_intervals %+#1 "
       "-of csv=p=0 " +
@@ -133,9 +132,9 @@ static std::pair<bool, double> first_packet(const std::string &dir, const std::s
 /* ffprobe decodes a rendition (init + every segment) without an error. */
 static void check_decodes(const std::string &dir, const std::vector<Entry> &entries) {
   std::string joined = dir + "/all.mp4";
-  std::string data = read_text(dir + "/init.mp4");
-  for (auto &e : entries) data += read_text(dir + "/" + e.uri);
-  fail_unless(g_file_set_contents(joined.c_str(), data.data(), data.size(), NULL));
+  std::vector<std::string> uris;
+  for (auto &e : entries) uris.push_back(e.uri);
+  join_rendition(dir, uris, joined);
   int status = 0;
   std::string out =
       run_command("ffprobe -v error -show_entries stream=codec_type -of csv=p=0 " + joined, &status);
