@@ -17,12 +17,14 @@ NODE_DIR=$ROOT/tests/node
 
 # What building and running the plugin needs (newsflash: Pango and cairo, and
 # fonts for Latin, Hebrew and Arabic text and colour emoji; abrsink: TagLib for
-# the ID3 tags of timed metadata).
+# the ID3 tags of timed metadata; liveinput's slate card and test-card's clock:
+# textoverlay and clockoverlay, GStreamer's Pango plugin, which Debian ships in
+# gstreamer1.0-x).
 BUILD_PACKAGES=(
   meson ninja-build pkg-config g++
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev libxml2-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-  gstreamer1.0-plugins-ugly gstreamer1.0-libav libswscale-dev libavutil-dev ffmpeg python3 clang-format
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-x libswscale-dev libavutil-dev ffmpeg python3 clang-format
   libsoup-3.0-dev libjson-glib-dev libpq-dev postgresql libtag1-dev
   libpango1.0-dev libcairo2-dev fonts-dejavu-core fonts-noto-color-emoji
 )

@@ -9,6 +9,7 @@ namespace onair {
 GstElement *BinChildren::make(const char *factory) {
   GstElement *element = gst_element_factory_make(factory, nullptr);
   if (!element) {
+    missing_ += (missing_.empty() ? "" : ", ") + std::string(factory);
     GST_ELEMENT_ERROR(bin_, CORE, MISSING_PLUGIN,
                       ("Element '%s' is missing; install the GStreamer plugin that provides it", factory),
                       (nullptr));

@@ -6,6 +6,7 @@
 
 #include <gst/gst.h>
 
+#include <string>
 #include <vector>
 
 namespace onair {
@@ -24,8 +25,8 @@ class BinChildren {
   }
 
   /* Creates an element of `factory`, adds it to the bin and keeps it. When
-   * the factory is not installed, posts an error naming it on the bin and
-   * returns nullptr. */
+   * the factory is not installed, posts an error naming it on the bin,
+   * remembers it (missing()) and returns nullptr. */
   GstElement *make(const char *factory);
   /* Adds an element created otherwise (floating or owned) and keeps it. */
   GstElement *adopt(GstElement *element);
@@ -36,10 +37,15 @@ class BinChildren {
   void forget();
 
   const std::vector<GstElement *> &elements() const { return elements_; }
+  /* The factories make() did not find, comma-separated; empty when none.
+   * A bin that builds children in _init, before it has a bus, reports these
+   * when it starts: the error make() posted then reached no one. */
+  const std::string &missing() const { return missing_; }
 
  private:
   GstBin *bin_;
   std::vector<GstElement *> elements_;
+  std::string missing_;
 };
 
 }  // namespace onair

@@ -995,7 +995,14 @@ static GstStateChangeReturn gst_live_input_change_state(GstElement *element, Gst
 
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY: {
-      if (!priv->video_selector || !priv->audio_selector) return GST_STATE_CHANGE_FAILURE;
+      if (!priv->fixed_elements->missing().empty()) {
+        /* textoverlay is GStreamer's Pango plugin, which Debian ships apart. */
+        GST_ELEMENT_ERROR(
+            self, CORE, MISSING_PLUGIN,
+            ("liveinput needs elements that are not installed: %s", priv->fixed_elements->missing().c_str()),
+            ("textoverlay is in GStreamer's Pango plugin (Debian: gstreamer1.0-x)"));
+        return GST_STATE_CHANGE_FAILURE;
+      }
       Settings s;
       {
         std::lock_guard<std::mutex> guard(priv->settings_lock);

@@ -6,6 +6,7 @@
 /* C++ headers before gstcheck.h, whose fail() macro breaks <iostream> */
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <functional>
 #include <mutex>
 #include <random>
@@ -504,6 +505,40 @@ GST_START_TEST(test_missing_input_is_retried) {
 }
 GST_END_TEST;
 
+/* Without GStreamer's Pango plugin (Debian ships it apart, in gstreamer1.0-x)
+ * liveinput cannot draw its slate: starting it fails with an error that names
+ * the missing element, not with a critical from deep inside. */
+GST_START_TEST(test_missing_element_is_named) {
+  GstRegistry *registry = gst_registry_get();
+  GstPluginFeature *feature = gst_registry_lookup_feature(registry, "textoverlay");
+  fail_unless(feature != nullptr);
+  gst_registry_remove_feature(registry, feature);
+
+  GstElement *pipeline = gst_pipeline_new(nullptr);
+  GstElement *input = gst_element_factory_make("liveinput", nullptr);
+  fail_unless(input != nullptr);
+  gst_bin_add(GST_BIN(pipeline), input);
+  GstBus *bus = gst_element_get_bus(pipeline);
+  fail_unless_equals_int(gst_element_set_state(pipeline, GST_STATE_READY), GST_STATE_CHANGE_FAILURE);
+  GstMessage *message = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+  fail_unless(message != nullptr, "no error on the bus");
+  GError *error = nullptr;
+  gchar *debug = nullptr;
+  gst_message_parse_error(message, &error, &debug);
+  fail_unless(g_error_matches(error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN), "%s", error->message);
+  fail_unless(strstr(error->message, "textoverlay") != nullptr, "%s", error->message);
+  fail_unless(debug && strstr(debug, "gstreamer1.0-x") != nullptr, "%s", debug ? debug : "");
+  g_error_free(error);
+  g_free(debug);
+  gst_message_unref(message);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(bus);
+  gst_object_unref(pipeline);
+
+  gst_registry_add_feature(registry, feature);
+}
+GST_END_TEST;
+
 static Suite *liveinput_suite(void) {
   Suite *s = suite_create("liveinput");
   TCase *tc = tcase_create("general");
@@ -518,6 +553,7 @@ static Suite *liveinput_suite(void) {
   tcase_add_test(tc, test_srt_caller_returns);
   tcase_add_test(tc, test_file_input_is_paced);
   tcase_add_test(tc, test_missing_input_is_retried);
+  tcase_add_test(tc, test_missing_element_is_named);
   return s;
 }
 
