@@ -7,6 +7,7 @@
 #include "channels/supervisor.h"
 #include "db/database.h"
 #include "http/auth.h"
+#include "http/cork.h"
 #include "http/events.h"
 #include "http/metrics.h"
 #include "http/rate_limit.h"
@@ -52,7 +53,12 @@ class Api {
    * videos' signed playback URLs. */
   Api(db::Database &database, std::string public_base_url, store::MediaLinks links,
       channels::Supervisor *supervisor = nullptr);
-  void mount(SoupServer *server) { router_.mount(server); }
+  /* Serves the API on `server`; every answer of the server, the API's or
+   * another handler's, is then sent corked (http/cork.h). */
+  void mount(SoupServer *server) {
+    cork_answers(server);
+    router_.mount(server);
+  }
   Authenticator &authenticator() { return auth_; }
   /* For routes registered elsewhere (http/playback.h), before mount(). */
   Router &router() { return router_; }

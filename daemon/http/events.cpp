@@ -4,6 +4,7 @@
  */
 #include "http/events.h"
 
+#include "http/cork.h"
 #include "http/fields.h"
 
 #include <cstring>
@@ -152,6 +153,8 @@ void EventHub::serve(Request &request) {
   soup_message_headers_replace(headers, "X-Accel-Buffering", "no");
   soup_message_headers_replace(headers, "Access-Control-Allow-Origin", "*");
   soup_message_headers_set_encoding(headers, SOUP_ENCODING_CHUNKED);
+  /* An open-ended answer: each event leaves as it is written. */
+  uncork(message);
   /* Written chunks are dropped, not kept for the message's lifetime. */
   soup_message_body_set_accumulate(soup_server_message_get_response_body(message), FALSE);
 
