@@ -16,6 +16,17 @@ Two servers answer the same two routes on the same PostgreSQL database:
   POST /api/v1/videos/{id}/comments          {"author", "body", "media_time_ms"}
   GET  /api/v1/videos/{id}/comments?limit=50 the 50 newest, keyset page
 
+and, as a yardstick, a path neither serves:
+
+  GET  /api/v1/nowhere                         404 problem+json, no database
+
+which measures each server's own floor: HTTP, routing and a small JSON
+answer, no token check, no query. onaird's rate there is the most its one
+main loop (DESIGN.md: one thread owns the HTTP server) answers on this
+machine with wrk on the same cores; no route that also parses a body, checks
+a token and waits for PostgreSQL can go faster. The report prints it beside
+what the POST goal asks for.
+
 Every request carries `Authorization: Bearer <secret>` of a viewer token the
 benchmark inserts into api_tokens (SHA-256 of the secret); the peer checks it
 (lookup by hash, cached in memory) as onaird is to.
@@ -60,7 +71,7 @@ PostgreSQL's server (initdb, postgres, pg_ctl, psql). Environment:
   ONAIR_BENCH_PG_SETTINGS  more postgresql.conf lines for the cluster, separated
                            by ";" (e.g. "wal_sync_method = open_datasync"),
                            to try a tuning: both servers share the cluster
-  ONAIR_BENCH_ROUTES       post,get (default both)
+  ONAIR_BENCH_ROUTES       post,get,unrouted (default all three)
   ONAIR_BENCH_KEEP=1       keep the temporary directory (its path is printed)
   ONAIR_BENCH_TMPDIR       where to make the temporary directory
   ONAIR_PG_BINDIR          PostgreSQL's bin directory (default: the newest
@@ -94,6 +105,7 @@ P99_GOAL_MS = 10.0
 PG_PORT = 5432  # names the socket file only: no TCP
 DATABASE = "onair"
 SUPERUSER = "onair"
+UNROUTED = "/api/v1/nowhere"
 POST_BODY = {"author": "wrk", "body": "A comment from the REST benchmark, about this size, with some words in it.",
              "media_time_ms": 12345}
 
@@ -318,6 +330,7 @@ def compare_answers(servers, read_video, auth):
         ("POST bad id", "POST", "/api/v1/videos/nope/comments", POST_BODY, None),
         ("POST malformed JSON", "POST", f"/api/v1/videos/{read_video}/comments", None, b"{"),
         ("GET bad limit", "GET", f"/api/v1/videos/{read_video}/comments?limit=0", None, None),
+        ("GET unrouted", "GET", UNROUTED, None, None),
     ]
     lines = []
     answers = {}
@@ -434,9 +447,10 @@ def main():
     seed = env_number("ONAIR_BENCH_SEED", 10000, int, minimum=100, program="bench_rest")
     durable = env_flag("ONAIR_BENCH_FSYNC", True)
     keep = env_flag("ONAIR_BENCH_KEEP")
-    routes = [r.strip() for r in os.environ.get("ONAIR_BENCH_ROUTES", "post,get").split(",") if r.strip()]
-    if not routes or any(r not in ("post", "get") for r in routes):
-        sys.exit("bench_rest: ONAIR_BENCH_ROUTES is a list of post, get")
+    routes = [r.strip() for r in os.environ.get("ONAIR_BENCH_ROUTES", "post,get,unrouted").split(",")
+              if r.strip()]
+    if not routes or any(r not in ("post", "get", "unrouted") for r in routes):
+        sys.exit("bench_rest: ONAIR_BENCH_ROUTES is a list of post, get, unrouted")
     threads = min(threads, connections)
 
     source_root = os.environ.get("ONAIR_SOURCE_ROOT") or os.path.dirname(os.path.dirname(
@@ -571,9 +585,13 @@ def bench(workdir, cluster, servers, onaird, peer, node_dir, source_root, durati
                 path = f"/api/v1/videos/{video}/comments"
                 script = os.path.join(workdir, f"post-{s.label}.lua")
                 write_script(script, "POST", auth["Authorization"], POST_BODY)
-            else:
+            elif route == "get":
                 path = f"/api/v1/videos/{read_video}/comments?limit=50"
                 script = os.path.join(workdir, f"get-{s.label}.lua")
+                write_script(script, "GET", auth["Authorization"], None)
+            else:
+                path = UNROUTED
+                script = os.path.join(workdir, f"unrouted-{s.label}.lua")
                 write_script(script, "GET", auth["Authorization"], None)
             if warmup:
                 wrk(s.url(path), script, threads, connections, warmup, wrk_log)
@@ -633,6 +651,8 @@ def bench(workdir, cluster, servers, onaird, peer, node_dir, source_root, durati
         rows.append((route.upper(), fmt(throughput, ".2f") + "x", fmt(p99, ".2f") + "x",
                      fmt(ratio(on["server_cpu"] / on["rps"] if on["rps"] else None,
                                fa["server_cpu"] / fa["rps"] if fa["rps"] else None), ".2f") + "x"))
+        if route == "unrouted":
+            continue  # a yardstick, not a goal
         met_t = throughput is not None and throughput >= THROUGHPUT_GOAL
         met_p = on["p99"] <= P99_GOAL_MS
         verdicts.append(f"{route.upper()}: throughput {fmt(throughput, '.2f')}x "
@@ -646,6 +666,15 @@ def bench(workdir, cluster, servers, onaird, peer, node_dir, source_root, durati
     log("goals:")
     for line in verdicts:
         log("  " + line)
+    if ("unrouted", "onair") in results:
+        floor = results[("unrouted", "onair")]
+        log(f"yardstick: onaird answers a path it does not serve (404, no token, no query) at "
+            f"{floor['rps']:.0f} req/s with {floor['server_cpu']:.0f} % of a core: the most its one main loop "
+            "serves here")
+        if ("post", "fastify") in results:
+            needed = THROUGHPUT_GOAL * results[("post", "fastify")]["rps"]
+            log(f"  the POST goal asks for {needed:.0f} req/s ({THROUGHPUT_GOAL:g}x Fastify's), "
+                f"{needed / floor['rps'] if floor['rps'] else float('nan'):.2f}x that floor")
     log(f"bench_rest: done in {time.monotonic() - t_start:.0f} s")
     return 0
 
