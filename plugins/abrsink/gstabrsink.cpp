@@ -357,6 +357,9 @@ struct Stream {
   /* live: the muxers, oldest first; the last is current (under state_lock) */
   std::deque<std::unique_ptr<Generation>> generations;
   uint64_t next_generation = 0;
+  /* the next muxer, made ahead of its cut (prepare_generation; streaming
+   * thread) */
+  std::unique_ptr<Generation> spare;
 
   Stream() { gst_segment_init(&segment, GST_FORMAT_TIME); }
   Stream(const Stream &) = delete;
@@ -838,6 +841,8 @@ static bool bandwidths_moved(const std::vector<onair::VariantStream> &written,
   return false;
 }
 
+static void defer_text(GstAbrSink *self, const std::string &path, std::string text);
+
 /* final: the stream ended (the figures are written as measured, however
  * little they moved) */
 static void write_master(GstAbrSink *self, bool final = false) {
@@ -894,15 +899,19 @@ static void write_master(GstAbrSink *self, bool final = false) {
     layout = master_layout(variants, audio);
     if (!final && layout == priv->master_layout && !bandwidths_moved(priv->master_variants, variants)) return;
   }
-  if (!write_text(self, priv->active.location + "/" + priv->active.master_name,
-                  onair::render_multivariant_playlist(variants, audio)) ||
-      !live)
+  std::string path = priv->active.location + "/" + priv->active.master_name;
+  std::string text = onair::render_multivariant_playlist(variants, audio);
+  if (!live) {
+    write_text(self, path, text);
     return;
+  }
+  /* After the lock, as the media playlists, and after them: the first
+   * versions of those were written at once, so it never lists a playlist
+   * that is not there. */
+  defer_text(self, path, std::move(text));
   priv->master_layout = std::move(layout);
   priv->master_variants = std::move(variants);
 }
-
-static void defer_text(GstAbrSink *self, const std::string &path, std::string text);
 
 /* A media playlist or the MPD: live, written once state_lock is released
  * (defer_text); VOD, at once and durably (write_text). */
@@ -992,11 +1001,20 @@ static Outbox take_messages(GstAbrSinkPrivate *priv) {
 }
 
 /* Writes `deferred` unless a newer version is in place; NULL, or what went
- * wrong. */
-static GError *write_deferred(const DeferredText &deferred) {
+ * wrong. `kept`: where the version it replaces was linked to, to be deleted
+ * by the caller once the texts are out. Renaming over a file frees the one
+ * replaced, which on ext4 takes 0.2-0.4 ms (twice what making and writing
+ * the new one takes): with a second link to it, the rename only drops a
+ * name, and the freeing waits until the playlists are in place. */
+static GError *write_deferred(const DeferredText &deferred, std::vector<std::string> *kept = nullptr) {
   std::lock_guard<std::mutex> lock(deferred.io->lock);
   if (deferred.version <= deferred.io->written) return NULL;
   deferred.io->written = deferred.version;
+  if (kept && deferred.version > 1) {
+    /* its own name per version: an older one may still wait for deletion */
+    std::string old = deferred.path + ".replaced-" + std::to_string(deferred.version) + ".tmp";
+    if (link(deferred.path.c_str(), old.c_str()) == 0) kept->push_back(std::move(old));
+  }
   return replace_file(deferred.path, deferred.text.data(), deferred.text.size(), false);
 }
 
@@ -1023,13 +1041,15 @@ static void defer_text(GstAbrSink *self, const std::string &path, std::string te
  * stream) comes once the playlist lists the segment and the window is as
  * it says. */
 static void post_messages(GstAbrSink *self, Outbox outbox) {
+  std::vector<std::string> kept;
   for (const DeferredText &deferred : outbox.texts) {
-    if (GError *error = write_deferred(deferred)) {
+    if (GError *error = write_deferred(deferred, &kept)) {
       GST_ELEMENT_ERROR(self, RESOURCE, WRITE,
                         ("Could not write \"%s\": %s", deferred.path.c_str(), error->message), (NULL));
       g_error_free(error);
     }
   }
+  for (const std::string &path : kept) g_unlink(path.c_str());
   for (const std::string &path : outbox.deletions) g_unlink(path.c_str());
   for (GstMessage *message : outbox.messages) gst_element_post_message(GST_ELEMENT(self), message);
 }
@@ -1874,6 +1894,20 @@ static void shut_down_retired(GstElement *element, gpointer) {
   }
 }
 
+/* What a muxer asks of its input (our proxy pad). Its latency: none, and not
+ * live. The muxers are aggregators: one that gets no answer asks again
+ * before every buffer it takes (GstAggregator 1.22), a walk up the pipeline
+ * each time on the cut's path; and a live answer would make it wait on the
+ * clock, which it need not do here: it has one input, given whole fragments
+ * (mux_flush). */
+static gboolean proxy_query(GstPad *pad, GstObject *parent, GstQuery *query) {
+  if (GST_QUERY_TYPE(query) == GST_QUERY_LATENCY) {
+    gst_query_set_latency(query, FALSE, 0, GST_CLOCK_TIME_NONE);
+    return TRUE;
+  }
+  return gst_pad_query_default(pad, parent, query);
+}
+
 /* The muxer's output (on its thread). */
 static GstFlowReturn generation_chain(GstPad *pad, GstObject *, GstBuffer *buffer) {
   Generation *g = static_cast<Generation *>(gst_pad_get_element_private(pad));
@@ -1936,6 +1970,7 @@ static GstPadProbeReturn generation_eos(GstPad *, GstPadProbeInfo *info, gpointe
 /* A buffer for the current muxer, given to it with the rest of its
  * fragment (mux_flush). Pad stream lock held. */
 static GstFlowReturn mux_flush(Stream *stream);
+static void prepare_generation(GstAbrSink *self, Stream *stream);
 static void mux_push(Stream *stream, GstBuffer *buffer) {
   if (!stream->to_mux) stream->to_mux = gst_buffer_list_new_sized(128);
   gst_buffer_list_add(stream->to_mux, buffer);
@@ -1960,6 +1995,7 @@ static void mux_push(Stream *stream, GstBuffer *buffer) {
     stream->fragment_started = true;
   }
   if (flush && stream->mux_flow == GST_FLOW_OK) stream->mux_flow = mux_flush(stream);
+  if (flush) prepare_generation(stream->sink, stream);
 }
 
 /* Gives the current muxer the buffers kept for it. Pad stream lock held. */
@@ -1992,16 +2028,17 @@ static void mux_drop(Stream *stream) {
  * for it (its output is a pad of ours), so it is reported nowhere. */
 #define MUX_QUEUE_ROOM (3600 * GST_SECOND)
 
-/* Starts a muxer for the next segment and links the stream to it. Called
- * from the streaming thread (pad stream lock held), without state_lock. */
-static bool start_generation(GstAbrSink *self, Stream *stream, std::vector<onair::Marker> markers = {}) {
+/* A muxer for a segment of `stream`, in the bin and running, its output
+ * linked to us, its input not linked yet. Called from the streaming thread
+ * (pad stream lock held), without state_lock. nullptr (an error posted)
+ * when it cannot be made. */
+static std::unique_ptr<Generation> make_generation(GstAbrSink *self, Stream *stream) {
   auto g = std::make_unique<Generation>();
   g->stream = stream;
-  g->markers = std::move(markers);
   GstElement *mux = gst_element_factory_make("mp4mux", NULL);
   if (!mux) {
     GST_ELEMENT_ERROR(self, CORE, MISSING_PLUGIN, ("mp4mux is missing"), ("install gst-plugins-good"));
-    return false;
+    return nullptr;
   }
   g->mux = GST_ELEMENT(gst_object_ref_sink(mux));
   g_object_set(mux, "fragment-duration", LIVE_FRAGMENT_MS, "streamable", TRUE, "latency", MUX_QUEUE_ROOM,
@@ -2037,13 +2074,41 @@ static bool start_generation(GstAbrSink *self, Stream *stream, std::vector<onair
   bool output_linked = gst_pad_link(mux_src, g->output) == GST_PAD_LINK_OK;
   gst_object_unref(mux_src);
   g->mux_sink = gst_element_request_pad_simple(mux, stream->is_audio ? "audio_%u" : "video_%u");
-  if (!g->mux_sink || !output_linked || gst_pad_link(stream->proxy, g->mux_sink) != GST_PAD_LINK_OK) {
+  if (!g->mux_sink || !output_linked) {
     GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, (NULL),
                       ("could not link a muxer for %s", GST_PAD_NAME(stream->pad)));
     gst_bin_remove(GST_BIN(self), mux);
-    return false;
+    return nullptr;
   }
   gst_element_sync_state_with_parent(mux);
+  return g;
+}
+
+/* Live: the next muxer is made while a segment is under way (at a fragment's
+ * end), not at its cut: making one and starting it takes 0.1-0.5 ms, which
+ * at the cut would hold back the next segment's start and compete for the
+ * cores with the muxers writing out the segments just cut. Pad stream lock
+ * held. */
+static void prepare_generation(GstAbrSink *self, Stream *stream) {
+  if (!stream->spare && !stream->ended) stream->spare = make_generation(self, stream);
+}
+
+/* Starts a muxer for the next segment (the one prepared, or a new one) and
+ * links the stream to it. Called from the streaming thread (pad stream lock
+ * held), without state_lock. */
+static bool start_generation(GstAbrSink *self, Stream *stream, std::vector<onair::Marker> markers = {}) {
+  std::unique_ptr<Generation> g = std::move(stream->spare);
+  if (!g) g = make_generation(self, stream);
+  if (!g) return false;
+  g->markers = std::move(markers);
+  if (gst_pad_link(stream->proxy, g->mux_sink) != GST_PAD_LINK_OK) {
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, (NULL),
+                      ("could not link a muxer for %s", GST_PAD_NAME(stream->pad)));
+    gst_element_set_locked_state(g->mux, TRUE);
+    gst_element_set_state(g->mux, GST_STATE_NULL);
+    gst_bin_remove(GST_BIN(self), g->mux);
+    return false;
+  }
   std::lock_guard<std::mutex> lock(self->priv->state_lock);
   g->number = stream->next_generation++;
   stream->pushed_samples = 0;
@@ -2634,6 +2699,7 @@ static void drop_generations(GstAbrSink *self, Stream *stream) {
     std::lock_guard<std::mutex> lock(self->priv->state_lock);
     for (auto &g : stream->generations) self->priv->retired.push_back(std::move(g));
     stream->generations.clear();
+    if (stream->spare) self->priv->retired.push_back(std::move(stream->spare));
   }
   shut_down_retired(GST_ELEMENT(self), NULL);
 }
@@ -2684,6 +2750,7 @@ static GstPad *gst_abr_sink_request_new_pad(GstElement *element, GstPadTemplate 
     stream->proxy = GST_PAD(gst_object_ref_sink(gst_pad_new(proxy_name.c_str(), GST_PAD_SRC)));
     gst_pad_add_probe(stream->proxy, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, mux_input_probe, stream.get(),
                       NULL);
+    gst_pad_set_query_function(stream->proxy, GST_DEBUG_FUNCPTR(proxy_query));
     gst_pad_set_active(stream->proxy, TRUE);
     stream->pad = pad;
     {

@@ -5,6 +5,7 @@
 /* C++ and project headers before gstcheck.h, whose fail() macro breaks <iostream> */
 #include <glib/gstdio.h>
 #include <atomic>
+#include <cstring>
 #include <string>
 #include <vector>
 #include <gst/app/gstappsink.h>
@@ -629,6 +630,84 @@ GST_START_TEST(test_live_video_fragments_written_as_they_come) {
 }
 GST_END_TEST;
 
+/* Live: each segment's muxer is made while the segment before it is under
+ * way, not at its cut, where making one (0.1-0.5 ms) would hold back the
+ * segments just cut: no muxer is made while the video's thread handles a
+ * keyframe, the first one apart. */
+struct MuxerWatch {
+  std::atomic<GThread *> video_thread{nullptr};
+  std::atomic<int> keyframes{0};
+  std::atomic<bool> in_keyframe{false};
+  std::atomic<int> made{0};
+  std::atomic<int> made_at_cut{0};
+};
+
+static GstPadProbeReturn watch_video(GstPad *, GstPadProbeInfo *info, gpointer data) {
+  auto *watch = static_cast<MuxerWatch *>(data);
+  bool key = !GST_BUFFER_FLAG_IS_SET(GST_PAD_PROBE_INFO_BUFFER(info), GST_BUFFER_FLAG_DELTA_UNIT);
+  watch->video_thread = g_thread_self();
+  if (key) watch->keyframes++;
+  /* until the next buffer comes: this one's handling (a cut) is under way */
+  watch->in_keyframe = key && watch->keyframes > 1;
+  return GST_PAD_PROBE_OK;
+}
+
+static void watch_added(GstBin *, GstElement *element, gpointer data) {
+  auto *watch = static_cast<MuxerWatch *>(data);
+  GstElementFactory *factory = gst_element_get_factory(element);
+  if (!factory || g_strcmp0(GST_OBJECT_NAME(factory), "mp4mux") != 0) return;
+  watch->made++;
+  if (g_thread_self() == watch->video_thread.load() && watch->in_keyframe) watch->made_at_cut++;
+}
+
+GST_START_TEST(test_live_muxers_made_ahead_of_their_cut) {
+  LiveAv t(120, 190);
+  GstElement *sink = gst_bin_get_by_name(GST_BIN(t.pipeline), "s");
+  MuxerWatch watch;
+  g_signal_connect(sink, "element-added", G_CALLBACK(watch_added), &watch);
+  GstPad *pad = gst_element_get_static_pad(sink, "video_0");
+  fail_unless(pad != NULL);
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, watch_video, &watch, NULL);
+  t.push_audio_first(t.video_pts(30));
+  t.push_video(0, t.video.size());
+  t.finish();
+  fail_unless_equals_int(count(t.playlist("video_0"), "#EXTINF:"), 4);
+  fail_unless_equals_int(watch.keyframes.load(), 4);
+  fail_unless(watch.made.load() >= 4, "the watch saw %d muxers made", watch.made.load());
+  fail_unless(watch.made_at_cut.load() == 0, "%d of %d muxers made at a cut", watch.made_at_cut.load(),
+              watch.made.load());
+  gst_object_unref(pad);
+  gst_object_unref(sink);
+}
+GST_END_TEST;
+
+/* Live: the muxers (aggregators) learn their input's latency at once. One
+ * that is not answered asks again before every buffer it takes, a walk up
+ * the whole pipeline each time, and warns "Latency query failed". */
+static void count_latency_failures(GstDebugCategory *category, GstDebugLevel level, const gchar *,
+                                   const gchar *, gint, GObject *, GstDebugMessage *message, gpointer data) {
+  if (level == GST_LEVEL_WARNING && g_strcmp0(gst_debug_category_get_name(category), "aggregator") == 0 &&
+      strstr(gst_debug_message_get(message), "Latency query failed"))
+    (*static_cast<std::atomic<int> *>(data))++;
+}
+
+GST_START_TEST(test_live_muxers_learn_their_latency) {
+  std::atomic<int> failures{0};
+  gst_debug_set_threshold_for_name("aggregator", GST_LEVEL_WARNING);
+  gst_debug_add_log_function(count_latency_failures, &failures, NULL);
+  {
+    LiveAv t(60, 95);
+    t.push_audio_first(t.video_pts(30));
+    t.push_video(0, t.video.size());
+    t.finish();
+    fail_unless_equals_int(count(t.playlist("video_0"), "#EXTINF:"), 2);
+  }
+  gst_debug_remove_log_function(count_latency_failures);
+  gst_debug_unset_threshold_for_name("aggregator");
+  fail_unless_equals_int(failures.load(), 0);
+}
+GST_END_TEST;
+
 /* Stopped in the middle of a segment: the file it was being written to is
  * deleted, not left behind. */
 GST_START_TEST(test_live_stop_deletes_segment_in_the_making) {
@@ -928,6 +1007,8 @@ static Suite *abrsink_suite(void) {
   tcase_add_test(tc, test_live_switch_marks_audio_cut_before_its_event);
   tcase_add_test(tc, test_live_video_fragments_written_as_they_come);
   tcase_add_test(tc, test_live_stop_deletes_segment_in_the_making);
+  tcase_add_test(tc, test_live_muxers_made_ahead_of_their_cut);
+  tcase_add_test(tc, test_live_muxers_learn_their_latency);
   tcase_add_test(tc, test_live_muxers_keep_their_messages);
   tcase_add_test(tc, test_vod_posts_one_stream_start);
   tcase_add_test(tc, test_live_master_not_rewritten_per_segment);
