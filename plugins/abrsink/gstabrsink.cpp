@@ -750,13 +750,11 @@ static void queue_problem(GstAbrSink *self, bool fatal, GQuark domain, gint code
   self->priv->unposted.push_back(message);
 }
 
-/* Atomic replace: readers see the old file or the new one, never a part. */
-/* Written to a temporary file and renamed over the old one, so readers (an
- * HTTP server, a CDN) only ever see a whole file. `durable` also syncs it to
- * disk first (the final VOD output); live files are rewritten every few
- * seconds and are not worth an fsync each. */
-/* Puts `size` bytes in place at `path` through a temporary file and a
- * rename (durable: synced first); NULL, or what went wrong. */
+/* Puts `size` bytes in place at `path`: written to a temporary file and
+ * renamed over the old one, so that readers (an HTTP server, a CDN) see the
+ * old file or the new one, never a part. `durable` syncs it to disk first
+ * (the final VOD output); live files are rewritten every few seconds and
+ * are not worth an fsync each. NULL, or what went wrong. */
 static GError *replace_file(const std::string &path, const void *data, size_t size, bool durable) {
   GError *error = NULL;
   if (durable) {
