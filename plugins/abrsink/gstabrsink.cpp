@@ -360,6 +360,10 @@ struct Stream {
   /* the next muxer, made ahead of its cut (prepare_generation; streaming
    * thread) */
   std::unique_ptr<Generation> spare;
+  bool spare_failed = false;
+  /* audio: released by the video's thread at its cut, where no muxer is
+   * made ahead */
+  bool at_cut = false;
 
   Stream() { gst_segment_init(&segment, GST_FORMAT_TIME); }
   Stream(const Stream &) = delete;
@@ -2088,7 +2092,10 @@ static std::unique_ptr<Generation> make_generation(GstAbrSink *self, Stream *str
  * cores with the muxers writing out the segments just cut. Pad stream lock
  * held. */
 static void prepare_generation(GstAbrSink *self, Stream *stream) {
-  if (!stream->spare && !stream->ended) stream->spare = make_generation(self, stream);
+  if (stream->spare || stream->ended || stream->at_cut || stream->spare_failed) return;
+  stream->spare = make_generation(self, stream);
+  /* reported once (posted); start_generation tries again, and fails the flow */
+  stream->spare_failed = !stream->spare;
 }
 
 /* Starts a muxer for the next segment (the one prepared, or a new one) and
@@ -2287,7 +2294,11 @@ static void follow_video(GstAbrSink *self, GstClockTimeDiff at, bool cut,
        * B-frames is closer to where the video segment ends on screen, and
        * it is complete at once. A marked cut (an ad break's edge) starts the
        * audio at the frame it falls in. */
-      if (markers.empty() && !a->backlog.empty()) release_audio(self, a, false, true);
+      if (markers.empty() && !a->backlog.empty()) {
+        a->at_cut = true;
+        release_audio(self, a, false, true);
+        a->at_cut = false;
+      }
       /* The audio segment being written starts at the cut already (to
        * within `shortest`), or, when the audio was cut an instant ago (the
        * video's cut a few frames before this one) and no buffer came since,
@@ -2561,8 +2572,12 @@ static gboolean live_event_apply(GstAbrSink *self, Stream *stream, GstEvent *eve
       mux_flush(stream);
       Outbox messages;
       bool have_muxer;
+      /* no next segment: the muxer made for it goes (prepared before the
+       * end, with audio released from the backlog above) */
+      std::unique_ptr<Generation> spare = std::move(stream->spare);
       {
         std::lock_guard<std::mutex> lock(self->priv->state_lock);
+        if (spare) self->priv->retired.push_back(std::move(spare));
         have_muxer = !stream->generations.empty();
         if (have_muxer) {
           stream->generations.back()->final = true;
@@ -2573,6 +2588,7 @@ static gboolean live_event_apply(GstAbrSink *self, Stream *stream, GstEvent *eve
         messages = take_messages(self->priv);
       }
       post_messages(self, std::move(messages));
+      gst_element_call_async(GST_ELEMENT(self), shut_down_retired, NULL, NULL);
       if (!have_muxer) {
         gst_event_unref(event);
         return TRUE;
@@ -2699,6 +2715,7 @@ static void drop_generations(GstAbrSink *self, Stream *stream) {
     stream->generations.clear();
     if (stream->spare) self->priv->retired.push_back(std::move(stream->spare));
   }
+  stream->spare_failed = false;
   shut_down_retired(GST_ELEMENT(self), NULL);
 }
 
@@ -2834,6 +2851,9 @@ static void gst_abr_sink_release_pad(GstElement *element, GstPad *pad) {
     }
   }
   if (!stream) return;
+  /* waits for the streaming thread to leave the pad (it may be making a
+   * muxer), and keeps it out */
+  gst_pad_set_active(pad, FALSE);
   if (stream->live)
     drop_generations(self, stream.get());
   else
@@ -2945,6 +2965,8 @@ static GstStateChangeReturn gst_abr_sink_change_state(GstElement *element, GstSt
     priv->wall_at_running_zero_ms = -1;
     priv->finished = false;
     priv->written_text.clear();
+    /* versions from 1 again: each file's first is written at once */
+    priv->text_files.clear();
     priv->master_layout.clear();
     priv->master_variants.clear();
     priv->video_boundaries.clear();

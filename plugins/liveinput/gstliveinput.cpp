@@ -996,11 +996,13 @@ static GstStateChangeReturn gst_live_input_change_state(GstElement *element, Gst
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY: {
       if (!priv->fixed_elements->missing().empty()) {
+        const std::string &missing = priv->fixed_elements->missing();
         /* textoverlay is GStreamer's Pango plugin, which Debian ships apart. */
-        GST_ELEMENT_ERROR(
-            self, CORE, MISSING_PLUGIN,
-            ("liveinput needs elements that are not installed: %s", priv->fixed_elements->missing().c_str()),
-            ("textoverlay is in GStreamer's Pango plugin (Debian: gstreamer1.0-x)"));
+        GST_ELEMENT_ERROR(self, CORE, MISSING_PLUGIN,
+                          ("liveinput needs elements that are not installed: %s", missing.c_str()),
+                          ("%s", missing.find("textoverlay") != std::string::npos
+                                     ? "textoverlay is in GStreamer's Pango plugin (Debian: gstreamer1.0-x)"
+                                     : "install the GStreamer plugins that provide them"));
         return GST_STATE_CHANGE_FAILURE;
       }
       Settings s;

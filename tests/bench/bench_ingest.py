@@ -63,7 +63,11 @@ its own (audio against its own last frame). The segment ended by the
 publisher leaving is not counted, nor (counted apart) one whose last frame
 or next keyframe the pacer wrote more than 20 ms late: on a busy machine the
 pacer itself falls behind (its lateness is printed). Figures are the median
-and the 90th percentile over segments (all channels pooled).
+and the 90th percentile over segments (all channels pooled), and the same
+segment's latency at onair minus at nginx-rtmp (median, p10, p90): how long
+ffmpeg holds a segment's last frame varies by tens of ms from segment to
+segment, so the two medians may fall on different segments, while the
+difference per segment compares the servers on the very same frames.
 
 CPU: user + system seconds of the server processes (gst-launch-1.0; nginx
 master, worker and helpers) from /proc/PID/stat, from the moment publishing
@@ -893,6 +897,7 @@ class Figures:
         self.label = run.server.label
         self.channels = len(keys)
         self.latency = []        # s, the playable segment
+        self.by_segment = {}     # (channel, index of the keyframe that ends it) -> s, as self.latency
         self.per_track = {}      # track -> [s]
         self.off_grid = 0
         self.skipped = 0
@@ -914,6 +919,7 @@ class Figures:
                 self.off_grid += off
                 self.skipped += skipped
                 self.latency += [x[1] for x in lat]
+                self.by_segment.update({(c, x[2]): x[1] for x in lat})
                 self.segments += len(tracks["av"].segments)
             else:
                 video, off, skipped = video_latencies(tracks["video"], flv, timing)
@@ -939,6 +945,7 @@ class Figures:
                         continue
                     v_seen = tracks["video"].segments[sequence][2]
                     self.latency.append(latency + max(0.0, covering[1] - v_seen))
+                    self.by_segment[(c, j)] = self.latency[-1]
         minutes = run.window / 60.0
         self.cpu_per_min = run.cpu / minutes
         self.cpu_per_min_channel = self.cpu_per_min / self.channels
@@ -1201,6 +1208,17 @@ def report(case, runs, figures, verify_lines, n):
     for name in ("video", "audio"):
         rows.append((f"  onair {name} playlist",) + stats_ms(on.per_track.get(name, [])))
     print_table(("server", "segments", "median", "p90", "min", "max"), rows)
+    # Both servers get each frame at the same instant, but how long ffmpeg
+    # holds a segment's last frame varies from segment to segment (tens of
+    # ms): the medians above can fall on different segments. The same
+    # segment's figures, one server against the other, tell the servers
+    # apart more steadily.
+    paired = sorted(on.by_segment[k] - ng.by_segment[k] for k in on.by_segment.keys() & ng.by_segment.keys())
+    if paired:
+        log(f"  the same segment, onair minus nginx-rtmp ({len(paired)} segments): median "
+            f"{median(paired) * 1000:+.2f} ms, p10 {percentile(paired, 0.1) * 1000:+.2f}, "
+            f"p90 {percentile(paired, 0.9) * 1000:+.2f}; onair first in "
+            f"{sum(1 for d in paired if d < 0)}, nginx-rtmp first in {sum(1 for d in paired if d > 0)}")
     lengths = [f"nginx-rtmp {statistics.fmean(ng.durations['av']):.3f} s"] + [
         f"onair {name} {statistics.fmean(d):.3f} s" for name, d in sorted(on.durations.items(), reverse=True)]
     log("  mean segment length (EXTINF): " + ", ".join(lengths)
