@@ -361,8 +361,8 @@ struct Stream {
    * thread) */
   std::unique_ptr<Generation> spare;
   bool spare_failed = false;
-  /* audio: released by the video's thread at its cut, where no muxer is
-   * made ahead */
+  /* audio: being released by the video's thread at the video's cut, where
+   * no muxer is made ahead (follow_video) */
   bool at_cut = false;
 
   Stream() { gst_segment_init(&segment, GST_FORMAT_TIME); }
@@ -2323,7 +2323,11 @@ static void follow_video(GstAbrSink *self, GstClockTimeDiff at, bool cut,
         a->cut_at = at;
       }
     }
-    if (!a->backlog.empty()) release_audio(self, a, false);
+    if (!a->backlog.empty()) {
+      a->at_cut = cut;
+      release_audio(self, a, false);
+      a->at_cut = false;
+    }
     GST_PAD_STREAM_UNLOCK(a->pad);
   }
 }
