@@ -844,6 +844,7 @@ static bool bandwidths_moved(const std::vector<onair::VariantStream> &written,
 }
 
 static void defer_text(GstAbrSink *self, const std::string &path, std::string text);
+static void write_listing(GstAbrSink *self, const std::string &path, std::string text);
 
 /* final: the stream ended (the figures are written as measured, however
  * little they moved) */
@@ -901,21 +902,17 @@ static void write_master(GstAbrSink *self, bool final = false) {
     layout = master_layout(variants, audio);
     if (!final && layout == priv->master_layout && !bandwidths_moved(priv->master_variants, variants)) return;
   }
-  std::string path = priv->active.location + "/" + priv->active.master_name;
-  std::string text = onair::render_multivariant_playlist(variants, audio);
-  if (!live) {
-    write_text(self, path, text);
-    return;
-  }
-  /* After the lock, as the media playlists, and after them: the first
+  /* live: after the lock, as the media playlists, and after them; the first
    * versions of those were written at once, so it never lists a playlist
-   * that is not there. */
-  defer_text(self, path, std::move(text));
+   * that is not there */
+  write_listing(self, priv->active.location + "/" + priv->active.master_name,
+                onair::render_multivariant_playlist(variants, audio));
+  if (!live) return;
   priv->master_layout = std::move(layout);
   priv->master_variants = std::move(variants);
 }
 
-/* A media playlist or the MPD: live, written once state_lock is released
+/* A playlist or the MPD: live, written once state_lock is released
  * (defer_text); VOD, at once and durably (write_text). */
 static void write_listing(GstAbrSink *self, const std::string &path, std::string text) {
   if (self->priv->active.mode == GST_ABR_SINK_MODE_LIVE)
@@ -2109,9 +2106,11 @@ static bool start_generation(GstAbrSink *self, Stream *stream, std::vector<onair
   if (gst_pad_link(stream->proxy, g->mux_sink) != GST_PAD_LINK_OK) {
     GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, (NULL),
                       ("could not link a muxer for %s", GST_PAD_NAME(stream->pad)));
-    gst_element_set_locked_state(g->mux, TRUE);
-    gst_element_set_state(g->mux, GST_STATE_NULL);
-    gst_bin_remove(GST_BIN(self), g->mux);
+    {
+      std::lock_guard<std::mutex> lock(self->priv->state_lock);
+      self->priv->retired.push_back(std::move(g));
+    }
+    shut_down_retired(GST_ELEMENT(self), NULL);
     return false;
   }
   std::lock_guard<std::mutex> lock(self->priv->state_lock);
@@ -2279,6 +2278,8 @@ static void follow_video(GstAbrSink *self, GstClockTimeDiff at, bool cut,
       GST_PAD_STREAM_LOCK(a->pad);
     else if (!GST_PAD_STREAM_TRYLOCK(a->pad))
       continue;
+    /* the audio released below prepares no muxer (prepare_generation) */
+    a->at_cut = cut;
     if (cut) {
       GST_LOG_OBJECT(self, "video cut at %" GST_STIME_FORMAT "%s: %s pushed to %" GST_STIME_FORMAT,
                      GST_STIME_ARGS(at), markers.empty() ? "" : " (marked)", GST_PAD_NAME(a->pad),
@@ -2294,11 +2295,7 @@ static void follow_video(GstAbrSink *self, GstClockTimeDiff at, bool cut,
        * B-frames is closer to where the video segment ends on screen, and
        * it is complete at once. A marked cut (an ad break's edge) starts the
        * audio at the frame it falls in. */
-      if (markers.empty() && !a->backlog.empty()) {
-        a->at_cut = true;
-        release_audio(self, a, false, true);
-        a->at_cut = false;
-      }
+      if (markers.empty() && !a->backlog.empty()) release_audio(self, a, false, true);
       /* The audio segment being written starts at the cut already (to
        * within `shortest`), or, when the audio was cut an instant ago (the
        * video's cut a few frames before this one) and no buffer came since,
@@ -2323,11 +2320,8 @@ static void follow_video(GstAbrSink *self, GstClockTimeDiff at, bool cut,
         a->cut_at = at;
       }
     }
-    if (!a->backlog.empty()) {
-      a->at_cut = cut;
-      release_audio(self, a, false);
-      a->at_cut = false;
-    }
+    if (!a->backlog.empty()) release_audio(self, a, false);
+    a->at_cut = false;
     GST_PAD_STREAM_UNLOCK(a->pad);
   }
 }
@@ -2579,6 +2573,7 @@ static gboolean live_event_apply(GstAbrSink *self, Stream *stream, GstEvent *eve
       /* no next segment: the muxer made for it goes (prepared before the
        * end, with audio released from the backlog above) */
       std::unique_ptr<Generation> spare = std::move(stream->spare);
+      bool retire = spare != nullptr;
       {
         std::lock_guard<std::mutex> lock(self->priv->state_lock);
         if (spare) self->priv->retired.push_back(std::move(spare));
@@ -2592,7 +2587,7 @@ static gboolean live_event_apply(GstAbrSink *self, Stream *stream, GstEvent *eve
         messages = take_messages(self->priv);
       }
       post_messages(self, std::move(messages));
-      gst_element_call_async(GST_ELEMENT(self), shut_down_retired, NULL, NULL);
+      if (retire) gst_element_call_async(GST_ELEMENT(self), shut_down_retired, NULL, NULL);
       if (!have_muxer) {
         gst_event_unref(event);
         return TRUE;

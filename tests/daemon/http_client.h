@@ -187,31 +187,40 @@ class Server {
    * URI normalisation (which would remove dot segments): returns the status
    * and the whole answer. */
   guint raw(const std::string &target, std::string *answer) {
-    std::atomic<bool> done = false;
     std::string text;
-    std::thread client([&] {
+    connected(
+        [&](int fd) {
+          std::string request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+          if (write(fd, request.data(), request.size()) == ssize_t(request.size())) {
+            char buffer[4096];
+            ssize_t got;
+            while ((got = read(fd, buffer, sizeof buffer)) > 0) text.append(buffer, got);
+          }
+        },
+        "a raw HTTP answer");
+    *answer = text;
+    guint status = 0;
+    if (text.rfind("HTTP/1.1 ", 0) == 0) status = guint(g_ascii_strtoull(text.c_str() + 9, nullptr, 10));
+    return status;
+  }
+
+  /* Runs `client` on a TCP connection of its own to the server, in a thread
+   * of its own, while this thread runs the main loop (the server's) until
+   * it returns. */
+  void connected(const std::function<void(int fd)> &client, const char *what) {
+    std::atomic<bool> done = false;
+    std::thread thread([&] {
       int fd = socket(AF_INET, SOCK_STREAM, 0);
       sockaddr_in address = {};
       address.sin_family = AF_INET;
       address.sin_port = htons(port_);
       address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      if (connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0) {
-        std::string request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-        if (write(fd, request.data(), request.size()) == ssize_t(request.size())) {
-          char buffer[4096];
-          ssize_t got;
-          while ((got = read(fd, buffer, sizeof buffer)) > 0) text.append(buffer, got);
-        }
-      }
+      if (connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0) client(fd);
       close(fd);
       done = true;
     });
-    run_until([&] { return done.load(); }, 60, "a raw HTTP answer");
-    client.join();
-    *answer = text;
-    guint status = 0;
-    if (text.rfind("HTTP/1.1 ", 0) == 0) status = guint(g_ascii_strtoull(text.c_str() + 9, nullptr, 10));
-    return status;
+    run_until([&] { return done.load(); }, 60, what);
+    thread.join();
   }
 
   const std::string &base() const { return base_; }
