@@ -723,6 +723,33 @@ GST_START_TEST(test_live_stop_deletes_segment_in_the_making) {
 }
 GST_END_TEST;
 
+/* Live: a segment that cannot be put in place (its name is taken by a
+ * directory here) is an error that names it, and no playlist lists it. */
+GST_START_TEST(test_live_segment_not_put_in_place_is_not_listed) {
+  LiveAv t(90, 140);
+  t.push_audio_first(t.video_pts(30));
+  t.push_video(0, 31);
+  fail_unless(t.listed_soon("video_0", "seg_00000.m4s"));
+  std::string taken = t.dir + "/video_0/seg_00001.m4s";
+  fail_unless(g_mkdir(taken.c_str(), 0755) == 0);
+  fail_unless(g_file_set_contents((taken + "/in-the-way").c_str(), "x", 1, NULL));
+  t.push_video(31, 61);
+  GstBus *bus = gst_element_get_bus(t.pipeline);
+  GstMessage *message = gst_bus_timed_pop_filtered(bus, 10 * GST_SECOND, GST_MESSAGE_ERROR);
+  fail_unless(message != NULL, "no error");
+  GError *error = NULL;
+  gst_message_parse_error(message, &error, NULL);
+  fail_unless(strstr(error->message, "seg_00001.m4s") != NULL, "%s", error->message);
+  g_error_free(error);
+  gst_message_unref(message);
+  gst_object_unref(bus);
+  fail_if(t.playlist("video_0").find("seg_00001.m4s") != std::string::npos, "%s",
+          t.playlist("video_0").c_str());
+  g_unlink((taken + "/in-the-way").c_str());
+  g_rmdir(taken.c_str());
+}
+GST_END_TEST;
+
 /* Live, an input switch (liveinput sends onair-discontinuity on each of its
  * pads): the video cuts at its keyframe and the audio follows; the audio's
  * own event may come only after its segment was cut there, before its next
@@ -1007,6 +1034,7 @@ static Suite *abrsink_suite(void) {
   tcase_add_test(tc, test_live_switch_marks_audio_cut_before_its_event);
   tcase_add_test(tc, test_live_video_fragments_written_as_they_come);
   tcase_add_test(tc, test_live_stop_deletes_segment_in_the_making);
+  tcase_add_test(tc, test_live_segment_not_put_in_place_is_not_listed);
   tcase_add_test(tc, test_live_muxers_made_ahead_of_their_cut);
   tcase_add_test(tc, test_live_muxers_learn_their_latency);
   tcase_add_test(tc, test_live_muxers_keep_their_messages);
