@@ -578,7 +578,10 @@ static void gst_abr_sink_class_init(GstAbrSinkClass *klass) {
   g_object_class_install_property(
       gobject_class, PROP_LOCATION,
       g_param_spec_string(
-          "location", "Location", "Output directory (created if missing)", DEFAULT_LOCATION,
+          "location", "Location",
+          "Output directory (created if missing; temporary files an earlier run left there are deleted at "
+          "the start)",
+          DEFAULT_LOCATION,
           (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
   g_object_class_install_property(
       gobject_class, PROP_MODE,
@@ -804,6 +807,57 @@ static std::string segment_uri(guint64 number) {
   std::string uri = name;
   g_free(name);
   return uri;
+}
+
+/* Whether `text` is `prefix`, one or more digits, then `suffix`. */
+static bool numbered(const std::string &text, const std::string &prefix, const std::string &suffix) {
+  if (text.size() <= prefix.size() + suffix.size() || text.compare(0, prefix.size(), prefix) != 0 ||
+      text.compare(text.size() - suffix.size(), suffix.size(), suffix) != 0)
+    return false;
+  for (size_t i = prefix.size(); i < text.size() - suffix.size(); i++)
+    if (!g_ascii_isdigit(text[i])) return false;
+  return true;
+}
+
+/* Whether `name` is a temporary file of ours: `FILE.tmp` while FILE is
+ * replaced, `PLAYLIST.replaced-N.tmp` while a live playlist is (see
+ * write_deferred), `partial_N.m4s.tmp` while a live segment is made. Only
+ * a process that died meanwhile leaves one behind. */
+static bool is_leftover(const std::string &name, const Settings &settings) {
+  if (!g_str_has_suffix(name.c_str(), ".tmp")) return false;
+  std::string file = name.substr(0, name.size() - 4);
+  if (numbered(file, "partial_", ".m4s") || numbered(file, "seg_", ".m4s")) return true;
+  for (const std::string &ours :
+       {std::string("index.m3u8"), std::string("init.mp4"), settings.master_name, settings.mpd_name})
+    if (file == ours || numbered(file, ours + ".replaced-", "")) return true;
+  return false;
+}
+
+/* Deletes the temporary files a process that died while writing to
+ * `settings.location` left there and in its renditions' directories. */
+static void remove_leftovers(GstAbrSink *self, const Settings &settings) {
+  std::vector<std::string> dirs{settings.location};
+  if (GDir *top = g_dir_open(settings.location.c_str(), 0, NULL)) {
+    while (const gchar *name = g_dir_read_name(top)) {
+      std::string path = settings.location + "/" + name;
+      if (g_file_test(path.c_str(), G_FILE_TEST_IS_DIR)) dirs.push_back(path);
+    }
+    g_dir_close(top);
+  }
+  for (const std::string &dir : dirs) {
+    GDir *listing = g_dir_open(dir.c_str(), 0, NULL);
+    if (!listing) continue;
+    while (const gchar *name = g_dir_read_name(listing)) {
+      if (!is_leftover(name, settings)) continue;
+      std::string path = dir + "/" + name;
+      if (g_unlink(path.c_str()) == 0)
+        GST_INFO_OBJECT(self, "deleted %s, left by an earlier run", path.c_str());
+      else
+        GST_WARNING_OBJECT(self, "could not delete %s, left by an earlier run: %s", path.c_str(),
+                           g_strerror(errno));
+    }
+    g_dir_close(listing);
+  }
 }
 
 static double seconds(const Stream &stream, uint64_t ticks) {
@@ -2955,11 +3009,14 @@ static GstStateChangeReturn gst_abr_sink_change_state(GstElement *element, GstSt
     priv->active = settings;
   }
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
-    std::lock_guard<std::mutex> lock(priv->state_lock);
+    Settings settings;
     {
       std::lock_guard<std::mutex> settings_lock(priv->settings_lock);
-      priv->active = priv->settings;
+      settings = priv->settings;
     }
+    remove_leftovers(self, settings);
+    std::lock_guard<std::mutex> lock(priv->state_lock);
+    priv->active = settings;
     priv->availability_start_ms = -1;
     priv->wall_at_running_zero_ms = -1;
     priv->finished = false;

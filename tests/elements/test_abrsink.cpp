@@ -723,6 +723,36 @@ GST_START_TEST(test_live_stop_deletes_segment_in_the_making) {
 }
 GST_END_TEST;
 
+/* The temporary files a process that died while writing left behind (a
+ * segment in the making, a playlist half replaced) are deleted when the
+ * next run starts; other files there are not. */
+GST_START_TEST(test_leftovers_of_a_dead_run_deleted_at_start) {
+  std::string dir = make_temp_dir("abrsink");
+  fail_unless(g_mkdir((dir + "/video_0").c_str(), 0755) == 0);
+  const char *leftovers[] = {"video_0/partial_7.m4s.tmp", "video_0/index.m3u8.replaced-12.tmp",
+                             "video_0/index.m3u8.tmp",    "video_0/seg_00003.m4s.tmp",
+                             "master.m3u8.tmp",           "manifest.mpd.replaced-3.tmp"};
+  const char *others[] = {"video_0/notes.tmp", "video_0/seg_00003.m4s", "video_0/partial_x.m4s.tmp",
+                          "keep.txt"};
+  for (const char *name : leftovers)
+    fail_unless(g_file_set_contents((dir + "/" + name).c_str(), "x", 1, NULL));
+  for (const char *name : others) fail_unless(g_file_set_contents((dir + "/" + name).c_str(), "x", 1, NULL));
+
+  GstElement *sink = gst_element_factory_make("abrsink", NULL);
+  g_object_set(sink, "location", dir.c_str(), NULL);
+  gst_util_set_object_arg(G_OBJECT(sink), "mode", "live");
+  gst_element_set_state(sink, GST_STATE_READY);
+  for (const char *name : leftovers)
+    fail_unless(exists(dir + "/" + name), "%s deleted before the start", name);
+  gst_element_set_state(sink, GST_STATE_PAUSED);
+  for (const char *name : leftovers) fail_if(exists(dir + "/" + name), "%s left", name);
+  for (const char *name : others) fail_unless(exists(dir + "/" + name), "%s deleted", name);
+  gst_element_set_state(sink, GST_STATE_NULL);
+  gst_object_unref(sink);
+  remove_tree(dir);
+}
+GST_END_TEST;
+
 /* Live: a segment that cannot be put in place (its name is taken by a
  * directory here) is an error that names it, and no playlist lists it. */
 GST_START_TEST(test_live_segment_not_put_in_place_is_not_listed) {
@@ -1035,6 +1065,7 @@ static Suite *abrsink_suite(void) {
   tcase_add_test(tc, test_live_video_fragments_written_as_they_come);
   tcase_add_test(tc, test_live_stop_deletes_segment_in_the_making);
   tcase_add_test(tc, test_live_segment_not_put_in_place_is_not_listed);
+  tcase_add_test(tc, test_leftovers_of_a_dead_run_deleted_at_start);
   tcase_add_test(tc, test_live_muxers_made_ahead_of_their_cut);
   tcase_add_test(tc, test_live_muxers_learn_their_latency);
   tcase_add_test(tc, test_live_muxers_keep_their_messages);
