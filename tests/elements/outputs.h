@@ -59,6 +59,30 @@ static inline std::string make_temp_dir(const char *prefix) {
   return path;
 }
 
+/* The text of an error message. */
+static inline std::string error_text(GstMessage *message) {
+  GError *error = NULL;
+  gst_message_parse_error(message, &error, NULL);
+  std::string text = error ? error->message : "";
+  g_clear_error(&error);
+  return text;
+}
+
+/* Waits for `pipeline`'s error and returns its text; fails the test on EOS,
+ * or when none comes within `timeout` (the pipeline hangs). */
+static inline std::string wait_for_error(GstElement *pipeline, GstClockTime timeout = 30 * GST_SECOND) {
+  GstBus *bus = gst_element_get_bus(pipeline);
+  GstMessage *message =
+      gst_bus_timed_pop_filtered(bus, timeout, (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  gst_object_unref(bus);
+  fail_unless(message != NULL, "the pipeline hangs: no error within %" GST_TIME_FORMAT,
+              GST_TIME_ARGS(timeout));
+  fail_unless(GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR, "expected an error, got EOS");
+  std::string text = error_text(message);
+  gst_message_unref(message);
+  return text;
+}
+
 /* Plays `pipeline` until EOS or an error (failing the test after `timeout`)
  * and stops it: returns the error's message, "" after EOS. */
 static inline std::string play_to_end(GstElement *pipeline, GstBus *bus,
@@ -67,13 +91,7 @@ static inline std::string play_to_end(GstElement *pipeline, GstBus *bus,
   GstMessage *message =
       gst_bus_timed_pop_filtered(bus, timeout, (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
   fail_unless(message != NULL, "no EOS within %" GST_TIME_FORMAT, GST_TIME_ARGS(timeout));
-  std::string result;
-  if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
-    GError *err = NULL;
-    gst_message_parse_error(message, &err, NULL);
-    result = err->message;
-    g_error_free(err);
-  }
+  std::string result = GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR ? error_text(message) : "";
   gst_message_unref(message);
   gst_element_set_state(pipeline, GST_STATE_NULL);
   return result;

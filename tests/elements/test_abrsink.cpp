@@ -246,11 +246,8 @@ static void run_twice(const std::string &description, GstState between) {
     GstMessage *message = gst_bus_timed_pop_filtered(bus, 120 * GST_SECOND,
                                                      (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
     fail_unless(message != NULL, "round %d: no EOS within 120 s", round);
-    if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
-      GError *err = NULL;
-      gst_message_parse_error(message, &err, NULL);
-      fail("round %d: %s", round, err->message);
-    }
+    if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR)
+      fail("round %d: %s", round, error_text(message).c_str());
     gst_message_unref(message);
     gst_element_set_state(pipeline, between);
   }
@@ -349,10 +346,8 @@ GST_START_TEST(test_unwritable_location) {
   fail_unless_equals_int(gst_element_set_state(sink, GST_STATE_READY), GST_STATE_CHANGE_FAILURE);
   GstMessage *message = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
   fail_unless(message != NULL);
-  GError *error = NULL;
-  gst_message_parse_error(message, &error, NULL);
-  fail_unless(strstr(error->message, "/proc/onair-cannot-write-here") != NULL, "%s", error->message);
-  g_error_free(error);
+  std::string error = error_text(message);
+  fail_unless(error.find("/proc/onair-cannot-write-here") != std::string::npos, "%s", error.c_str());
   gst_message_unref(message);
   gst_element_set_state(sink, GST_STATE_NULL);
   gst_object_unref(bus);
@@ -764,15 +759,8 @@ GST_START_TEST(test_live_segment_not_put_in_place_is_not_listed) {
   fail_unless(g_mkdir(taken.c_str(), 0755) == 0);
   fail_unless(g_file_set_contents((taken + "/in-the-way").c_str(), "x", 1, NULL));
   t.push_video(31, 61);
-  GstBus *bus = gst_element_get_bus(t.pipeline);
-  GstMessage *message = gst_bus_timed_pop_filtered(bus, 10 * GST_SECOND, GST_MESSAGE_ERROR);
-  fail_unless(message != NULL, "no error");
-  GError *error = NULL;
-  gst_message_parse_error(message, &error, NULL);
-  fail_unless(strstr(error->message, "seg_00001.m4s") != NULL, "%s", error->message);
-  g_error_free(error);
-  gst_message_unref(message);
-  gst_object_unref(bus);
+  std::string error = wait_for_error(t.pipeline);
+  fail_unless(error.find("seg_00001.m4s") != std::string::npos, "%s", error.c_str());
   fail_if(t.playlist("video_0").find("seg_00001.m4s") != std::string::npos, "%s",
           t.playlist("video_0").c_str());
   g_unlink((taken + "/in-the-way").c_str());
