@@ -282,6 +282,10 @@ struct Generation {
   GstPad *mux_sink = nullptr; /* owned reference */
   onair::Fmp4Splitter splitter;
   GstClockTimeDiff first_dts = 0; /* running time of its first buffer */
+  /* which coding of the track it muxes (Stream::caps_version), and its
+   * initialization segment when that is not the first coding's */
+  uint64_t caps_version = 0;
+  std::string map_uri;
   /* queued before its segment: a discontinuity after an input switch, the
    * edge of an ad break (CUE-OUT/CUE-IN, DATERANGE) */
   std::vector<onair::Marker> markers;
@@ -364,6 +368,10 @@ struct Stream {
   /* audio: being released by the video's thread at the video's cut, where
    * no muxer is made ahead (follow_video) */
   bool at_cut = false;
+  /* a new coding of the track (a publisher's new resolution), for the
+   * muxer after the cut it asked for, and how many there were */
+  GstEvent *pending_caps = nullptr;
+  uint64_t caps_version = 0;
 
   Stream() { gst_segment_init(&segment, GST_FORMAT_TIME); }
   Stream(const Stream &) = delete;
@@ -372,6 +380,7 @@ struct Stream {
     if (held) gst_buffer_unref(held);
     if (to_mux) gst_buffer_list_unref(to_mux);
     for (auto &entry : backlog) gst_mini_object_unref(entry.first);
+    if (pending_caps) gst_event_unref(pending_caps);
     if (proxy) gst_object_unref(proxy);
   }
 
@@ -397,6 +406,9 @@ struct Stream {
     std::vector<onair::Marker> markers;
     /* onair-splice: for the MPD's EventStream */
     bool is_splice = false;
+    /* the reference video's cut that audio follows with its markers (a
+     * splice's, or a new coding's) */
+    bool audio_follows = false;
     onair::SpliceEvent splice;
   };
   std::deque<Cut> cuts;
@@ -420,6 +432,10 @@ struct Stream {
   uint64_t end_time = 0;              /* timescale units */
   double nominal_segment_seconds = 0; /* video: the longest of the last few segments */
   std::deque<double> recent_segment_seconds;
+  /* live: the initialization segment of the segment being closed (empty:
+   * the first coding's), and the newest coding one was written for */
+  std::string pending_map_uri;
+  uint64_t init_version = 0;
   uint64_t next_id3 = 1; /* live video: serial of the next ID3 event its segments carry */
   /* live, under state_lock: the size of the last segment written and the
    * memory it was in, for a later muxer's splitter (start_with) */
@@ -1253,6 +1269,7 @@ static void close_segment(GstAbrSink *self, Stream &stream, size_t fragments) {
   onair::MediaSegment segment;
   segment.duration = seconds(stream, duration);
   segment.bytes = bytes;
+  segment.map_uri = stream.pending_map_uri;
 
   if (live) {
     if (priv->wall_at_running_zero_ms < 0) {
@@ -1827,15 +1844,28 @@ static void set_decode_offset_from_init(Stream *stream, std::vector<uint8_t> ini
 /* ---- live: one muxer per segment ----------------------------------------- */
 
 /* The muxer's output, called with state_lock held. Only the first muxer's
- * initialization segment is written: the later ones describe the same
- * track (the caps are the same) and differ only in their creation time. */
+ * initialization segment is written, and the first of each later coding of
+ * the track (live_event_apply): the others describe the same track and
+ * differ only in their creation time. */
 static void generation_init(Generation *g, std::vector<uint8_t> init) {
   Stream *stream = g->stream;
+  GstAbrSink *self = stream->sink;
   uint32_t timescale = g->splitter.timescale();
   stream->timescale = timescale;
   double origin = (double)g->first_dts / GST_SECOND + TIMELINE_ORIGIN_SECONDS;
   g->splitter.set_decode_time_offset((int64_t)std::llround(origin * timescale));
-  if (!stream->have_init) on_init_segment(stream, std::move(init));
+  if (!stream->have_init) {
+    on_init_segment(stream, std::move(init));
+  } else if (g->caps_version > 0) {
+    /* a later coding's: a file of its own, named by the playlist before the
+     * first segment of that coding */
+    g->map_uri = "init_" + std::to_string(g->caps_version) + ".mp4";
+    if (g->caps_version > stream->init_version) {
+      stream->init_version = g->caps_version;
+      write_file(self, self->priv->active.location + "/" + stream->name + "/" + g->map_uri, init.data(),
+                 init.size());
+    }
+  }
 }
 
 static void write_ended_generations(GstAbrSink *self, Stream &stream);
@@ -1904,6 +1934,7 @@ static void write_ended_generations(GstAbrSink *self, Stream &stream) {
       stream.pending_duration = g->duration;
       stream.pending_valid = true;
       stream.end_time = g->start + g->duration;
+      stream.pending_map_uri = g->map_uri;
       close_segment(self, stream);
       /* the previous segment's memory, for the next muxer but one (the
        * next has started already) */
@@ -2157,6 +2188,14 @@ static bool start_generation(GstAbrSink *self, Stream *stream, std::vector<onair
   if (!g) g = make_generation(self, stream);
   if (!g) return false;
   g->markers = std::move(markers);
+  if (stream->pending_caps) {
+    /* the new coding, for this muxer (sent on linking, with the other
+     * sticky events): its initialization segment is a new one */
+    gst_pad_store_sticky_event(stream->proxy, stream->pending_caps);
+    gst_event_unref(stream->pending_caps);
+    stream->pending_caps = nullptr;
+    stream->caps_version++;
+  }
   if (gst_pad_link(stream->proxy, g->mux_sink) != GST_PAD_LINK_OK) {
     GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, (NULL),
                       ("could not link a muxer for %s", GST_PAD_NAME(stream->pad)));
@@ -2169,6 +2208,7 @@ static bool start_generation(GstAbrSink *self, Stream *stream, std::vector<onair
   }
   std::lock_guard<std::mutex> lock(self->priv->state_lock);
   g->number = stream->next_generation++;
+  g->caps_version = stream->caps_version;
   stream->pushed_samples = 0;
   stream->fragment_filled = 0;
   stream->fragment_started = false;
@@ -2250,16 +2290,16 @@ static void mark_current_segment(Stream &stream, const std::vector<onair::Marker
 /* The live cuts queued by events (queue_cut), made now: their markers for
  * the segment that starts here. An ad break's edge (`splice`, the
  * reference video's only) is recorded for the MPD and its markers returned
- * apart too, for audio to follow. Called with state_lock held. */
+ * apart too, for audio to follow, as are those of a new coding of the
+ * reference video. Called with state_lock held. */
 static std::vector<onair::Marker> take_cuts(GstAbrSinkPrivate *priv, Stream &stream,
                                             std::vector<onair::Marker> *splice) {
   std::vector<onair::Marker> markers;
   for (Stream::Cut &cut : stream.cuts) {
     markers.insert(markers.end(), cut.markers.begin(), cut.markers.end());
-    if (cut.is_splice && splice) {
+    if ((cut.is_splice || cut.audio_follows) && splice)
       splice->insert(splice->end(), cut.markers.begin(), cut.markers.end());
-      record_ad_event(priv, cut.splice);
-    }
+    if (cut.is_splice && splice) record_ad_event(priv, cut.splice);
   }
   stream.cuts.clear();
   return markers;
@@ -2574,11 +2614,71 @@ static gboolean live_event(GstPad *pad, GstObject *parent, GstEvent *event) {
   return live_event_apply(self, stream, event);
 }
 
+/* Whether two caps code a track alike: one initialization segment serves
+ * both (the fields that go into it, or change its timescale). */
+static bool same_coding(GstCaps *a, GstCaps *b) {
+  const GstStructure *x = gst_caps_get_structure(a, 0), *y = gst_caps_get_structure(b, 0);
+  if (!gst_structure_has_name(y, gst_structure_get_name(x))) return false;
+  for (const char *field :
+       {"codec_data", "stream-format", "width", "height", "framerate", "rate", "channels"}) {
+    const GValue *u = gst_structure_get_value(x, field), *v = gst_structure_get_value(y, field);
+    if (!u != !v || (u && gst_value_compare(u, v) != GST_VALUE_EQUAL)) return false;
+  }
+  return true;
+}
+
+/* Caps that code the track anew mid-stream (a publisher that changed its
+ * resolution or frame rate sends a new sequence header): the segment ends
+ * there (video: at the next keyframe, which starts the new coding) with a
+ * discontinuity, audio following the reference video's, and the next
+ * muxer takes the caps (start_generation), with an initialization segment
+ * of its own that the playlist names from there on. False: the current
+ * muxer takes them. Pad stream lock held. */
+static bool live_new_coding(GstAbrSink *self, Stream *stream, GstEvent *event) {
+  GstCaps *current = gst_pad_get_current_caps(stream->proxy);
+  if (!current) return false;
+  GstCaps *caps;
+  gst_event_parse_caps(event, &caps);
+  bool same = same_coding(current, caps);
+  gst_caps_unref(current);
+  if (same) return false;
+  GST_INFO_OBJECT(self, "%s: new coding %" GST_PTR_FORMAT ", a cut is due", GST_PAD_NAME(stream->pad), caps);
+  if (stream->pending_caps) {
+    /* more of it before the cut (flvdemux may tell the new size apart):
+     * the same cut takes the newest */
+    gst_event_unref(stream->pending_caps);
+    stream->pending_caps = event;
+    return true;
+  }
+  stream->pending_caps = event;
+  Outbox messages;
+  {
+    std::lock_guard<std::mutex> lock(self->priv->state_lock);
+    Stream::Cut cut;
+    cut.markers.emplace_back(); /* a discontinuity */
+    cut.audio_follows = reference_video(self->priv) == stream;
+    stream->cuts.push_back(std::move(cut));
+    if (self->priv->active.dash && stream->caps_version == 0)
+      queue_problem(self, false, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+                    "The MPD keeps the first initialization segment of " + stream->name +
+                        ": its coding changed mid-stream (HLS names the new one)");
+    messages = take_messages(self->priv);
+  }
+  post_messages(self, std::move(messages));
+  return true;
+}
+
 /* A live input event, in order with the buffers. Pad stream lock held. */
 static gboolean live_event_apply(GstAbrSink *self, Stream *stream, GstEvent *event) {
   GstPad *pad = stream->pad;
   switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_CAPS:
+      if (gst_pad_is_linked(stream->proxy) && !stream->ended && live_new_coding(self, stream, event))
+        return TRUE;
+      break;
     case GST_EVENT_FLUSH_STOP:
+      if (stream->pending_caps) gst_event_unref(stream->pending_caps);
+      stream->pending_caps = nullptr;
       if (stream->held) gst_buffer_unref(stream->held);
       stream->held = nullptr;
       mux_drop(stream);
@@ -3066,6 +3166,8 @@ static GstStateChangeReturn gst_abr_sink_change_state(GstElement *element, GstSt
       s->last_duration = GST_CLOCK_TIME_NONE;
       s->name.clear();
       s->next_id3 = 1;
+      s->pending_map_uri.clear();
+      s->init_version = 0;
     }
   }
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
@@ -3078,6 +3180,9 @@ static GstStateChangeReturn gst_abr_sink_change_state(GstElement *element, GstSt
     for (Stream *s : live) {
       drop_generations(self, s);
       gst_segment_init(&s->segment, GST_FORMAT_TIME);
+      if (s->pending_caps) gst_event_unref(s->pending_caps);
+      s->pending_caps = nullptr;
+      s->caps_version = 0;
     }
   }
   return ret;

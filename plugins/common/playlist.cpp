@@ -125,7 +125,13 @@ std::string MediaPlaylist::render() const {
   out += "#EXT-X-MEDIA-SEQUENCE:" + std::to_string(first) + "\n";
   out += "#EXT-X-DISCONTINUITY-SEQUENCE:" + std::to_string(discontinuity_sequence_) + "\n";
   out += "#EXT-X-INDEPENDENT-SEGMENTS\n";
-  out += "#EXT-X-MAP:URI=" + quote(init_uri_) + "\n";
+  /* the window's first segment's initialization segment, and a new
+   * EXT-X-MAP where a later one changes it (after its discontinuity) */
+  auto map_of = [this](const MediaSegment &segment) -> const std::string & {
+    return segment.map_uri.empty() ? init_uri_ : segment.map_uri;
+  };
+  const std::string *map = segments_.empty() ? &init_uri_ : &map_of(segments_.front());
+  out += "#EXT-X-MAP:URI=" + quote(*map) + "\n";
 
   bool in_break = window_starts_in_break_;
   double break_elapsed = window_break_elapsed_;
@@ -169,6 +175,10 @@ std::string MediaPlaylist::render() const {
       out += "#EXT-X-CUE-OUT-CONT:ElapsedTime=" + format_fixed3(break_elapsed);
       if (break_duration >= 0) out += ",Duration=" + format_fixed3(break_duration);
       out += "\n";
+    }
+    if (map_of(segment) != *map) {
+      map = &map_of(segment);
+      out += "#EXT-X-MAP:URI=" + quote(*map) + "\n";
     }
     if (segment.program_date_time_ms >= 0)
       out += "#EXT-X-PROGRAM-DATE-TIME:" + format_iso8601_ms(segment.program_date_time_ms) + "\n";

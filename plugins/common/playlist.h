@@ -37,6 +37,9 @@ struct MediaSegment {
   uint64_t bytes = 0;
   int64_t program_date_time_ms = -1; /* UTC milliseconds of the first frame, -1: none */
   std::vector<Marker> markers;       /* written before the segment */
+  /* its initialization segment, when not the playlist's first (the track's
+   * coding changed mid-stream: a discontinuity marks it too) */
+  std::string map_uri;
 };
 
 enum class PlaylistMode { Live, Vod };

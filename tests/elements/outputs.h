@@ -116,8 +116,8 @@ static inline std::string run_command(const std::string &command, int *status = 
 /* A rendition's init.mp4 followed by `segments` (file names in `dir`),
  * written to `joined`: one file, as a player reads them. */
 static inline void join_rendition(const std::string &dir, const std::vector<std::string> &segments,
-                                  const std::string &joined) {
-  std::string data = read_text(dir + "/init.mp4");
+                                  const std::string &joined, const std::string &init = "init.mp4") {
+  std::string data = read_text(dir + "/" + init);
   for (const std::string &name : segments) data += read_text(dir + "/" + name);
   fail_unless(g_file_set_contents(joined.c_str(), data.data(), data.size(), NULL), "cannot write %s",
               joined.c_str());

@@ -952,6 +952,70 @@ static void check_demuxed(const std::string &dir, const std::string &description
   fail_unless(count(read_text(dir + "/audio/index.m3u8"), "#EXTINF:") >= 4);
 }
 
+/* Width, height and frames (ffprobe) of `init` and `segments` of a
+ * rendition, joined. */
+static std::string probe_joined(const std::string &dir, const std::vector<std::string> &segments,
+                                const std::string &init) {
+  std::string joined = dir + "/joined.mp4";
+  join_rendition(dir, segments, joined, init);
+  int status = 0;
+  std::string frames = run_command(
+      "ffprobe -v error -count_frames -show_entries stream=width,height,nb_read_frames -of csv=p=0 " + joined,
+      &status);
+  fail_unless(status == 0, "%s", frames.c_str());
+  return frames;
+}
+
+/* Live: a publisher that changes its resolution mid-stream (a new sequence
+ * header in its FLV: 2 s at 160x90, then 2 s at 320x180, one-second GOPs).
+ * The segment ends where the new coding starts, with a discontinuity in
+ * both playlists, and the video's segments from there on name an
+ * initialization segment of their own, which describes the new size. */
+GST_START_TEST(test_live_new_coding_mid_stream) {
+  std::string dir = make_temp_dir("abrsink");
+  std::string flv = dir + "/change.flv";
+  std::string error = run(
+      "concat name=c ! h264parse ! video/x-h264,stream-format=avc ! flvmux name=m streamable=true ! filesink "
+      "location=" +
+      flv +
+      " videotestsrc num-buffers=60 ! video/x-raw,width=160,height=90,framerate=30/1 ! x264enc "
+      "key-int-max=30 "
+      "bframes=0 speed-preset=ultrafast ! c. "
+      "videotestsrc num-buffers=60 pattern=ball ! video/x-raw,width=320,height=180,framerate=30/1 ! x264enc "
+      "key-int-max=30 bframes=0 speed-preset=ultrafast ! c. "
+      "audiotestsrc num-buffers=188 samplesperbuffer=1024 ! audio/x-raw,rate=48000,channels=2 ! avenc_aac ! "
+      "aacparse ! m.");
+  fail_unless(error.empty(), "%s", error.c_str());
+  std::string out = dir + "/out";
+  error =
+      run("filesrc location=" + flv + " ! flvdemux name=d d.video ! abrsink name=s mode=live dash=false " +
+          "segment-duration=1 playlist-length=0 location=" + out + " d.audio ! s.");
+  fail_unless(error.empty(), "%s", error.c_str());
+
+  std::string video = read_text(out + "/video_0/index.m3u8");
+  fail_unless_equals_int(count(video, "#EXTINF:"), 4);
+  fail_unless(video.find("#EXT-X-MAP:URI=\"init.mp4\"\n") != std::string::npos, "%s", video.c_str());
+  fail_unless(
+      video.find("seg_00001.m4s\n#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI=\"init_1.mp4\"\n") != std::string::npos,
+      "%s", video.c_str());
+  fail_unless_equals_int(count(video, "#EXT-X-DISCONTINUITY\n"), 1);
+  fail_unless_equals_int(count(video, "#EXT-X-MAP:"), 2);
+  std::string audio = read_text(out + "/audio/index.m3u8");
+  fail_unless_equals_int(count(audio, "#EXT-X-DISCONTINUITY\n"), 1);
+  fail_unless(count(audio, "#EXT-X-MAP:") == 1, "%s", audio.c_str());
+
+  fail_unless_equals_string(
+      probe_joined(out + "/video_0", {"seg_00000.m4s", "seg_00001.m4s"}, "init.mp4").c_str(), "160,90,60\n");
+  fail_unless_equals_string(
+      probe_joined(out + "/video_0", {"seg_00002.m4s", "seg_00003.m4s"}, "init_1.mp4").c_str(),
+      "320,180,60\n");
+  /* the new initialization segment alone says the new size */
+  std::string alone = probe_joined(out + "/video_0", {}, "init_1.mp4");
+  fail_unless(alone.rfind("320,180,", 0) == 0, "%s", alone.c_str());
+  remove_tree(dir);
+}
+GST_END_TEST;
+
 /* 4 s of 320x180 H.264 (one-second GOPs) and AAC as an FLV without
  * onMetaData (no size in flvdemux's caps). */
 static std::string make_flv(const std::string &dir) {
@@ -1054,6 +1118,7 @@ static Suite *abrsink_suite(void) {
   tcase_add_test(tc, test_live_stop_deletes_segment_in_the_making);
   tcase_add_test(tc, test_live_segment_not_put_in_place_is_not_listed);
   tcase_add_test(tc, test_leftovers_of_a_dead_run_deleted_at_start);
+  tcase_add_test(tc, test_live_new_coding_mid_stream);
   tcase_add_test(tc, test_live_muxers_made_ahead_of_their_cut);
   tcase_add_test(tc, test_live_muxers_learn_their_latency);
   tcase_add_test(tc, test_live_muxers_keep_their_messages);

@@ -59,6 +59,40 @@ GST_START_TEST(test_live_window_slides) {
 }
 GST_END_TEST;
 
+/* A track whose coding changes mid-stream (a publisher's new resolution):
+ * the segments after it name their own initialization segment, written
+ * after the discontinuity before the first of them; once the window has
+ * slid past the change, the header's EXT-X-MAP is the new one. */
+GST_START_TEST(test_initialization_changes_mid_stream) {
+  MediaPlaylist playlist("init.mp4", PlaylistMode::Live, 3);
+  for (int i = 0; i < 4; i++) {
+    MediaSegment s = segment(2.0, 1000);
+    s.uri = "seg_" + std::to_string(i) + ".m4s";
+    if (i >= 2) s.map_uri = "init_1.mp4";
+    if (i == 2) {
+      Marker discontinuity;
+      playlist.queue_marker(discontinuity);
+    }
+    playlist.append(s);
+  }
+  std::string text = playlist.render();
+  const char *expected =
+      "#EXT-X-MAP:URI=\"init.mp4\"\n#EXTINF:2.00000,\nseg_1.m4s\n"
+      "#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI=\"init_1.mp4\"\n#EXTINF:2.00000,\nseg_2.m4s\n"
+      "#EXTINF:2.00000,\nseg_3.m4s\n";
+  fail_unless(text.find(expected) != std::string::npos, "%s", text.c_str());
+  fail_unless_equals_int(count_lines(text, "#EXT-X-MAP:"), 2);
+
+  MediaSegment s = segment(2.0, 1000);
+  s.uri = "seg_4.m4s";
+  s.map_uri = "init_1.mp4";
+  playlist.append(s);
+  text = playlist.render();
+  fail_unless_equals_int(count_lines(text, "#EXT-X-MAP:"), 1);
+  fail_unless(text.find("#EXT-X-MAP:URI=\"init_1.mp4\"") != std::string::npos, "%s", text.c_str());
+}
+GST_END_TEST;
+
 GST_START_TEST(test_live_window_keeps_three_target_durations) {
   /* a one-segment window of 2 s segments still keeps 6 s in the playlist */
   MediaPlaylist playlist("init.mp4", PlaylistMode::Live, 1);
@@ -345,6 +379,7 @@ static Suite *playlist_suite(void) {
   TCase *tc = tcase_create("general");
   suite_add_tcase(s, tc);
   tcase_add_test(tc, test_live_window_slides);
+  tcase_add_test(tc, test_initialization_changes_mid_stream);
   tcase_add_test(tc, test_live_window_keeps_three_target_durations);
   tcase_add_test(tc, test_vod_keeps_everything);
   tcase_add_test(tc, test_markers_attach_to_next_segment);
