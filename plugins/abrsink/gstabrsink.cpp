@@ -432,8 +432,9 @@ struct Stream {
   uint64_t end_time = 0;              /* timescale units */
   double nominal_segment_seconds = 0; /* video: the longest of the last few segments */
   std::deque<double> recent_segment_seconds;
-  /* live: the initialization segment of the segment being closed (empty:
-   * the first coding's), and the newest coding one was written for */
+  /* live, under state_lock: the initialization segment of the segment
+   * being closed (empty: the first coding's), and the newest coding one was
+   * written for */
   std::string pending_map_uri;
   uint64_t init_version = 0;
   uint64_t next_id3 = 1; /* live video: serial of the next ID3 event its segments carry */
@@ -842,7 +843,8 @@ static bool numbered(const std::string &text, const std::string &prefix, const s
 static bool is_leftover(const std::string &name, const Settings &settings) {
   if (!g_str_has_suffix(name.c_str(), ".tmp")) return false;
   std::string file = name.substr(0, name.size() - 4);
-  if (numbered(file, "partial_", ".m4s") || numbered(file, "seg_", ".m4s")) return true;
+  if (numbered(file, "partial_", ".m4s") || numbered(file, "seg_", ".m4s") || numbered(file, "init_", ".mp4"))
+    return true;
   for (const std::string &ours :
        {std::string("index.m3u8"), std::string("init.mp4"), settings.master_name, settings.mpd_name})
     if (file == ours || numbered(file, ours + ".replaced-", "")) return true;
@@ -850,13 +852,14 @@ static bool is_leftover(const std::string &name, const Settings &settings) {
 }
 
 /* Deletes the temporary files a process that died while writing to
- * `settings.location` left there and in its renditions' directories. */
+ * `settings.location` left there and in its renditions' directories (those
+ * with an initialization segment: not another output's below it). */
 static void remove_leftovers(GstAbrSink *self, const Settings &settings) {
   std::vector<std::string> dirs{settings.location};
   if (GDir *top = g_dir_open(settings.location.c_str(), 0, NULL)) {
     while (const gchar *name = g_dir_read_name(top)) {
       std::string path = settings.location + "/" + name;
-      if (g_file_test(path.c_str(), G_FILE_TEST_IS_DIR)) dirs.push_back(path);
+      if (g_file_test((path + "/init.mp4").c_str(), G_FILE_TEST_IS_REGULAR)) dirs.push_back(path);
     }
     g_dir_close(top);
   }
@@ -1845,7 +1848,7 @@ static void set_decode_offset_from_init(Stream *stream, std::vector<uint8_t> ini
 
 /* The muxer's output, called with state_lock held. Only the first muxer's
  * initialization segment is written, and the first of each later coding of
- * the track (live_event_apply): the others describe the same track and
+ * the track (live_new_coding, start_generation): the others describe the same track and
  * differ only in their creation time. */
 static void generation_init(Generation *g, std::vector<uint8_t> init) {
   Stream *stream = g->stream;
@@ -2288,18 +2291,19 @@ static void mark_current_segment(Stream &stream, const std::vector<onair::Marker
 }
 
 /* The live cuts queued by events (queue_cut), made now: their markers for
- * the segment that starts here. An ad break's edge (`splice`, the
- * reference video's only) is recorded for the MPD and its markers returned
- * apart too, for audio to follow, as are those of a new coding of the
- * reference video. Called with state_lock held. */
+ * the segment that starts here. The reference video's (`followed` given)
+ * that audio follows, an ad break's edge or a new coding, have their
+ * markers returned apart too, for audio; an ad break's edge is recorded for
+ * the MPD. Called with state_lock held. */
 static std::vector<onair::Marker> take_cuts(GstAbrSinkPrivate *priv, Stream &stream,
-                                            std::vector<onair::Marker> *splice) {
+                                            std::vector<onair::Marker> *followed) {
   std::vector<onair::Marker> markers;
   for (Stream::Cut &cut : stream.cuts) {
     markers.insert(markers.end(), cut.markers.begin(), cut.markers.end());
-    if ((cut.is_splice || cut.audio_follows) && splice)
-      splice->insert(splice->end(), cut.markers.begin(), cut.markers.end());
-    if (cut.is_splice && splice) record_ad_event(priv, cut.splice);
+    if (!followed) continue;
+    if (cut.is_splice || cut.audio_follows)
+      followed->insert(followed->end(), cut.markers.begin(), cut.markers.end());
+    if (cut.is_splice) record_ad_event(priv, cut.splice);
   }
   stream.cuts.clear();
   return markers;
@@ -2354,8 +2358,8 @@ static GstFlowReturn release_audio(GstAbrSink *self, Stream *a, bool all, bool b
  * most one audio frame, ~21 ms, before its video segment, and is written as
  * soon as the video's), else before its first buffer that reaches that far.
  * Audio held back for it (release_audio) goes on up to `at`. `markers` (an
- * ad break's edge: audio gets no onair-splice events of its own) go with
- * the audio segment that starts there. */
+ * ad break's edge: audio gets no onair-splice events of its own; a new
+ * coding of the video) go with the audio segment that starts there. */
 static void follow_video(GstAbrSink *self, GstClockTimeDiff at, bool cut,
                          const std::vector<onair::Marker> &markers) {
   std::vector<Stream *> audio;
@@ -2473,8 +2477,8 @@ static GstFlowReturn live_buffer(GstAbrSink *self, Stream *stream, GstBuffer *bu
   }
 
   bool cut = false;
-  std::vector<onair::Marker> markers; /* of the segment this buffer starts */
-  std::vector<onair::Marker> splice;  /* reference video: its ad break's edges, for audio */
+  std::vector<onair::Marker> markers;  /* of the segment this buffer starts */
+  std::vector<onair::Marker> followed; /* reference video: the markers audio follows */
   if (!stream->is_audio) {
     /* the held buffer's duration is known now */
     if (stream->held) {
@@ -2517,7 +2521,7 @@ static GstFlowReturn live_buffer(GstAbrSink *self, Stream *stream, GstBuffer *bu
 
   if (armed && (cut || !stream->generation_open)) {
     std::lock_guard<std::mutex> lock(priv->state_lock);
-    markers = take_cuts(priv, *stream, reference ? &splice : nullptr);
+    markers = take_cuts(priv, *stream, reference ? &followed : nullptr);
     if (!stream->generation_open) {
       /* The stream's first segment: no discontinuity before it (nothing
        * was written yet), but an ad break starting here is marked. (Not
@@ -2547,14 +2551,14 @@ static GstFlowReturn live_buffer(GstAbrSink *self, Stream *stream, GstBuffer *bu
     end_generation(self, stream, markers.size());
     /* the audio following this video is cut before the video's next muxer
      * is made: its segment goes out with the video's, not after that */
-    if (reference) follow_video(self, dts, true, splice);
+    if (reference) follow_video(self, dts, true, followed);
   }
   if ((cut || first) && !start_generation(self, stream, std::move(markers))) {
     gst_buffer_unref(buffer);
     return GST_FLOW_ERROR;
   }
   if (!stream->generation_open) open_generation(self, stream, buffer, dts);
-  if (reference && !cut) follow_video(self, dts, false, splice);
+  if (reference && !cut) follow_video(self, dts, false, followed);
 
   if (!stream->is_audio) {
     stream->held = buffer;
@@ -2677,8 +2681,8 @@ static gboolean live_event_apply(GstAbrSink *self, Stream *stream, GstEvent *eve
         return TRUE;
       break;
     case GST_EVENT_FLUSH_STOP:
-      if (stream->pending_caps) gst_event_unref(stream->pending_caps);
-      stream->pending_caps = nullptr;
+      /* (a new coding waiting for its cut stays: upstream does not send its
+       * caps again after a flush) */
       if (stream->held) gst_buffer_unref(stream->held);
       stream->held = nullptr;
       mux_drop(stream);

@@ -57,6 +57,18 @@ std::vector<MediaSegment> MediaPlaylist::append(MediaSegment segment, uint64_t *
   if (sequence) *sequence = segment.sequence;
   segment.markers.insert(segment.markers.begin(), queued_.begin(), queued_.end());
   queued_.clear();
+  /* one discontinuity, however many reasons it has (an input switch and a
+   * new coding at once): each counts in the discontinuity sequence, which
+   * must stay the same in every rendition's playlist */
+  bool discontinuity = false;
+  segment.markers.erase(std::remove_if(segment.markers.begin(), segment.markers.end(),
+                                       [&discontinuity](const Marker &marker) {
+                                         if (marker.kind != Marker::Kind::Discontinuity) return false;
+                                         bool again = discontinuity;
+                                         discontinuity = true;
+                                         return again;
+                                       }),
+                        segment.markers.end());
   for (Marker &marker : segment.markers) {
     if (marker.kind != Marker::Kind::DateRange || marker.start_ms >= 0) continue;
     auto known = std::find_if(range_starts_.begin(), range_starts_.end(),

@@ -122,6 +122,9 @@ async function main() {
   for (const { path: missing } of server.requests.filter((r) => r.status === 404)) {
     failures.push(`the player asked for ${missing}, which does not exist`);
   }
+  if (!server.requests.some((r) => r.path.endsWith('/video_0/init_1.mp4') && r.status === 200)) {
+    failures.push('the player never fetched video_0/init_1.mp4, the new coding\'s initialization segment');
+  }
   if (state.time < PAST_CHANGE_SECONDS && failures.length === 0) {
     failures.push(`playback reached only ${state.time.toFixed(2)} s, not past the change at 5 s`);
   }

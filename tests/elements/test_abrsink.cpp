@@ -724,11 +724,14 @@ GST_END_TEST;
 GST_START_TEST(test_leftovers_of_a_dead_run_deleted_at_start) {
   std::string dir = make_temp_dir("abrsink");
   fail_unless(g_mkdir((dir + "/video_0").c_str(), 0755) == 0);
-  const char *leftovers[] = {"video_0/partial_7.m4s.tmp", "video_0/index.m3u8.replaced-12.tmp",
-                             "video_0/index.m3u8.tmp",    "video_0/seg_00003.m4s.tmp",
-                             "master.m3u8.tmp",           "manifest.mpd.replaced-3.tmp"};
-  const char *others[] = {"video_0/notes.tmp", "video_0/seg_00003.m4s", "video_0/partial_x.m4s.tmp",
-                          "keep.txt"};
+  /* not a rendition of this output (no init.mp4): another one's, below it */
+  fail_unless(g_mkdir((dir + "/other").c_str(), 0755) == 0);
+  const char *leftovers[] = {"video_0/partial_7.m4s.tmp",  "video_0/index.m3u8.replaced-12.tmp",
+                             "video_0/index.m3u8.tmp",     "video_0/seg_00003.m4s.tmp",
+                             "video_0/init_2.mp4.tmp",     "master.m3u8.tmp",
+                             "manifest.mpd.replaced-3.tmp"};
+  const char *others[] = {"video_0/init.mp4",          "video_0/notes.tmp", "video_0/seg_00003.m4s",
+                          "video_0/partial_x.m4s.tmp", "keep.txt",          "other/index.m3u8.tmp"};
   for (const char *name : leftovers)
     fail_unless(g_file_set_contents((dir + "/" + name).c_str(), "x", 1, NULL));
   for (const char *name : others) fail_unless(g_file_set_contents((dir + "/" + name).c_str(), "x", 1, NULL));
@@ -967,10 +970,11 @@ static std::string probe_joined(const std::string &dir, const std::vector<std::s
 }
 
 /* Live: a publisher that changes its resolution mid-stream (a new sequence
- * header in its FLV: 2 s at 160x90, then 2 s at 320x180, one-second GOPs).
- * The segment ends where the new coding starts, with a discontinuity in
- * both playlists, and the video's segments from there on name an
- * initialization segment of their own, which describes the new size. */
+ * header in its FLV: 1.5 s at 160x90, then 3 s at 320x180, one-second
+ * GOPs). The segment ends where the new coding starts, short of its 2 s,
+ * with a discontinuity in both playlists, and the video's segments from
+ * there on name an initialization segment of their own, which describes
+ * the new size. */
 GST_START_TEST(test_live_new_coding_mid_stream) {
   std::string dir = make_temp_dir("abrsink");
   std::string flv = dir + "/change.flv";
@@ -978,37 +982,41 @@ GST_START_TEST(test_live_new_coding_mid_stream) {
       "concat name=c ! h264parse ! video/x-h264,stream-format=avc ! flvmux name=m streamable=true ! filesink "
       "location=" +
       flv +
-      " videotestsrc num-buffers=60 ! video/x-raw,width=160,height=90,framerate=30/1 ! x264enc "
+      " videotestsrc num-buffers=45 ! video/x-raw,width=160,height=90,framerate=30/1 ! x264enc "
       "key-int-max=30 "
       "bframes=0 speed-preset=ultrafast ! c. "
-      "videotestsrc num-buffers=60 pattern=ball ! video/x-raw,width=320,height=180,framerate=30/1 ! x264enc "
+      "videotestsrc num-buffers=90 pattern=ball ! video/x-raw,width=320,height=180,framerate=30/1 ! x264enc "
       "key-int-max=30 bframes=0 speed-preset=ultrafast ! c. "
-      "audiotestsrc num-buffers=188 samplesperbuffer=1024 ! audio/x-raw,rate=48000,channels=2 ! avenc_aac ! "
+      "audiotestsrc num-buffers=211 samplesperbuffer=1024 ! audio/x-raw,rate=48000,channels=2 ! avenc_aac ! "
       "aacparse ! m.");
   fail_unless(error.empty(), "%s", error.c_str());
   std::string out = dir + "/out";
   error =
       run("filesrc location=" + flv + " ! flvdemux name=d d.video ! abrsink name=s mode=live dash=false " +
-          "segment-duration=1 playlist-length=0 location=" + out + " d.audio ! s.");
+          "segment-duration=2 playlist-length=0 location=" + out + " d.audio ! s.");
   fail_unless(error.empty(), "%s", error.c_str());
 
+  /* [0, 1.5) cut by the new coding, [1.5, 3.5), [3.5, 4.5) */
   std::string video = read_text(out + "/video_0/index.m3u8");
-  fail_unless_equals_int(count(video, "#EXTINF:"), 4);
+  fail_unless_equals_int(count(video, "#EXTINF:"), 3);
   fail_unless(video.find("#EXT-X-MAP:URI=\"init.mp4\"\n") != std::string::npos, "%s", video.c_str());
   fail_unless(
-      video.find("seg_00001.m4s\n#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI=\"init_1.mp4\"\n") != std::string::npos,
+      video.find("#EXTINF:1.50000,\nseg_00000.m4s\n#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI=\"init_1.mp4\"\n") !=
+          std::string::npos,
       "%s", video.c_str());
   fail_unless_equals_int(count(video, "#EXT-X-DISCONTINUITY\n"), 1);
   fail_unless_equals_int(count(video, "#EXT-X-MAP:"), 2);
   std::string audio = read_text(out + "/audio/index.m3u8");
   fail_unless_equals_int(count(audio, "#EXT-X-DISCONTINUITY\n"), 1);
   fail_unless(count(audio, "#EXT-X-MAP:") == 1, "%s", audio.c_str());
+  double first_audio = g_ascii_strtod(audio.c_str() + audio.find("#EXTINF:") + 8, NULL);
+  fail_unless(std::abs(first_audio - 1.5) < 0.03, "%s", audio.c_str());
 
+  fail_unless_equals_string(probe_joined(out + "/video_0", {"seg_00000.m4s"}, "init.mp4").c_str(),
+                            "160,90,45\n");
   fail_unless_equals_string(
-      probe_joined(out + "/video_0", {"seg_00000.m4s", "seg_00001.m4s"}, "init.mp4").c_str(), "160,90,60\n");
-  fail_unless_equals_string(
-      probe_joined(out + "/video_0", {"seg_00002.m4s", "seg_00003.m4s"}, "init_1.mp4").c_str(),
-      "320,180,60\n");
+      probe_joined(out + "/video_0", {"seg_00001.m4s", "seg_00002.m4s"}, "init_1.mp4").c_str(),
+      "320,180,90\n");
   /* the new initialization segment alone says the new size */
   std::string alone = probe_joined(out + "/video_0", {}, "init_1.mp4");
   fail_unless(alone.rfind("320,180,", 0) == 0, "%s", alone.c_str());

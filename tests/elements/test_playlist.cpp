@@ -70,7 +70,9 @@ GST_START_TEST(test_initialization_changes_mid_stream) {
     s.uri = "seg_" + std::to_string(i) + ".m4s";
     if (i >= 2) s.map_uri = "init_1.mp4";
     if (i == 2) {
+      /* (two reasons for it, one tag) */
       Marker discontinuity;
+      playlist.queue_marker(discontinuity);
       playlist.queue_marker(discontinuity);
     }
     playlist.append(s);
@@ -82,6 +84,7 @@ GST_START_TEST(test_initialization_changes_mid_stream) {
       "#EXTINF:2.00000,\nseg_3.m4s\n";
   fail_unless(text.find(expected) != std::string::npos, "%s", text.c_str());
   fail_unless_equals_int(count_lines(text, "#EXT-X-MAP:"), 2);
+  fail_unless_equals_int(count_lines(text, "#EXT-X-DISCONTINUITY"), 2); /* and its SEQUENCE */
 
   MediaSegment s = segment(2.0, 1000);
   s.uri = "seg_4.m4s";
