@@ -170,6 +170,21 @@ def flash_events(daemon, seconds=3):
     return events
 
 
+def plain_again(daemon, playlist, work, number, plain, threshold, segments=6):
+    """Whether the lower third's box is plain again (differs from `plain`
+    by less than `threshold`) in one of the next `segments` segments after
+    segment `number`: frames reach a segment some time after a change (the
+    encoder's lookahead, a loaded machine), so the first segments may still
+    show the last of it. The difference last seen and the segment's number."""
+    difference = None
+    for _ in range(segments):
+        frame, number = grab_frame(daemon, playlist, work, number)
+        difference = box_difference(plain, frame)
+        if difference < threshold:
+            break
+    return difference, number
+
+
 def box_difference(a, b):
     """Mean absolute difference of two gray frames in the lower third's box."""
     x0, y0, x1, y1 = BOX
@@ -301,9 +316,7 @@ def main():
         tap(ended and row.get("end_reason") == "removed" and row.get("ended_at"), "its row: ended, removed", row)
         status, _, answer = daemon.call("DELETE", f"{flashes_path(cid)}/{first['id']}")
         tap(status == 409, "DELETE of a removed flash: 409", f"{status} {answer}")
-        _, number = grab_frame(daemon, playlist, work, number)
-        cleared, number = grab_frame(daemon, playlist, work, number)
-        difference = box_difference(plain, cleared)
+        difference, number = plain_again(daemon, playlist, work, number, plain, max(6, noise * 2))
         tap(difference < max(6, noise * 2), f"the picture is plain again in the box ({difference:.1f})")
 
         # Persistence across a stop and a start.
@@ -367,9 +380,7 @@ def main():
         status, _, row = daemon.call("GET", f"{flashes_path(cid)}/{kept['id']}")
         tap(row.get("state") == "ended" and row.get("end_reason") == "cleared", "the lower third: ended, cleared",
             row)
-        _, number = grab_frame(daemon, playlist, work, number)
-        cleared, number = grab_frame(daemon, playlist, work, number)
-        difference = box_difference(plain, cleared)
+        difference, number = plain_again(daemon, playlist, work, number, plain, max(6, noise * 2))
         tap(difference < max(6, noise * 2), f"the picture is plain again ({difference:.1f})")
         card = daemon.channel(cid)
         tap(card.get("state") == "live", "the channel is still live", card.get("state"))
