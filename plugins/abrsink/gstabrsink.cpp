@@ -1848,8 +1848,8 @@ static void set_decode_offset_from_init(Stream *stream, std::vector<uint8_t> ini
 
 /* The muxer's output, called with state_lock held. Only the first muxer's
  * initialization segment is written, and the first of each later coding of
- * the track (live_new_coding, start_generation): the others describe the same track and
- * differ only in their creation time. */
+ * the track (live_new_coding, start_generation): the others describe the
+ * same track and differ only in their creation time. */
 static void generation_init(Generation *g, std::vector<uint8_t> init) {
   Stream *stream = g->stream;
   GstAbrSink *self = stream->sink;
@@ -2647,14 +2647,12 @@ static bool live_new_coding(GstAbrSink *self, Stream *stream, GstEvent *event) {
   gst_caps_unref(current);
   if (same) return false;
   GST_INFO_OBJECT(self, "%s: new coding %" GST_PTR_FORMAT ", a cut is due", GST_PAD_NAME(stream->pad), caps);
-  if (stream->pending_caps) {
-    /* more of it before the cut (flvdemux may tell the new size apart):
-     * the same cut takes the newest */
-    gst_event_unref(stream->pending_caps);
-    stream->pending_caps = event;
-    return true;
-  }
+  /* more of it before the cut (flvdemux may tell the new size apart): the
+   * same cut takes the newest */
+  bool cut_queued = stream->pending_caps != nullptr;
+  if (cut_queued) gst_event_unref(stream->pending_caps);
   stream->pending_caps = event;
+  if (cut_queued) return true;
   Outbox messages;
   {
     std::lock_guard<std::mutex> lock(self->priv->state_lock);

@@ -48,6 +48,7 @@ import {
   firstLine,
   launchChromium,
   log,
+  missingFiles,
   playerPage,
   run,
   runTest,
@@ -240,9 +241,7 @@ const PAGE = playerPage('hls.js ad break', '/lib/hls.js', `
   });
   hls.on(Hls.Events.LEVEL_SWITCHED, (event, data) => report.switches.push(hls.levels[data.level].height + 'p'));
   hls.on(Hls.Events.ERROR, (event, data) => {
-    const text = data.type + '/' + data.details + (data.reason ? ': ' + data.reason : '') +
-      (data.error ? ': ' + data.error.message : '') +
-      (data.url || (data.frag && data.frag.url) ? ' (' + (data.url || data.frag.url) + ')' : '');
+    const text = hlsErrorText(data);
     if (data.fatal) report.errors.push(text);
     report.hlsErrors.push({ details: data.details, text, fatal: !!data.fatal, currentTime: video.currentTime, wall: now() });
   });
@@ -374,9 +373,7 @@ async function main() {
 
   // Playback.
   for (const error of state.errors) failures.push(`hls.js fatal error: ${error}`);
-  for (const { path: missing } of server.requests.filter((r) => r.status === 404)) {
-    failures.push(`the player asked for ${missing}, which does not exist`);
-  }
+  failures.push(...missingFiles(server.requests));
   if (state.started === null) failures.push('the video never started playing');
   const afterStart = (wall) => state.started !== null && wall > state.started;
   for (const event of state.events.filter((e) => e.type === 'waiting' && afterStart(e.wall))) {

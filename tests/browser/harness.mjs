@@ -225,10 +225,16 @@ export function summarizeRequests(requests) {
     .join('; ');
 }
 
+// A failure for every file the player asked for and the server did not have.
+export function missingFiles(requests) {
+  return requests.filter((r) => r.status === 404).map((r) => `the player asked for ${r.path}, which does not exist`);
+}
+
 // A page with a muted <video id="video"> and the player's script; `body` sets
 // the player up. window.report gathers what the test reads: `errors` (fatal),
 // `warnings`, `levels`, `audioTracks`, `switches`, `version`; startPlaying()
-// starts the video.
+// starts the video; hlsErrorText(data) is an hls.js ERROR event's data as one
+// line (type/details, reason, error, URL).
 export function playerPage(title, scriptUrl, body) {
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>${title}</title>
@@ -243,6 +249,11 @@ video.addEventListener('error', () => {
 });
 function startPlaying() {
   video.play().catch((error) => window.report.errors.push('video.play(): ' + error.message));
+}
+function hlsErrorText(data) {
+  return data.type + '/' + data.details +
+    (data.reason ? ': ' + data.reason : '') + (data.error ? ': ' + data.error.message : '') +
+    (data.url || (data.frag && data.frag.url) ? ' (' + (data.url || data.frag.url) + ')' : '');
 }
 try {
 ${body}

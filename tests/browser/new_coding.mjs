@@ -21,6 +21,7 @@ import {
   launchChromium,
   listOutput,
   log,
+  missingFiles,
   playerPage,
   run,
   runTest,
@@ -74,11 +75,7 @@ const HLS_PAGE = playerPage('hls.js', '/lib/hls.js', `
   if (!Hls.isSupported()) throw new Error('Hls.isSupported() is false (no MediaSource?)');
   const hls = new Hls({ enableWorker: true });
   hls.on(Hls.Events.MANIFEST_PARSED, () => startPlaying());
-  hls.on(Hls.Events.ERROR, (event, data) => {
-    const entry = data.type + '/' + data.details + (data.error ? ': ' + data.error.message : '') +
-      (data.frag && data.frag.url ? ' (' + data.frag.url + ')' : '');
-    (data.fatal ? report.errors : report.warnings).push(entry);
-  });
+  hls.on(Hls.Events.ERROR, (event, data) => (data.fatal ? report.errors : report.warnings).push(hlsErrorText(data)));
   video.addEventListener('resize', () => report.sizes.push(
     video.videoWidth + 'x' + video.videoHeight + ' at ' + video.currentTime.toFixed(2) + ' s'));
   hls.loadSource('/media/master.m3u8');
@@ -119,9 +116,7 @@ async function main() {
   log(`  requests: ${summarizeRequests(server.requests) || 'none'}`);
   for (const warning of report.warnings) log(`  non-fatal: ${warning}`);
   for (const error of report.errors) failures.push(`hls.js error: ${error}`);
-  for (const { path: missing } of server.requests.filter((r) => r.status === 404)) {
-    failures.push(`the player asked for ${missing}, which does not exist`);
-  }
+  failures.push(...missingFiles(server.requests));
   if (!server.requests.some((r) => r.path.endsWith('/video_0/init_1.mp4') && r.status === 200)) {
     failures.push('the player never fetched video_0/init_1.mp4, the new coding\'s initialization segment');
   }

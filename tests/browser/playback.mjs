@@ -24,6 +24,7 @@ import {
   launchChromium,
   listOutput,
   log,
+  missingFiles,
   playerPage,
   run,
   runTest,
@@ -80,12 +81,7 @@ const HLS_PAGE = playerPage('hls.js', '/lib/hls.js', `
     report.audioTracks = data.audioTracks.map((track) => ({ name: track.name, group: track.groupId }));
   });
   hls.on(Hls.Events.LEVEL_SWITCHED, (event, data) => report.switches.push(hls.levels[data.level].height + 'p'));
-  hls.on(Hls.Events.ERROR, (event, data) => {
-    const entry = data.type + '/' + data.details +
-      (data.reason ? ': ' + data.reason : '') + (data.error ? ': ' + data.error.message : '') +
-      (data.url || (data.frag && data.frag.url) ? ' (' + (data.url || data.frag.url) + ')' : '');
-    (data.fatal ? report.errors : report.warnings).push(entry);
-  });
+  hls.on(Hls.Events.ERROR, (event, data) => (data.fatal ? report.errors : report.warnings).push(hlsErrorText(data)));
   hls.loadSource('/media/master.m3u8');
   hls.attachMedia(video);
 `);
@@ -162,9 +158,7 @@ async function play(browser, server, name, pagePath) {
   for (const warning of report.warnings) log(`  non-fatal: ${warning}`);
 
   for (const error of report.errors) failures.push(`${name} error: ${error}`);
-  for (const { path: missing } of server.requests.slice(firstRequest).filter((r) => r.status === 404)) {
-    failures.push(`the player asked for ${missing}, which does not exist`);
-  }
+  failures.push(...missingFiles(server.requests.slice(firstRequest)));
   if (pageBroken) {
     // Nothing below would add to it.
   } else if (report.levels.length !== EXPECTED_RUNGS) {
